@@ -1,0 +1,76 @@
+//! The command line (clap derive). Doc comments here are the `--help` text.
+//!
+//! The flag names are a contract with admins' crontabs and unit files: never rename one.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Emails a report of how this server is doing, on a cron schedule.
+///
+/// Without --once it runs as a daemon in the foreground (systemd supervises it),
+/// sending a report at each time the schedule names.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// Config file [default: $RREPORT_CONFIG, else /etc/rreport/config.toml; built-in
+    /// defaults when that default file does not exist]
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Collect, render and send one report now, then exit
+    #[arg(long)]
+    pub once: bool,
+
+    /// With --once: print the report instead of sending it (needs no SMTP settings)
+    #[arg(long, requires = "once")]
+    pub dry_run: bool,
+
+    /// With --dry-run: what to print
+    #[arg(long, value_enum, default_value_t = Format::Html, requires = "dry_run")]
+    pub format: Format,
+
+    /// With --dry-run: write to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE", requires = "dry_run")]
+    pub output: Option<PathBuf>,
+
+    /// Validate the config and templates, then print the next fire times
+    #[arg(long, conflicts_with = "once")]
+    pub check: bool,
+
+    /// With --check: how many fire times to print
+    #[arg(long, value_name = "N", default_value_t = 5, requires = "check")]
+    pub next: usize,
+
+    /// Log debug detail (RUST_LOG, when set, wins)
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// What `--dry-run` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The HTML part of the email
+    Html,
+    /// The plain-text part of the email
+    Text,
+    /// The template context, pretty-printed
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn dry_run_needs_once() {
+        assert!(Cli::try_parse_from(["rreport", "--dry-run"]).is_err());
+        assert!(Cli::try_parse_from(["rreport", "--once", "--dry-run"]).is_ok());
+    }
+}

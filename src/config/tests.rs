@@ -1,0 +1,131 @@
+//! Config parsing, table-tested on strings.
+
+use super::*;
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(text, "config.toml", &no_env)
+}
+
+/// `text` is refused with exactly `expected`.
+#[track_caller]
+fn check_err(text: &str, expected: &str) {
+    match parse(text) {
+        Ok(_) => panic!("accepted: {text}"),
+        Err(e) => assert_eq!(e.to_string(), expected, "for {text:?}"),
+    }
+}
+
+const SMTP: &str = "[smtp]\nhost = \"mx\"\nfrom = \"r@example.com\"\nto = [\"a@example.com\"]\n";
+
+#[test]
+fn empty_text_is_the_defaults() {
+    let c = parse("").unwrap();
+    assert_eq!(c.schedule.as_str(), "0 8 * * *");
+    assert_eq!(c.report.subject, DEFAULT_SUBJECT);
+    assert_eq!(c.report.cpu_sample, Duration::from_millis(200));
+    assert!(c.smtp.is_none() && c.hostname.is_none() && c.report.filesystems.is_none());
+}
+
+#[test]
+fn the_example_config_parses() {
+    let text = include_str!("../../config.example.toml");
+    let c = Config::parse(text, "config.example.toml", &no_env).unwrap();
+    let smtp = c.smtp.unwrap();
+    assert_eq!(smtp.port, 587);
+    assert_eq!(smtp.tls, TlsMode::Starttls);
+    assert_eq!(smtp.to.len(), 2);
+    assert_eq!(c.timezone, chrono_tz::Europe::Berlin);
+}
+
+#[test]
+fn port_follows_tls() {
+    for (tls, port) in [("starttls", 587), ("tls", 465), ("none", 25)] {
+        let c = parse(&format!("{SMTP}tls = \"{tls}\"\n")).unwrap();
+        assert_eq!(c.smtp.unwrap().port, port, "{tls}");
+    }
+    assert_eq!(parse(&format!("{SMTP}port = 2525\n")).unwrap().smtp.unwrap().port, 2525);
+}
+
+#[test]
+fn errors_say_where_and_what() {
+    check_err("schedul = \"x\"", "config.toml:1:1: unknown field `schedul`, expected one of `schedule`, `timezone`, `hostname`, `report`, `smtp`");
+    check_err(&format!("{SMTP}tsl = \"tls\"\n"), "config.toml:5:1: unknown field `tsl`, expected one of `host`, `port`, `tls`, `ca_file`, `from`, `to`, `timeout_secs`, `username`, `password`");
+    check_err(&format!("{SMTP}tls = \"ssl\"\n"), "config.toml:5:7: unknown variant `ssl`, expected one of `starttls`, `tls`, `none`");
+    check_err("schedule = \"0 8 * *\"", "config.toml:1:12: invalid schedule '0 8 * *': expected 5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, or an @ macro; found 4");
+    check_err("\n\nschedule = \"0 25 * * *\"", "config.toml:3:12: invalid schedule '0 25 * * *': Invalid pattern: Invalid value for hour: 25");
+    check_err("timezone = \"Mars/Olympus\"", "config.toml:1:12: unknown time zone 'Mars/Olympus', expected an IANA name such as \"Europe/Berlin\" or \"UTC\"");
+    check_err(&format!("{SMTP}port = 70000\n"), "config.toml:5:8: port 70000 is out of range; expected 1 to 65535");
+    check_err(&format!("{SMTP}port = 0\n"), "config.toml:5:8: port 0 is out of range; expected 1 to 65535");
+    check_err("[smtp]\nhost = \"mx\"\nfrom = \"not an address\"\n", "config.toml:3:8: smtp.from: 'not an address' is not an email address (Missing domain or user); expected \"name@example.com\" or \"Name <name@example.com>\"");
+    check_err("[smtp]\nhost = \"mx\"\nfrom = \"r@example.com\"\nto = [\"ok@example.com\", \"bad@\"]\n", "config.toml:4:25: smtp.to: 'bad@' is not an email address (Missing domain or user); expected \"name@example.com\" or \"Name <name@example.com>\"");
+    check_err("[smtp]\nhost = \"mx\"\n", "config.toml:1:1: missing field `from`");
+    check_err("[report]\ncpu_sample_ms = \"fast\"\n", "config.toml:2:17: invalid type: string \"fast\", expected u64");
+    check_err("[report]\ncpu_sample_ms = 600000\n", "config.toml:2:17: cpu_sample_ms = 600000 is out of range; expected 10 to 60000");
+    check_err(&format!("{SMTP}timeout_secs = 0\n"), "config.toml:5:16: timeout_secs = 0 is out of range; expected 1 to 3600");
+    check_err("schedule = \"0 8 * * *\"\nschedule = \"1 8 * * *\"\n", "config.toml:2:1: duplicate key");
+    check_err("hostname = \"  \"", "config.toml:1:12: hostname is empty; leave it out to use the system's");
+}
+
+#[test]
+fn a_password_in_the_file_names_the_environment_variable() {
+    check_err(&format!("{SMTP}password = \"hunter2\"\n"), "config.toml:5:12: smtp.password is not allowed in the config file; set RREPORT_SMTP_PASSWORD in the environment instead (e.g. in /etc/rreport/env, mode 0600)");
+    check_err(&format!("{SMTP}username = \"me\"\n"), "config.toml:5:12: smtp.username is not allowed in the config file; set RREPORT_SMTP_USERNAME in the environment instead (e.g. in /etc/rreport/env, mode 0600)");
+    let err = parse(&format!("{SMTP}password = \"hunter2\"\n")).unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("hunter2"));
+}
+
+#[test]
+fn a_broken_subject_template_is_a_config_error() {
+    let err = parse("[report]\nsubject = \"{{ hostname \"\n").unwrap_err();
+    assert!(err.to_string().starts_with("config.toml:2:11: report.subject: "), "{err}");
+}
+
+#[test]
+fn credentials_come_from_the_environment_both_or_neither() {
+    let both = |name: &str| match name {
+        USERNAME_VAR => Some("me".to_string()),
+        PASSWORD_VAR => Some("hunter2".to_string()),
+        _ => None,
+    };
+    let c = Config::parse(SMTP, "config.toml", &both).unwrap();
+    let creds = c.smtp.unwrap().credentials.unwrap();
+    assert_eq!((creds.username.as_str(), creds.password.expose()), ("me", "hunter2"));
+
+    let only_password = |name: &str| (name == PASSWORD_VAR).then(|| "hunter2".to_string());
+    let err = Config::parse(SMTP, "config.toml", &only_password).unwrap_err();
+    assert_eq!(err.to_string(), "environment: RREPORT_SMTP_PASSWORD is set but RREPORT_SMTP_USERNAME is not; set both, or neither to send without AUTH");
+    assert!(!format!("{err:?}").contains("hunter2"));
+}
+
+#[test]
+fn sending_needs_smtp_and_recipients() {
+    let err = parse("").unwrap().smtp_for_sending().unwrap_err();
+    assert!(err.to_string().starts_with("built-in defaults: no [smtp] section") || err.to_string().starts_with("config.toml: no [smtp] section"), "{err}");
+    let c = parse("[smtp]\nhost = \"mx\"\nfrom = \"r@example.com\"\nto = []\n").unwrap();
+    assert_eq!(c.smtp_for_sending().unwrap_err().to_string(), "config.toml:4:6: smtp.to lists no recipients; expected at least one address");
+}
+
+#[test]
+fn ca_file_must_be_readable_pem() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate\n").unwrap();
+    let text = format!("{SMTP}ca_file = \"{}\"\n", junk.display());
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(err.starts_with("config.toml:5:11: smtp.ca_file") && err.contains("is not a PEM certificate"), "{err}");
+    let missing = format!("{SMTP}ca_file = \"{}\"\n", dir.path().join("nope.pem").display());
+    let err = parse(&missing).unwrap_err().to_string();
+    assert!(err.contains("cannot be read"), "{err}");
+}
+
+#[test]
+fn locate_counts_lines_and_characters_from_one() {
+    assert_eq!(locate("f", "ab\ncdé\nx", 0), "f:1:1");
+    assert_eq!(locate("f", "ab\ncdé\nx", 3), "f:2:1");
+    assert_eq!(locate("f", "ab\ncdé\nx", 9), "f:3:1");
+    assert_eq!(locate("f", "ab\ncdé\nx", 7), "f:2:4");
+}

@@ -1,0 +1,85 @@
+//! Template filters for humans: `bytes`, `duration`, `percent`, `fixed`, `ljust`, `rjust`.
+//!
+//! Each takes whatever the context holds, including null (a failed collector),
+//! and prints "n/a" rather than failing the whole report.
+
+use minijinja::{Environment, Value};
+
+pub fn register(env: &mut Environment<'static>) {
+    env.add_filter("bytes", |v: Value| number(&v).map_or_else(na, bytes));
+    env.add_filter("duration", |v: Value| number(&v).map_or_else(na, |s| duration(s.max(0.0) as u64)));
+    env.add_filter("percent", |v: Value| number(&v).map_or_else(na, |p| format!("{p:.1}%")));
+    env.add_filter("fixed", |v: Value, places: Option<usize>| {
+        number(&v).map_or_else(na, |n| format!("{n:.*}", places.unwrap_or(2)))
+    });
+    env.add_filter("ljust", |v: Value, width: usize| format!("{:<width$}", display(&v)));
+    env.add_filter("rjust", |v: Value, width: usize| format!("{:>width$}", display(&v)));
+}
+
+fn na() -> String {
+    "n/a".to_string()
+}
+
+fn number(v: &Value) -> Option<f64> {
+    f64::try_from(v.clone()).ok().filter(|n| n.is_finite())
+}
+
+fn display(v: &Value) -> String {
+    if v.is_none() || v.is_undefined() {
+        na()
+    } else {
+        v.to_string()
+    }
+}
+
+/// Binary units, one decimal: 1536 → "1.5 KiB", as `df -h` and `free -h` print them.
+pub fn bytes(n: f64) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut value = n;
+    let mut unit = 0;
+    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Whole minutes, like uptime(1): 338400 → "3d 22h 0m"; under a minute, seconds.
+pub fn duration(secs: u64) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{secs}s"),
+        (0, 0, _) => format!("{m}m"),
+        (0, _, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h {m}m"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(template: &str, ctx: Value, expected: &str) {
+        let mut env = Environment::new();
+        register(&mut env);
+        assert_eq!(env.render_str(template, ctx).unwrap(), expected, "{template}");
+    }
+
+    #[test]
+    fn filters_print_what_people_read() {
+        let ctx = minijinja::context! { mem => 16777216000_u64, up => 338400, p => 12.5, none => () };
+        check("{{ mem | bytes }}", ctx.clone(), "15.6 GiB");
+        check("{{ 1023 | bytes }} {{ 1536 | bytes }} {{ 0 | bytes }}", ctx.clone(), "1023 B 1.5 KiB 0 B");
+        check("{{ up | duration }}", ctx.clone(), "3d 22h 0m");
+        check("{{ 59 | duration }} {{ 3600 | duration }} {{ 125 | duration }}", ctx.clone(), "59s 1h 0m 2m");
+        check("{{ p | percent }} {{ 7 | percent }}", ctx.clone(), "12.5% 7.0%");
+        check("{{ none | bytes }} {{ missing | percent }} {{ none | duration }}", ctx.clone(), "n/a n/a n/a");
+        check("{{ 0.3 | fixed }} {{ 1.25 | fixed(1) }} {{ none | fixed }}", ctx.clone(), "0.30 1.2 n/a");
+        check("[{{ 'ab' | ljust(4) }}][{{ 'ab' | rjust(4) }}][{{ none | ljust(4) }}]", ctx, "[ab  ][  ab][n/a ]");
+    }
+}
