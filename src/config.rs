@@ -262,8 +262,9 @@ fn check_smtp(raw: Spanned<RawSmtp>, origin: &str, text: &str, env: EnvLookup) -
         None => tls.default_port(),
     };
     let mailbox = |s: &Spanned<String>, key: &str| {
-        Mailbox::from_str(s.get_ref()).map_err(|e| at(s.span().start, format!(
-            "smtp.{key}: '{}' is not an email address ({e}); expected \"name@example.com\" or \"Name <name@example.com>\"",
+        // lettre's reasons ("Invalid input") add nothing to the address itself.
+        Mailbox::from_str(s.get_ref()).map_err(|_| at(s.span().start, format!(
+            "smtp.{key}: '{}' is not an email address; expected \"name@example.com\" or \"Name <name@example.com>\"",
             s.get_ref()
         )))
     };
@@ -303,9 +304,13 @@ fn check_smtp(raw: Spanned<RawSmtp>, origin: &str, text: &str, env: EnvLookup) -
 fn read_ca(path: &Path) -> Result<String, String> {
     let pem = std::fs::read_to_string(path)
         .map_err(|e| format!("smtp.ca_file '{}' cannot be read: {e}", path.display()))?;
-    lettre::transport::smtp::client::Certificate::from_pem(pem.as_bytes())
-        .map_err(|e| format!("smtp.ca_file '{}' is not a PEM certificate: {e}", path.display()))?;
-    Ok(pem)
+    use rustls_pki_types::{pem::PemObject, CertificateDer};
+    let certs = CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<Result<Vec<_>, _>>();
+    match certs {
+        Ok(certs) if !certs.is_empty() => Ok(pem),
+        Ok(_) => Err(format!("smtp.ca_file '{}' is not a PEM certificate: no BEGIN CERTIFICATE block", path.display())),
+        Err(e) => Err(format!("smtp.ca_file '{}' is not a PEM certificate: {e}", path.display())),
+    }
 }
 
 /// The SMTP credentials from the environment: both variables or neither.

@@ -17,11 +17,26 @@ use croner::parser::{CronParser, Seconds, Year};
 use croner::Cron;
 
 /// A parsed schedule expression.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Schedule {
     cron: Cron,
     text: String,
 }
+
+impl std::fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Schedule({:?})", self.text)
+    }
+}
+
+/// The fields of a five-field expression: name and the range crontab(5) allows.
+const FIELDS: [(&str, &str); 5] = [
+    ("minute", "0-59"),
+    ("hour", "0-23"),
+    ("day-of-month", "1-31"),
+    ("month", "1-12 or JAN-DEC"),
+    ("day-of-week", "0-7 or SUN-SAT"),
+];
 
 /// Why an expression was refused; the message comes from croner or from the field count.
 #[derive(Debug, thiserror::Error)]
@@ -52,18 +67,35 @@ impl FromStr for Schedule {
                 )))
             }
         };
-        let cron = CronParser::builder()
+        let parser = CronParser::builder()
             .seconds(Seconds::Optional)
             .year(Year::Disallowed)
             .dom_and_dow(dom.starts_with('*') || dow.starts_with('*'))
-            .build()
-            .parse(text)
-            .map_err(|e| refuse(e.to_string()))?;
+            .build();
+        let cron = parser.parse(text).map_err(|e| refuse(blame_field(&parser, &fields).unwrap_or(e.to_string())))?;
         Ok(Schedule {
             cron,
             text: text.to_string(),
         })
     }
+}
+
+/// croner's errors do not say which field is wrong; find the first field that
+/// fails on its own (every other field `*`) and name it with its allowed range.
+fn blame_field(parser: &CronParser, fields: &[&str]) -> Option<String> {
+    let offset = fields.len().checked_sub(5)?;
+    if offset == 1 {
+        let alone = format!("{} * * * * *", fields[0]);
+        if parser.parse(&alone).is_err() {
+            return Some(format!("second field '{}': expected 0-59", fields[0]));
+        }
+    }
+    (0..5).find_map(|i| {
+        let mut alone = ["*"; 5];
+        alone[i] = fields[offset + i];
+        let (name, range) = FIELDS[i];
+        parser.parse(&alone.join(" ")).is_err().then(|| format!("{name} field '{}': expected {range}", alone[i]))
+    })
 }
 
 impl Schedule {
