@@ -147,7 +147,7 @@ impl Config {
         match std::fs::read_to_string(path) {
             Ok(text) => Config::parse(&text, &origin, env),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
-                Config::parse("", "built-in defaults", env)
+                Config::parse("", &format!("built-in defaults ({origin} does not exist)"), env)
             }
             Err(e) => Err(ConfigError {
                 location: origin,

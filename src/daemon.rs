@@ -52,7 +52,7 @@ pub fn run(pipeline: &Pipeline) -> anyhow::Result<()> {
                 if late > chrono::TimeDelta::minutes(2) {
                     tracing::info!("report due at {due} is {} min late (suspend or clock change); sending it now", late.num_minutes());
                 }
-                pipeline.send_report(now);
+                pipeline.send_report(now).log();
                 due = next_after(Utc::now().max(now))?;
                 tracing::debug!("next report at {}", due.with_timezone(&config.timezone).to_rfc3339());
                 notify(&format!("STATUS=next report at {}", due.with_timezone(&config.timezone).to_rfc3339()));

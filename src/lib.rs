@@ -76,7 +76,12 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
     config.smtp_for_sending()?;
     let pipeline = Pipeline::new(config, false)?;
     if cli.once {
-        return pipeline.send_report(Utc::now()).outcome.map_err(RunError::Delivery);
+        // A failure is printed once, by main, as the process's last word.
+        let delivery = pipeline.send_report(Utc::now());
+        if delivery.outcome.is_ok() {
+            delivery.log();
+        }
+        return delivery.outcome.map_err(RunError::Delivery);
     }
     daemon::run(&pipeline)?;
     Ok(())

@@ -72,15 +72,13 @@ impl Pipeline {
             mail::send(smtp, hostname, &message)?;
             Ok(())
         })();
-        let delivery = Delivery { recipients, took: started.elapsed(), outcome };
-        delivery.log();
-        delivery
+        Delivery { recipients, took: started.elapsed(), outcome }
     }
 }
 
 impl Delivery {
-    /// The one info line per report that the issue asks for (an error line on failure).
-    fn log(&self) {
+    /// The one log line per report: info when sent, error when not.
+    pub fn log(&self) {
         let ms = self.took.as_millis();
         match &self.outcome {
             Ok(()) => tracing::info!("report sent to {} in {ms} ms", self.recipients),

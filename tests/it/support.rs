@@ -1,0 +1,260 @@
+//! Shared test environment: run the real binary, a test CA, and a real SMTP server
+//! (mailin-embedded) on loopback with STARTTLS and AUTH.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex, Once};
+
+use mailin_embedded::response::{AUTH_OK, INVALID_CREDENTIALS, OK};
+use mailin_embedded::{AuthMechanism, Handler, Response, Server, SslConfig};
+
+pub const USER: &str = "reporter";
+pub const PASSWORD: &str = "s3cret-Pa55word";
+
+/// The rreport binary with a clean environment: no credentials, no config, no RUST_LOG.
+pub struct Rreport {
+    cmd: Command,
+}
+
+pub fn rreport() -> Rreport {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rreport"));
+    for var in ["RREPORT_CONFIG", "RREPORT_SMTP_USERNAME", "RREPORT_SMTP_PASSWORD", "RUST_LOG", "JOURNAL_STREAM", "NOTIFY_SOCKET"] {
+        cmd.env_remove(var);
+    }
+    cmd.stdin(Stdio::null());
+    Rreport { cmd }
+}
+
+impl Rreport {
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(mut self, args: I) -> Self {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    pub fn credentials(self, password: &str) -> Self {
+        self.env("RREPORT_SMTP_USERNAME", USER).env("RREPORT_SMTP_PASSWORD", password)
+    }
+
+    pub fn run(mut self) -> Outcome {
+        let Output { status, stdout, stderr } = self.cmd.output().expect("run rreport");
+        Outcome {
+            code: status.code(),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    #[track_caller]
+    pub fn status(&self, code: i32) -> &Self {
+        assert_eq!(self.code, Some(code), "exit status; stderr:\n{}\nstdout:\n{}", self.stderr, head(&self.stdout));
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Self {
+        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        self
+    }
+
+    /// Neither stream contains the test password.
+    #[track_caller]
+    pub fn no_secret(&self) -> &Self {
+        assert!(!self.stderr.contains(PASSWORD) && !self.stdout.contains(PASSWORD), "password leaked");
+        self
+    }
+}
+
+fn head(s: &str) -> String {
+    s.chars().take(2000).collect()
+}
+
+/// A temporary directory holding a config file and whatever else a test needs.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox { dir: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes `name` and returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+/// A CA and a certificate for localhost/127.0.0.1 signed by it, as PEM files.
+pub struct TestCa {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl TestCa {
+    pub fn new(dir: &Path) -> TestCa {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(DnType::CommonName, "rreport test CA");
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap()
+            .signed_by(&leaf_key, &issuer)
+            .unwrap();
+        let write = |name: &str, pem: String| {
+            let path = dir.join(name);
+            std::fs::write(&path, pem).unwrap();
+            path
+        };
+        TestCa {
+            ca: write("ca.pem", ca_cert.pem()),
+            cert: write("server.pem", leaf.pem()),
+            key: write("server.key", leaf_key.serialize_pem()),
+        }
+    }
+}
+
+/// One message as the server received it.
+#[derive(Debug, Clone, Default)]
+pub struct Received {
+    pub helo: String,
+    pub from: String,
+    pub to: Vec<String>,
+    pub data: Vec<u8>,
+    pub authenticated_as: Option<String>,
+}
+
+/// How the test server behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// STARTTLS offered, AUTH PLAIN/LOGIN required with USER/PASSWORD.
+    TlsAuth,
+    /// Plaintext only: no STARTTLS, no AUTH.
+    Plain,
+}
+
+#[derive(Clone)]
+struct Recorder {
+    mode: Mode,
+    inbox: Arc<Mutex<Vec<Received>>>,
+    current: Received,
+}
+
+impl Handler for Recorder {
+    fn helo(&mut self, _ip: std::net::IpAddr, domain: &str) -> Response {
+        self.current = Received { helo: domain.to_string(), ..Received::default() };
+        OK
+    }
+
+    fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> Response {
+        if self.mode == Mode::TlsAuth && self.current.authenticated_as.is_none() {
+            return mailin_embedded::response::AUTHENTICATION_REQUIRED;
+        }
+        self.current.from = from.to_string();
+        self.current.to = to.to_vec();
+        self.current.data.clear();
+        OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.current.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        self.inbox.lock().unwrap().push(self.current.clone());
+        OK
+    }
+
+    fn auth_plain(&mut self, _authz: &str, user: &str, password: &str) -> Response {
+        self.auth_login(user, password)
+    }
+
+    fn auth_login(&mut self, user: &str, password: &str) -> Response {
+        if user == USER && password == PASSWORD {
+            self.current.authenticated_as = Some(user.to_string());
+            AUTH_OK
+        } else {
+            INVALID_CREDENTIALS
+        }
+    }
+}
+
+/// A real SMTP server on 127.0.0.1, in a thread of the test process.
+pub struct SmtpServer {
+    pub port: u16,
+    inbox: Arc<Mutex<Vec<Received>>>,
+}
+
+impl SmtpServer {
+    pub fn start(mode: Mode, ca: &TestCa) -> SmtpServer {
+        static PROVIDER: Once = Once::new();
+        PROVIDER.call_once(|| {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let inbox = Arc::new(Mutex::new(Vec::new()));
+        let mut server = Server::new(Recorder { mode, inbox: inbox.clone(), current: Received::default() });
+        server.with_name("mx.test").with_tcp_listener(listener).with_num_threads(2);
+        if mode == Mode::TlsAuth {
+            server
+                .with_ssl(SslConfig::SelfSigned {
+                    cert_path: ca.cert.display().to_string(),
+                    key_path: ca.key.display().to_string(),
+                })
+                .unwrap()
+                .with_auth(AuthMechanism::Plain)
+                .with_auth(AuthMechanism::Login);
+        }
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        SmtpServer { port, inbox }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.inbox.lock().unwrap().clone()
+    }
+}
+
+/// A port on loopback where nothing listens (bound, then released).
+pub fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The config for sending to `port` on localhost.
+pub fn smtp_config(port: u16, tls: &str, ca: Option<&Path>) -> String {
+    let ca = ca.map(|p| format!("ca_file = \"{}\"\n", p.display())).unwrap_or_default();
+    format!(
+        "schedule = \"*/5 * * * *\"\ntimezone = \"UTC\"\n[report]\ncpu_sample_ms = 50\n\
+         [smtp]\nhost = \"localhost\"\nport = {port}\ntls = \"{tls}\"\n{ca}\
+         from = \"rreport <rreport@example.com>\"\nto = [\"admin@example.com\", \"Ops Team <ops@example.com>\"]\n\
+         timeout_secs = 5\n"
+    )
+}
