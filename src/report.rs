@@ -103,7 +103,36 @@ fn environment() -> Environment<'static> {
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     crate::filters::register(&mut env);
+    env.set_formatter(html_formatter);
     env
+}
+
+/// minijinja's HTML escaping also turns `/` into `&#x2f;`, which makes every path in
+/// the report (mount points, devices) unreadable in the source and longer on the
+/// wire. `/` is harmless in text and in quoted attributes, so escape only
+/// `& < > " '`, as Jinja2's markupsafe does.
+fn html_formatter(out: &mut minijinja::Output, state: &minijinja::State, value: &Value) -> Result<(), minijinja::Error> {
+    let plain_string = value.kind() == minijinja::value::ValueKind::String && !value.is_safe();
+    if !(plain_string && matches!(state.auto_escape(), minijinja::AutoEscape::Html)) {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let text = value.as_str().unwrap_or_default();
+    let mut last = 0;
+    for (i, c) in text.char_indices() {
+        let entity = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' => "&quot;",
+            '\'' => "&#39;",
+            _ => continue,
+        };
+        out.write_str(&text[last..i])?;
+        out.write_str(entity)?;
+        last = i + 1;
+    }
+    out.write_str(&text[last..])?;
+    Ok(())
 }
 
 fn locate_error(name: &str, e: &minijinja::Error) -> TemplateError {

@@ -1,0 +1,129 @@
+//! The built-in templates: golden files from a fixed context, a context where every
+//! collector failed, hostile strings, and the live context.
+
+use std::path::Path;
+
+use rreport::collect::Context;
+use rreport::report::Renderer;
+use serde_json::{json, Value};
+
+fn fixture() -> Value {
+    serde_json::from_str(include_str!("../fixtures/context.json")).unwrap()
+}
+
+fn render(ctx: Value) -> rreport::report::Rendered {
+    let Value::Object(map) = ctx else { panic!("context must be an object") };
+    let renderer = Renderer::new(rreport::config::DEFAULT_SUBJECT, None, true).unwrap();
+    renderer.render(&Context(map)).unwrap()
+}
+
+/// Compares with the golden file; `UPDATE_GOLDEN=1 cargo test` rewrites it.
+#[track_caller]
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(expected == actual, "{name} differs from the golden file; rerun with UPDATE_GOLDEN=1 and review the diff\n{actual}");
+}
+
+#[test]
+fn fixed_context_renders_as_the_golden_files() {
+    let r = render(fixture());
+    assert_eq!(r.subject, "[OK] web-1 system report");
+    golden("report.txt", &r.text);
+    golden("report.html", &r.html);
+}
+
+#[test]
+fn labels_match_their_values() {
+    // The old script printed the memory percentage under "total"; ours says what each is.
+    let r = render(fixture());
+    assert!(r.text.contains("Memory used     7.2 GiB of 15.6 GiB (46.4%)"), "{}", r.text);
+    assert!(r.text.contains("Uptime          3d 22h 0m"));
+    assert!(r.text.contains("Load average    0.42, 0.35, 0.30 (1, 5, 15 min)"));
+    assert!(r.text.contains("   93.1%    93.1 GiB   100.0 GiB     6.9 GiB  /var/lib/postgresql (/dev/vdb, xfs)"), "{}", r.text);
+    assert!(r.html.contains("7.2 GiB of 15.6 GiB (46.4%)"));
+    assert!(r.html.contains("/mnt/nfs: statvfs: ESTALE: Stale file handle"));
+}
+
+#[test]
+fn every_collector_failed() {
+    let mut ctx = fixture();
+    for key in ["boot", "cpu", "memory", "disks"] {
+        ctx[key] = Value::Null;
+    }
+    ctx["errors"] = json!([
+        {"collector": "boot", "message": "/proc/stat: permission denied"},
+        {"collector": "cpu", "message": "/proc/stat: permission denied"},
+        {"collector": "memory", "message": "/proc/meminfo: No such file or directory"},
+        {"collector": "disk", "message": "/proc/self/mounts: No such file or directory"}
+    ]);
+    let r = render(ctx);
+    assert_eq!(r.text.matches("unavailable (see collector errors)").count(), 4, "{}", r.text);
+    assert_eq!(r.html.matches("unavailable (see collector errors below)").count(), 4);
+    for e in ["/proc/meminfo: No such file or directory", "/proc/self/mounts: No such file or directory"] {
+        assert!(r.text.contains(e) && r.html.contains(e), "{e}");
+    }
+}
+
+#[test]
+fn no_filesystems_is_said_not_hidden() {
+    let mut ctx = fixture();
+    ctx["disks"] = json!([]);
+    let r = render(ctx);
+    assert!(r.text.contains("no filesystems to report"));
+    assert!(r.html.contains("No filesystems to report."));
+}
+
+#[test]
+fn hostile_strings_are_escaped_and_cannot_add_headers() {
+    let mut ctx = fixture();
+    ctx["hostname"] = json!("<script>alert(1)</script>\r\nBcc: victim@example.com");
+    ctx["disks"][0]["mount"] = json!("/mnt/<img src=x onerror=alert(1)>/\"quoted\" & more");
+    ctx["disks"][0]["device"] = json!("/dev/\u{1F4A5}");
+    let r = render(ctx);
+    assert!(!r.html.contains("<script>") && r.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!r.html.contains("<img") && r.html.contains("&lt;img src=x onerror=alert(1)&gt;/&quot;quoted&quot; &amp; more"));
+    assert!(r.html.contains("/dev/\u{1F4A5}"));
+    assert!(!r.subject.contains('\r') && !r.subject.contains('\n'), "{:?}", r.subject);
+    assert_eq!(r.subject, "[OK] <script>alert(1)</script> Bcc: victim@example.com system report");
+}
+
+#[test]
+fn a_huge_hostname_gives_a_bounded_subject() {
+    let mut ctx = fixture();
+    ctx["hostname"] = json!("x".repeat(1 << 20));
+    let r = render(ctx);
+    assert_eq!(r.subject.chars().count(), 200);
+    assert!(r.subject.ends_with('…'));
+}
+
+#[test]
+fn the_email_stays_small_with_many_filesystems() {
+    let mut ctx = fixture();
+    let disk = ctx["disks"][1].clone();
+    ctx["disks"] = Value::Array((0..100).map(|i| {
+        let mut d = disk.clone();
+        d["mount"] = json!(format!("/srv/volume-{i:03}"));
+        d
+    }).collect());
+    let r = render(ctx);
+    let size = r.html.len() + r.text.len();
+    assert!(size < 102 * 1024, "{size} bytes with 100 filesystems; Gmail clips at 102 KB");
+}
+
+#[test]
+fn the_live_context_renders_strictly() {
+    let settings = rreport::collect::Settings {
+        zone: chrono_tz::UTC,
+        hostname: None,
+        filesystems: None,
+        cpu_sample: std::time::Duration::from_millis(10),
+    };
+    let ctx = rreport::collect::gather(&settings, chrono::Utc::now());
+    let renderer = Renderer::new(rreport::config::DEFAULT_SUBJECT, None, true).unwrap();
+    let r = renderer.render(&ctx).unwrap();
+    assert!(r.html.contains("</html>") && r.text.contains("FILESYSTEMS"));
+}
