@@ -146,9 +146,11 @@ impl Config {
         let origin = path.display().to_string();
         match std::fs::read_to_string(path) {
             Ok(text) => Config::parse(&text, &origin, env),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
-                Config::parse("", &format!("built-in defaults ({origin} does not exist)"), env)
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Config::parse(
+                "",
+                &format!("built-in defaults ({origin} does not exist)"),
+                env,
+            ),
             Err(e) => Err(ConfigError {
                 location: origin,
                 message: format!("cannot read config file: {e}"),
@@ -171,8 +173,13 @@ impl Config {
         })?;
 
         let schedule = match &raw.schedule {
-            Some(s) => s.get_ref().parse().map_err(|e| at(s.span(), format!("{e}")))?,
-            None => DEFAULT_SCHEDULE.parse().expect("the default schedule parses"),
+            Some(s) => s
+                .get_ref()
+                .parse()
+                .map_err(|e| at(s.span(), format!("{e}")))?,
+            None => DEFAULT_SCHEDULE
+                .parse()
+                .expect("the default schedule parses"),
         };
         let timezone = match &raw.timezone {
             Some(z) => Tz::from_str(z.get_ref()).map_err(|_| {
@@ -182,7 +189,10 @@ impl Config {
         };
         let hostname = match raw.hostname {
             Some(h) if h.get_ref().trim().is_empty() => {
-                return Err(at(h.span(), "hostname is empty; leave it out to use the system's".into()))
+                return Err(at(
+                    h.span(),
+                    "hostname is empty; leave it out to use the system's".into(),
+                ))
             }
             h => h.map(Spanned::into_inner),
         };
@@ -191,7 +201,14 @@ impl Config {
             Some(smtp) => Some(check_smtp(smtp, origin, text, env)?),
             None => None,
         };
-        Ok(Config { origin: origin.to_string(), schedule, timezone, hostname, report, smtp })
+        Ok(Config {
+            origin: origin.to_string(),
+            schedule,
+            timezone,
+            hostname,
+            report,
+            smtp,
+        })
     }
 
     /// The SMTP settings, checked for sending: present and with at least one recipient.
@@ -225,7 +242,13 @@ fn check_report(
     };
     let cpu_sample_ms = match raw.cpu_sample_ms {
         Some(ms) if !(10..=60_000).contains(ms.get_ref()) => {
-            return Err(at(ms.span(), format!("cpu_sample_ms = {} is out of range; expected 10 to 60000", ms.get_ref())))
+            return Err(at(
+                ms.span(),
+                format!(
+                    "cpu_sample_ms = {} is out of range; expected 10 to 60000",
+                    ms.get_ref()
+                ),
+            ))
         }
         Some(ms) => ms.into_inner(),
         None => 200,
@@ -238,11 +261,22 @@ fn check_report(
     })
 }
 
-fn check_smtp(raw: Spanned<RawSmtp>, origin: &str, text: &str, env: EnvLookup) -> Result<SmtpSettings, ConfigError> {
-    let at = |start: usize, message: String| ConfigError { location: locate(origin, text, start), message };
+fn check_smtp(
+    raw: Spanned<RawSmtp>,
+    origin: &str,
+    text: &str,
+    env: EnvLookup,
+) -> Result<SmtpSettings, ConfigError> {
+    let at = |start: usize, message: String| ConfigError {
+        location: locate(origin, text, start),
+        message,
+    };
     let table_start = raw.span().start;
     let raw = raw.into_inner();
-    for (key, value, var) in [("username", &raw.username, USERNAME_VAR), ("password", &raw.password, PASSWORD_VAR)] {
+    for (key, value, var) in [
+        ("username", &raw.username, USERNAME_VAR),
+        ("password", &raw.password, PASSWORD_VAR),
+    ] {
         if let Some(v) = value {
             return Err(at(v.span().start, format!(
                 "smtp.{key} is not allowed in the config file; set {var} in the environment instead (e.g. in /etc/rreport/env, mode 0600)"
@@ -251,14 +285,22 @@ fn check_smtp(raw: Spanned<RawSmtp>, origin: &str, text: &str, env: EnvLookup) -
     }
     let host = raw.host.get_ref().trim();
     if host.is_empty() || host.contains(char::is_whitespace) {
-        return Err(at(raw.host.span().start, "smtp.host must be a host name or address".into()));
+        return Err(at(
+            raw.host.span().start,
+            "smtp.host must be a host name or address".into(),
+        ));
     }
     let tls = raw.tls.unwrap_or(TlsMode::Starttls);
     let port = match raw.port {
         Some(p) => u16::try_from(*p.get_ref())
             .ok()
             .filter(|&p| p != 0)
-            .ok_or_else(|| at(p.span().start, format!("port {} is out of range; expected 1 to 65535", p.get_ref())))?,
+            .ok_or_else(|| {
+                at(
+                    p.span().start,
+                    format!("port {} is out of range; expected 1 to 65535", p.get_ref()),
+                )
+            })?,
         None => tls.default_port(),
     };
     let mailbox = |s: &Spanned<String>, key: &str| {
@@ -271,14 +313,23 @@ fn check_smtp(raw: Spanned<RawSmtp>, origin: &str, text: &str, env: EnvLookup) -
     let from = mailbox(&raw.from, "from")?;
     let (to, to_location) = match &raw.to {
         Some(list) => (
-            list.get_ref().iter().map(|s| mailbox(s, "to")).collect::<Result<Vec<_>, _>>()?,
+            list.get_ref()
+                .iter()
+                .map(|s| mailbox(s, "to"))
+                .collect::<Result<Vec<_>, _>>()?,
             locate(origin, text, list.span().start),
         ),
         None => (Vec::new(), locate(origin, text, table_start)),
     };
     let timeout = match raw.timeout_secs {
         Some(t) if !(1..=3600).contains(t.get_ref()) => {
-            return Err(at(t.span().start, format!("timeout_secs = {} is out of range; expected 1 to 3600", t.get_ref())))
+            return Err(at(
+                t.span().start,
+                format!(
+                    "timeout_secs = {} is out of range; expected 1 to 3600",
+                    t.get_ref()
+                ),
+            ))
         }
         Some(t) => Duration::from_secs(t.into_inner()),
         None => Duration::from_secs(30),
@@ -308,8 +359,14 @@ fn read_ca(path: &Path) -> Result<String, String> {
     let certs = CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<Result<Vec<_>, _>>();
     match certs {
         Ok(certs) if !certs.is_empty() => Ok(pem),
-        Ok(_) => Err(format!("smtp.ca_file '{}' is not a PEM certificate: no BEGIN CERTIFICATE block", path.display())),
-        Err(e) => Err(format!("smtp.ca_file '{}' is not a PEM certificate: {e}", path.display())),
+        Ok(_) => Err(format!(
+            "smtp.ca_file '{}' is not a PEM certificate: no BEGIN CERTIFICATE block",
+            path.display()
+        )),
+        Err(e) => Err(format!(
+            "smtp.ca_file '{}' is not a PEM certificate: {e}",
+            path.display()
+        )),
     }
 }
 
@@ -317,13 +374,22 @@ fn read_ca(path: &Path) -> Result<String, String> {
 fn credentials(env: EnvLookup) -> Result<Option<Credentials>, ConfigError> {
     let get = |name: &str| env(name).filter(|v| !v.is_empty());
     match (get(USERNAME_VAR), get(PASSWORD_VAR)) {
-        (Some(username), Some(password)) => Ok(Some(Credentials { username, password: Secret::new(password) })),
+        (Some(username), Some(password)) => Ok(Some(Credentials {
+            username,
+            password: Secret::new(password),
+        })),
         (None, None) => Ok(None),
         (user, _) => {
-            let (set, unset) = if user.is_some() { (USERNAME_VAR, PASSWORD_VAR) } else { (PASSWORD_VAR, USERNAME_VAR) };
+            let (set, unset) = if user.is_some() {
+                (USERNAME_VAR, PASSWORD_VAR)
+            } else {
+                (PASSWORD_VAR, USERNAME_VAR)
+            };
             Err(ConfigError {
                 location: "environment".into(),
-                message: format!("{set} is set but {unset} is not; set both, or neither to send without AUTH"),
+                message: format!(
+                    "{set} is set but {unset} is not; set both, or neither to send without AUTH"
+                ),
             })
         }
     }

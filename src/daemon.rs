@@ -41,8 +41,14 @@ pub fn run(pipeline: &Pipeline) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("schedule '{}' never fires", config.schedule.as_str()))
     };
     let mut due = next_after(Utc::now())?;
-    tracing::info!("next report at {}", due.with_timezone(&config.timezone).to_rfc3339());
-    notify(&format!("READY=1\nSTATUS=next report at {}", due.with_timezone(&config.timezone).to_rfc3339()));
+    tracing::info!(
+        "next report at {}",
+        due.with_timezone(&config.timezone).to_rfc3339()
+    );
+    notify(&format!(
+        "READY=1\nSTATUS=next report at {}",
+        due.with_timezone(&config.timezone).to_rfc3339()
+    ));
     loop {
         let now = Utc::now();
         match step(now, due) {
@@ -54,8 +60,14 @@ pub fn run(pipeline: &Pipeline) -> anyhow::Result<()> {
                 }
                 pipeline.send_report(now).log();
                 due = next_after(Utc::now().max(now))?;
-                tracing::debug!("next report at {}", due.with_timezone(&config.timezone).to_rfc3339());
-                notify(&format!("STATUS=next report at {}", due.with_timezone(&config.timezone).to_rfc3339()));
+                tracing::debug!(
+                    "next report at {}",
+                    due.with_timezone(&config.timezone).to_rfc3339()
+                );
+                notify(&format!(
+                    "STATUS=next report at {}",
+                    due.with_timezone(&config.timezone).to_rfc3339()
+                ));
             }
         }
     }
@@ -63,7 +75,9 @@ pub fn run(pipeline: &Pipeline) -> anyhow::Result<()> {
 
 /// Tells systemd (Type=notify) our state; a no-op outside systemd.
 fn notify(state: &str) {
-    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else { return };
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
     if let Err(e) = send_notify(&path, state) {
         tracing::warn!("sd_notify failed: {e}");
     }
@@ -94,8 +108,14 @@ mod tests {
 
     #[test]
     fn sleeps_towards_the_due_time_at_most_a_minute_at_a_time() {
-        assert_eq!(step(at(7, 0, 0), at(8, 0, 0)), Step::Sleep(Duration::from_secs(60)));
-        assert_eq!(step(at(7, 59, 30), at(8, 0, 0)), Step::Sleep(Duration::from_secs(30)));
+        assert_eq!(
+            step(at(7, 0, 0), at(8, 0, 0)),
+            Step::Sleep(Duration::from_secs(60))
+        );
+        assert_eq!(
+            step(at(7, 59, 30), at(8, 0, 0)),
+            Step::Sleep(Duration::from_secs(30))
+        );
     }
 
     #[test]

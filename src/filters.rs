@@ -7,13 +7,21 @@ use minijinja::{Environment, Value};
 
 pub fn register(env: &mut Environment<'static>) {
     env.add_filter("bytes", |v: Value| number(&v).map_or_else(na, bytes));
-    env.add_filter("duration", |v: Value| number(&v).map_or_else(na, |s| duration(s.max(0.0) as u64)));
-    env.add_filter("percent", |v: Value| number(&v).map_or_else(na, |p| format!("{p:.1}%")));
+    env.add_filter("duration", |v: Value| {
+        number(&v).map_or_else(na, |s| duration(s.max(0.0) as u64))
+    });
+    env.add_filter("percent", |v: Value| {
+        number(&v).map_or_else(na, |p| format!("{p:.1}%"))
+    });
     env.add_filter("fixed", |v: Value, places: Option<usize>| {
         number(&v).map_or_else(na, |n| format!("{n:.*}", places.unwrap_or(2)))
     });
-    env.add_filter("ljust", |v: Value, width: usize| format!("{:<width$}", display(&v)));
-    env.add_filter("rjust", |v: Value, width: usize| format!("{:>width$}", display(&v)));
+    env.add_filter("ljust", |v: Value, width: usize| {
+        format!("{:<width$}", display(&v))
+    });
+    env.add_filter("rjust", |v: Value, width: usize| {
+        format!("{:>width$}", display(&v))
+    });
 }
 
 fn na() -> String {
@@ -67,19 +75,48 @@ mod tests {
     fn check(template: &str, ctx: Value, expected: &str) {
         let mut env = Environment::new();
         register(&mut env);
-        assert_eq!(env.render_str(template, ctx).unwrap(), expected, "{template}");
+        assert_eq!(
+            env.render_str(template, ctx).unwrap(),
+            expected,
+            "{template}"
+        );
     }
 
     #[test]
     fn filters_print_what_people_read() {
-        let ctx = minijinja::context! { mem => 16777216000_u64, up => 338400, p => 12.5, none => () };
+        let ctx =
+            minijinja::context! { mem => 16777216000_u64, up => 338400, p => 12.5, none => () };
         check("{{ mem | bytes }}", ctx.clone(), "15.6 GiB");
-        check("{{ 1023 | bytes }} {{ 1536 | bytes }} {{ 0 | bytes }}", ctx.clone(), "1023 B 1.5 KiB 0 B");
+        check(
+            "{{ 1023 | bytes }} {{ 1536 | bytes }} {{ 0 | bytes }}",
+            ctx.clone(),
+            "1023 B 1.5 KiB 0 B",
+        );
         check("{{ up | duration }}", ctx.clone(), "3d 22h 0m");
-        check("{{ 59 | duration }} {{ 3600 | duration }} {{ 125 | duration }}", ctx.clone(), "59s 1h 0m 2m");
-        check("{{ p | percent }} {{ 7 | percent }}", ctx.clone(), "12.5% 7.0%");
-        check("{{ none | bytes }} {{ missing | percent }} {{ none | duration }}", ctx.clone(), "n/a n/a n/a");
-        check("{{ 0.3 | fixed }} {{ 1.25 | fixed(1) }} {{ none | fixed }}", ctx.clone(), "0.30 1.2 n/a");
-        check("[{{ 'ab' | ljust(4) }}][{{ 'ab' | rjust(4) }}][{{ none | ljust(4) }}]", ctx, "[ab  ][  ab][n/a ]");
+        check(
+            "{{ 59 | duration }} {{ 3600 | duration }} {{ 125 | duration }}",
+            ctx.clone(),
+            "59s 1h 0m 2m",
+        );
+        check(
+            "{{ p | percent }} {{ 7 | percent }}",
+            ctx.clone(),
+            "12.5% 7.0%",
+        );
+        check(
+            "{{ none | bytes }} {{ missing | percent }} {{ none | duration }}",
+            ctx.clone(),
+            "n/a n/a n/a",
+        );
+        check(
+            "{{ 0.3 | fixed }} {{ 1.25 | fixed(1) }} {{ none | fixed }}",
+            ctx.clone(),
+            "0.30 1.2 n/a",
+        );
+        check(
+            "[{{ 'ab' | ljust(4) }}][{{ 'ab' | rjust(4) }}][{{ none | ljust(4) }}]",
+            ctx,
+            "[ab  ][  ab][n/a ]",
+        );
     }
 }

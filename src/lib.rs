@@ -90,7 +90,9 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
 /// The config named by `-c`, else `$RREPORT_CONFIG`, else the default path.
 fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
     let env = |name: &str| std::env::var(name).ok();
-    let from_env = std::env::var_os("RREPORT_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from);
+    let from_env = std::env::var_os("RREPORT_CONFIG")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
     let (path, explicit) = match (&cli.config, from_env) {
         (Some(path), _) => (path.clone(), true),
         (None, Some(path)) => (path, true),
@@ -110,8 +112,12 @@ fn dry_run(config: Config, format: Format, output: Option<&PathBuf>) -> Result<(
         Format::Text => pipeline.render(&ctx)?.text,
     };
     let written = match output {
-        Some(path) => std::fs::write(path, body).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
-        None => std::io::stdout().lock().write_all(body.as_bytes()).map_err(|e| anyhow::anyhow!("cannot write to standard output: {e}")),
+        Some(path) => std::fs::write(path, body)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
+        None => std::io::stdout()
+            .lock()
+            .write_all(body.as_bytes())
+            .map_err(|e| anyhow::anyhow!("cannot write to standard output: {e}")),
     };
     Ok(written?)
 }

@@ -35,7 +35,11 @@ pub enum SendError {
 pub struct BuildError(#[from] lettre::error::Error);
 
 /// Builds the complete message for one report.
-pub fn build(smtp: &SmtpSettings, report: &Rendered, date: SystemTime) -> Result<Message, BuildError> {
+pub fn build(
+    smtp: &SmtpSettings,
+    report: &Rendered,
+    date: SystemTime,
+) -> Result<Message, BuildError> {
     let to: Mailboxes = smtp.to.iter().cloned().collect();
     let message = Message::builder()
         .from(smtp.from.clone())
@@ -45,14 +49,20 @@ pub fn build(smtp: &SmtpSettings, report: &Rendered, date: SystemTime) -> Result
         .message_id(Some(message_id(&smtp.from)))
         .header(AutoSubmitted)
         .header(XMailer)
-        .multipart(MultiPart::alternative_plain_html(report.text.clone(), report.html.clone()))?;
+        .multipart(MultiPart::alternative_plain_html(
+            report.text.clone(),
+            report.html.clone(),
+        ))?;
     Ok(message)
 }
 
 /// Delivers `message` to the configured relay, STARTTLS/TLS and AUTH as configured.
 pub fn send(smtp: &SmtpSettings, hello: &str, message: &Message) -> Result<(), SendError> {
     let server = format!("{}:{}", smtp.host, smtp.port);
-    let transient = |detail: String| SendError::Transient { server: server.clone(), detail };
+    let transient = |detail: String| SendError::Transient {
+        server: server.clone(),
+        detail,
+    };
     let tls = match smtp.tls {
         TlsMode::None => Tls::None,
         TlsMode::Starttls => Tls::Required(tls_parameters(smtp).map_err(&transient)?),
@@ -64,11 +74,17 @@ pub fn send(smtp: &SmtpSettings, hello: &str, message: &Message) -> Result<(), S
         .timeout(Some(smtp.timeout))
         .hello_name(client_id(hello));
     if let Some(c) = &smtp.credentials {
-        builder = builder.credentials(SmtpCredentials::new(c.username.clone(), c.password.expose().to_string()));
+        builder = builder.credentials(SmtpCredentials::new(
+            c.username.clone(),
+            c.password.expose().to_string(),
+        ));
     }
     match builder.build().send(message) {
         Ok(_) => Ok(()),
-        Err(e) if e.is_permanent() => Err(SendError::Permanent { server, detail: e.to_string() }),
+        Err(e) if e.is_permanent() => Err(SendError::Permanent {
+            server,
+            detail: e.to_string(),
+        }),
         Err(e) => Err(transient(e.to_string())),
     }
 }
@@ -87,7 +103,9 @@ fn tls_parameters(smtp: &SmtpSettings) -> Result<TlsParameters, String> {
 fn client_id(hostname: &str) -> ClientId {
     let plausible = !hostname.is_empty()
         && hostname.len() <= 253
-        && hostname.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+        && hostname
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
     if plausible {
         ClientId::Domain(hostname.to_string())
     } else {
@@ -97,8 +115,15 @@ fn client_id(hostname: &str) -> ClientId {
 
 /// A globally unique Message-ID in the sender's domain: time, process and randomness.
 fn message_id(from: &Mailbox) -> String {
-    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    format!("<rreport.{nanos:x}.{:x}.{:016x}@{}>", std::process::id(), fastrand::u64(..), from.email.domain())
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "<rreport.{nanos:x}.{:x}.{:016x}@{}>",
+        std::process::id(),
+        fastrand::u64(..),
+        from.email.domain()
+    )
 }
 
 /// `Auto-Submitted: auto-generated` (RFC 3834): vacation responders stay quiet.
@@ -129,10 +154,12 @@ impl Header for XMailer {
         Ok(XMailer)
     }
     fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), concat!("rreport/", env!("CARGO_PKG_VERSION")).into())
+        HeaderValue::new(
+            Self::name(),
+            concat!("rreport/", env!("CARGO_PKG_VERSION")).into(),
+        )
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -140,8 +167,14 @@ mod tests {
 
     #[test]
     fn odd_hostnames_do_not_reach_ehlo() {
-        assert_eq!(client_id("web-1.example.com").to_string(), "web-1.example.com");
-        assert_eq!(client_id("web 1\r\nMAIL FROM:<x>").to_string(), ClientId::default().to_string());
+        assert_eq!(
+            client_id("web-1.example.com").to_string(),
+            "web-1.example.com"
+        );
+        assert_eq!(
+            client_id("web 1\r\nMAIL FROM:<x>").to_string(),
+            ClientId::default().to_string()
+        );
         assert_eq!(client_id("").to_string(), ClientId::default().to_string());
     }
 
@@ -150,6 +183,9 @@ mod tests {
         let from: Mailbox = "r <r@example.com>".parse().unwrap();
         let (a, b) = (message_id(&from), message_id(&from));
         assert_ne!(a, b);
-        assert!(a.starts_with("<rreport.") && a.ends_with("@example.com>"), "{a}");
+        assert!(
+            a.starts_with("<rreport.") && a.ends_with("@example.com>"),
+            "{a}"
+        );
     }
 }

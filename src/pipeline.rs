@@ -37,7 +37,11 @@ pub enum DeliveryError {
 impl Pipeline {
     /// Compiles the templates named by `config`. `strict` is for `--check`.
     pub fn new(config: Config, strict: bool) -> Result<Pipeline, TemplateError> {
-        let renderer = Renderer::new(&config.report.subject, config.report.template_dir.as_deref(), strict)?;
+        let renderer = Renderer::new(
+            &config.report.subject,
+            config.report.template_dir.as_deref(),
+            strict,
+        )?;
         Ok(Pipeline { config, renderer })
     }
 
@@ -63,16 +67,29 @@ impl Pipeline {
         let Some(smtp) = &self.config.smtp else {
             unreachable!("send_report is only called after smtp_for_sending succeeded")
         };
-        let recipients = smtp.to.iter().map(|m| m.email.to_string()).collect::<Vec<_>>().join(", ");
+        let recipients = smtp
+            .to
+            .iter()
+            .map(|m| m.email.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         let outcome = (|| {
             let ctx = self.collect(now);
             let rendered = self.render(&ctx)?;
             let message = mail::build(smtp, &rendered, now.into())?;
-            let hostname = ctx.0.get("hostname").and_then(|h| h.as_str()).unwrap_or_default();
+            let hostname = ctx
+                .0
+                .get("hostname")
+                .and_then(|h| h.as_str())
+                .unwrap_or_default();
             mail::send(smtp, hostname, &message)?;
             Ok(())
         })();
-        Delivery { recipients, took: started.elapsed(), outcome }
+        Delivery {
+            recipients,
+            took: started.elapsed(),
+            outcome,
+        }
     }
 }
 
@@ -82,7 +99,10 @@ impl Delivery {
         let ms = self.took.as_millis();
         match &self.outcome {
             Ok(()) => tracing::info!("report sent to {} in {ms} ms", self.recipients),
-            Err(e) => tracing::error!("report to {} not delivered after {ms} ms: {e}", self.recipients),
+            Err(e) => tracing::error!(
+                "report to {} not delivered after {ms} ms: {e}",
+                self.recipients
+            ),
         }
     }
 }

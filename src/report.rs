@@ -43,22 +43,37 @@ pub struct Renderer {
 impl Renderer {
     /// Compiles the subject and the two body templates. `strict` makes an undefined
     /// variable an error, for `--check`, so typos are found before the night.
-    pub fn new(subject: &str, template_dir: Option<&Path>, strict: bool) -> Result<Renderer, TemplateError> {
+    pub fn new(
+        subject: &str,
+        template_dir: Option<&Path>,
+        strict: bool,
+    ) -> Result<Renderer, TemplateError> {
         let mut env = environment();
         if strict {
             env.set_undefined_behavior(UndefinedBehavior::Strict);
         }
-        let subject_error = |e: minijinja::Error| TemplateError { location: "report.subject".into(), message: describe(&e) };
-        env.add_template_owned("subject", subject.to_string()).map_err(subject_error)?;
+        let subject_error = |e: minijinja::Error| TemplateError {
+            location: "report.subject".into(),
+            message: describe(&e),
+        };
+        env.add_template_owned("subject", subject.to_string())
+            .map_err(subject_error)?;
         let html_name = add_body(&mut env, template_dir, "report.html", BUILTIN_HTML)?;
         let text_name = add_body(&mut env, template_dir, "report.txt", BUILTIN_TEXT)?;
-        Ok(Renderer { env, html_name, text_name })
+        Ok(Renderer {
+            env,
+            html_name,
+            text_name,
+        })
     }
 
     pub fn render(&self, ctx: &Context) -> Result<Rendered, TemplateError> {
         let ctx = Value::from_serialize(ctx);
         let render = |name: &str| {
-            let tmpl = self.env.get_template(name).map_err(|e| locate_error(name, &e))?;
+            let tmpl = self
+                .env
+                .get_template(name)
+                .map_err(|e| locate_error(name, &e))?;
             tmpl.render(&ctx).map_err(|e| locate_error(name, &e))
         };
         Ok(Rendered {
@@ -79,7 +94,12 @@ pub fn check_subject(subject: &str) -> Result<(), String> {
 
 /// Loads `name` from `dir` when it is there, else the built-in text; returns the
 /// name it was registered under (the file's path, so errors point at the file).
-fn add_body(env: &mut Environment<'static>, dir: Option<&Path>, name: &str, builtin: &'static str) -> Result<String, TemplateError> {
+fn add_body(
+    env: &mut Environment<'static>,
+    dir: Option<&Path>,
+    name: &str,
+    builtin: &'static str,
+) -> Result<String, TemplateError> {
     let path = dir.map(|d| d.join(name)).filter(|p| p.exists());
     let (key, source) = match path {
         Some(path) => {
@@ -91,7 +111,8 @@ fn add_body(env: &mut Environment<'static>, dir: Option<&Path>, name: &str, buil
         }
         None => (name.to_string(), builtin.to_string()),
     };
-    env.add_template_owned(key.clone(), source).map_err(|e| locate_error(&key, &e))?;
+    env.add_template_owned(key.clone(), source)
+        .map_err(|e| locate_error(&key, &e))?;
     Ok(key)
 }
 
@@ -111,7 +132,11 @@ fn environment() -> Environment<'static> {
 /// the report (mount points, devices) unreadable in the source and longer on the
 /// wire. `/` is harmless in text and in quoted attributes, so escape only
 /// `& < > " '`, as Jinja2's markupsafe does.
-fn html_formatter(out: &mut minijinja::Output, state: &minijinja::State, value: &Value) -> Result<(), minijinja::Error> {
+fn html_formatter(
+    out: &mut minijinja::Output,
+    state: &minijinja::State,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
     let plain_string = value.kind() == minijinja::value::ValueKind::String && !value.is_safe();
     if !(plain_string && matches!(state.auto_escape(), minijinja::AutoEscape::Html)) {
         return minijinja::escape_formatter(out, state, value);
@@ -140,7 +165,10 @@ fn locate_error(name: &str, e: &minijinja::Error) -> TemplateError {
         Some(line) => format!("{}:{line}", e.name().unwrap_or(name)),
         None => e.name().unwrap_or(name).to_string(),
     };
-    TemplateError { location, message: describe(e) }
+    TemplateError {
+        location,
+        message: describe(e),
+    }
 }
 
 /// The error's kind and detail, without minijinja's multi-line source excerpt.
@@ -154,7 +182,11 @@ fn describe(e: &minijinja::Error) -> String {
 /// Control characters (CR, LF, tabs) become spaces, runs of spaces collapse, and the
 /// text is cut to `max` characters with an ellipsis.
 fn one_line(text: &str, max: usize) -> String {
-    let flat = text.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    let flat = text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     if flat.chars().count() <= max {
         return flat;
     }
@@ -169,7 +201,10 @@ mod tests {
 
     #[test]
     fn subjects_are_one_line() {
-        assert_eq!(one_line("[OK] web-1\r\nBcc: victim@example.com", 200), "[OK] web-1 Bcc: victim@example.com");
+        assert_eq!(
+            one_line("[OK] web-1\r\nBcc: victim@example.com", 200),
+            "[OK] web-1 Bcc: victim@example.com"
+        );
         assert_eq!(one_line("  a\t\u{7}b  ", 200), "a b");
         assert_eq!(one_line("abcdef", 4), "abc…");
     }

@@ -72,7 +72,9 @@ impl FromStr for Schedule {
             .year(Year::Disallowed)
             .dom_and_dow(dom.starts_with('*') || dow.starts_with('*'))
             .build();
-        let cron = parser.parse(text).map_err(|e| refuse(blame_field(&parser, &fields).unwrap_or(e.to_string())))?;
+        let cron = parser
+            .parse(text)
+            .map_err(|e| refuse(blame_field(&parser, &fields).unwrap_or(e.to_string())))?;
         Ok(Schedule {
             cron,
             text: text.to_string(),
@@ -94,7 +96,10 @@ fn blame_field(parser: &CronParser, fields: &[&str]) -> Option<String> {
         let mut alone = ["*"; 5];
         alone[i] = fields[offset + i];
         let (name, range) = FIELDS[i];
-        parser.parse(&alone.join(" ")).is_err().then(|| format!("{name} field '{}': expected {range}", alone[i]))
+        parser
+            .parse(&alone.join(" "))
+            .is_err()
+            .then(|| format!("{name} field '{}': expected {range}", alone[i]))
     })
 }
 
@@ -139,7 +144,9 @@ mod tests {
     fn check(expr: &str, zone: &str, after: &str, expected: &[&str]) {
         let schedule: Schedule = expr.parse().unwrap();
         let zone: Tz = zone.parse().unwrap();
-        let after = DateTime::parse_from_rfc3339(after).unwrap().with_timezone(&Utc);
+        let after = DateTime::parse_from_rfc3339(after)
+            .unwrap()
+            .with_timezone(&Utc);
         let got: Vec<String> = schedule
             .upcoming(after, zone, expected.len())
             .iter()
@@ -151,68 +158,124 @@ mod tests {
     // 2026-11-23 is a Monday.
     #[test]
     fn weekday_numbers_follow_crontab() {
-        check("0 8 * * 1", "UTC", "2026-11-21T00:00:00Z", &["2026-11-23T08:00:00+00:00"]);
+        check(
+            "0 8 * * 1",
+            "UTC",
+            "2026-11-21T00:00:00Z",
+            &["2026-11-23T08:00:00+00:00"],
+        );
         // 0 and 7 are both Sunday.
-        check("0 8 * * 0", "UTC", "2026-11-23T00:00:00Z", &["2026-11-29T08:00:00+00:00"]);
-        check("0 8 * * 7", "UTC", "2026-11-23T00:00:00Z", &["2026-11-29T08:00:00+00:00"]);
-        check("0 8 * * MON", "UTC", "2026-11-24T00:00:00Z", &["2026-11-30T08:00:00+00:00"]);
-        check("0 8 * * mon-fri", "UTC", "2026-11-27T09:00:00Z", &["2026-11-30T08:00:00+00:00"]);
-        check("0 8 * * 5-7", "UTC", "2026-11-23T00:00:00Z", &[
-            "2026-11-27T08:00:00+00:00",
-            "2026-11-28T08:00:00+00:00",
-            "2026-11-29T08:00:00+00:00",
-        ]);
+        check(
+            "0 8 * * 0",
+            "UTC",
+            "2026-11-23T00:00:00Z",
+            &["2026-11-29T08:00:00+00:00"],
+        );
+        check(
+            "0 8 * * 7",
+            "UTC",
+            "2026-11-23T00:00:00Z",
+            &["2026-11-29T08:00:00+00:00"],
+        );
+        check(
+            "0 8 * * MON",
+            "UTC",
+            "2026-11-24T00:00:00Z",
+            &["2026-11-30T08:00:00+00:00"],
+        );
+        check(
+            "0 8 * * mon-fri",
+            "UTC",
+            "2026-11-27T09:00:00Z",
+            &["2026-11-30T08:00:00+00:00"],
+        );
+        check(
+            "0 8 * * 5-7",
+            "UTC",
+            "2026-11-23T00:00:00Z",
+            &[
+                "2026-11-27T08:00:00+00:00",
+                "2026-11-28T08:00:00+00:00",
+                "2026-11-29T08:00:00+00:00",
+            ],
+        );
     }
 
     #[test]
     fn day_of_month_or_day_of_week_when_both_restricted() {
         // The 1st of the month OR any Monday.
-        check("0 8 1 * 1", "UTC", "2026-11-24T00:00:00Z", &[
-            "2026-11-30T08:00:00+00:00",
-            "2026-12-01T08:00:00+00:00",
-            "2026-12-07T08:00:00+00:00",
-        ]);
+        check(
+            "0 8 1 * 1",
+            "UTC",
+            "2026-11-24T00:00:00Z",
+            &[
+                "2026-11-30T08:00:00+00:00",
+                "2026-12-01T08:00:00+00:00",
+                "2026-12-07T08:00:00+00:00",
+            ],
+        );
     }
 
     #[test]
     fn a_starred_field_means_and() {
         // cron: "*/2" is not a restriction for the OR rule, so this is Mondays on odd days.
         // 2026-11-23 (Mon, 23rd: odd) fires; 2026-11-30 (30th: even) does not; 2026-12-07 does.
-        check("0 8 */2 * 1", "UTC", "2026-11-22T00:00:00Z", &[
-            "2026-11-23T08:00:00+00:00",
-            "2026-12-07T08:00:00+00:00",
-        ]);
+        check(
+            "0 8 */2 * 1",
+            "UTC",
+            "2026-11-22T00:00:00Z",
+            &["2026-11-23T08:00:00+00:00", "2026-12-07T08:00:00+00:00"],
+        );
         // Only day-of-month restricted: the 15th, whatever weekday.
-        check("0 8 15 * *", "UTC", "2026-11-24T00:00:00Z", &["2026-12-15T08:00:00+00:00"]);
+        check(
+            "0 8 15 * *",
+            "UTC",
+            "2026-11-24T00:00:00Z",
+            &["2026-12-15T08:00:00+00:00"],
+        );
     }
 
     #[test]
     fn ranges_lists_steps_and_names() {
-        check("*/20 9-10 * * *", "UTC", "2026-11-24T00:00:00Z", &[
-            "2026-11-24T09:00:00+00:00",
-            "2026-11-24T09:20:00+00:00",
-            "2026-11-24T09:40:00+00:00",
-            "2026-11-24T10:00:00+00:00",
-        ]);
-        check("30 6,18 * JAN,jul *", "UTC", "2026-11-24T00:00:00Z", &[
-            "2027-01-01T06:30:00+00:00",
-            "2027-01-01T18:30:00+00:00",
-        ]);
-        check("0 0 1-10/3 * *", "UTC", "2026-11-30T00:00:00Z", &[
-            "2026-12-01T00:00:00+00:00",
-            "2026-12-04T00:00:00+00:00",
-            "2026-12-07T00:00:00+00:00",
-            "2026-12-10T00:00:00+00:00",
-            "2027-01-01T00:00:00+00:00",
-        ]);
+        check(
+            "*/20 9-10 * * *",
+            "UTC",
+            "2026-11-24T00:00:00Z",
+            &[
+                "2026-11-24T09:00:00+00:00",
+                "2026-11-24T09:20:00+00:00",
+                "2026-11-24T09:40:00+00:00",
+                "2026-11-24T10:00:00+00:00",
+            ],
+        );
+        check(
+            "30 6,18 * JAN,jul *",
+            "UTC",
+            "2026-11-24T00:00:00Z",
+            &["2027-01-01T06:30:00+00:00", "2027-01-01T18:30:00+00:00"],
+        );
+        check(
+            "0 0 1-10/3 * *",
+            "UTC",
+            "2026-11-30T00:00:00Z",
+            &[
+                "2026-12-01T00:00:00+00:00",
+                "2026-12-04T00:00:00+00:00",
+                "2026-12-07T00:00:00+00:00",
+                "2026-12-10T00:00:00+00:00",
+                "2027-01-01T00:00:00+00:00",
+            ],
+        );
     }
 
     #[test]
     fn a_leading_sixth_field_is_seconds() {
-        check("*/10 * * * * *", "UTC", "2026-11-24T08:00:05Z", &[
-            "2026-11-24T08:00:10+00:00",
-            "2026-11-24T08:00:20+00:00",
-        ]);
+        check(
+            "*/10 * * * * *",
+            "UTC",
+            "2026-11-24T08:00:05Z",
+            &["2026-11-24T08:00:10+00:00", "2026-11-24T08:00:20+00:00"],
+        );
     }
 
     #[test]
@@ -228,35 +291,66 @@ mod tests {
     #[test]
     fn times_are_in_the_configured_zone() {
         // 08:00 in Berlin is 07:00 UTC in winter.
-        check("0 8 * * *", "Europe/Berlin", "2026-11-24T07:30:00Z", &["2026-11-25T08:00:00+01:00"]);
-        check("0 8 * * *", "America/New_York", "2026-11-24T12:00:00Z", &["2026-11-24T08:00:00-05:00"]);
+        check(
+            "0 8 * * *",
+            "Europe/Berlin",
+            "2026-11-24T07:30:00Z",
+            &["2026-11-25T08:00:00+01:00"],
+        );
+        check(
+            "0 8 * * *",
+            "America/New_York",
+            "2026-11-24T12:00:00Z",
+            &["2026-11-24T08:00:00-05:00"],
+        );
     }
 
     #[test]
     fn dst_change_days() {
         // Berlin springs forward on 2027-03-28 at 02:00 (to 03:00): a 02:30 job runs once,
         // right after the gap, as cronie does; the day after it is back at 02:30.
-        check("30 2 * * *", "Europe/Berlin", "2027-03-27T12:00:00Z", &[
-            "2027-03-28T03:00:00+02:00",
-            "2027-03-29T02:30:00+02:00",
-        ]);
+        check(
+            "30 2 * * *",
+            "Europe/Berlin",
+            "2027-03-27T12:00:00Z",
+            &["2027-03-28T03:00:00+02:00", "2027-03-29T02:30:00+02:00"],
+        );
         // Falling back on 2026-10-25 repeats 02:00-03:00: a 02:30 job runs once, not twice.
-        check("30 2 * * *", "Europe/Berlin", "2026-10-24T12:00:00Z", &[
-            "2026-10-25T02:30:00+02:00",
-            "2026-10-26T02:30:00+01:00",
-        ]);
+        check(
+            "30 2 * * *",
+            "Europe/Berlin",
+            "2026-10-24T12:00:00Z",
+            &["2026-10-25T02:30:00+02:00", "2026-10-26T02:30:00+01:00"],
+        );
         // A daily 08:00 report stays at 08:00 local across the change.
-        check("0 8 * * *", "Europe/Berlin", "2027-03-27T12:00:00Z", &[
-            "2027-03-28T08:00:00+02:00",
-        ]);
+        check(
+            "0 8 * * *",
+            "Europe/Berlin",
+            "2027-03-27T12:00:00Z",
+            &["2027-03-28T08:00:00+02:00"],
+        );
     }
 
     #[test]
     fn refuses_what_cron_refuses() {
-        for bad in ["", "* * * *", "* * * * * * *", "61 * * * *", "* 24 * * *", "* * 0 * *",
-                    "* * * 13 *", "* * * * 8", "@sometimes", "a b c d e", "*/0 * * * *"] {
+        for bad in [
+            "",
+            "* * * *",
+            "* * * * * * *",
+            "61 * * * *",
+            "* 24 * * *",
+            "* * 0 * *",
+            "* * * 13 *",
+            "* * * * 8",
+            "@sometimes",
+            "a b c d e",
+            "*/0 * * * *",
+        ] {
             let err = bad.parse::<Schedule>().expect_err(bad);
-            assert!(err.to_string().starts_with("invalid schedule"), "{bad}: {err}");
+            assert!(
+                err.to_string().starts_with("invalid schedule"),
+                "{bad}: {err}"
+            );
         }
     }
 

@@ -20,7 +20,9 @@ pub fn collect(zone: Tz) -> Result<Boot, CollectError> {
         .into();
     let uptime = psutil::host::uptime().map_err(|e| CollectError::new(format!("uptime: {e}")))?;
     Ok(Boot {
-        time: booted.with_timezone(&zone).to_rfc3339_opts(SecondsFormat::Secs, false),
+        time: booted
+            .with_timezone(&zone)
+            .to_rfc3339_opts(SecondsFormat::Secs, false),
         uptime_secs: uptime.as_secs(),
     })
 }

@@ -32,9 +32,12 @@ pub struct CpuSample {
 
 impl CpuSample {
     pub fn start() -> Result<CpuSample, CollectError> {
-        let collector =
-            CpuPercentCollector::new().map_err(|e| CollectError::new(format!("/proc/stat: {e}")))?;
-        Ok(CpuSample { collector, started: Instant::now() })
+        let collector = CpuPercentCollector::new()
+            .map_err(|e| CollectError::new(format!("/proc/stat: {e}")))?;
+        Ok(CpuSample {
+            collector,
+            started: Instant::now(),
+        })
     }
 
     /// Waits out what is left of `window`, then reads the counters again.
@@ -48,12 +51,15 @@ impl CpuSample {
         let mut per_cpu_collector = self.collector.clone();
         let percent = self.collector.cpu_percent().map_err(read)?;
         let logical = per_cpu_collector.cpu_percent_percpu().map_err(read)?.len();
-        let load = psutil::host::loadavg().map_err(|e| CollectError::new(format!("/proc/loadavg: {e}")))?;
+        let load = psutil::host::loadavg()
+            .map_err(|e| CollectError::new(format!("/proc/loadavg: {e}")))?;
         let physical = psutil::cpu::cpu_count_physical() as usize;
         Ok(Cpu {
             logical,
             physical: (physical > 0).then_some(physical),
-            percent: f64::from(percent).is_finite().then(|| round1(f64::from(percent))),
+            percent: f64::from(percent)
+                .is_finite()
+                .then(|| round1(f64::from(percent))),
             load_avg: [load.one, load.five, load.fifteen].map(|l| (l * 100.0).round() / 100.0),
         })
     }

@@ -35,19 +35,37 @@ pub struct Mount {
 }
 
 /// Network filesystems: nodev to the kernel, but real disks to an admin.
-const NETWORK_FS: &[&str] = &["nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "fuse.glusterfs", "fuse.sshfs", "9p"];
+const NETWORK_FS: &[&str] = &[
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "smbfs",
+    "ceph",
+    "glusterfs",
+    "fuse.glusterfs",
+    "fuse.sshfs",
+    "9p",
+];
 /// Block filesystems that are read-only images and always full: noise in a report.
 const IMAGE_FS: &[&str] = &["squashfs", "erofs", "iso9660"];
 
 /// Usage of each filesystem to report, and a message for each one that failed.
 pub fn collect(only: Option<&[PathBuf]>) -> Result<(Vec<Disk>, Vec<String>), CollectError> {
-    let read = |path: &str| std::fs::read(path).map_err(|e| CollectError::new(format!("{path}: {e}")));
+    let read =
+        |path: &str| std::fs::read(path).map_err(|e| CollectError::new(format!("{path}: {e}")));
     let mounts = parse_mounts(&read("/proc/self/mounts")?);
     let chosen = match only {
-        Some(paths) => paths.iter().map(|p| (p.clone(), containing(&mounts, p))).collect(),
+        Some(paths) => paths
+            .iter()
+            .map(|p| (p.clone(), containing(&mounts, p)))
+            .collect(),
         None => {
             let block = block_fstypes(&String::from_utf8_lossy(&read("/proc/filesystems")?));
-            real_filesystems(&mounts, &block).into_iter().map(|m| (m.point.clone(), Some(m))).collect::<Vec<_>>()
+            real_filesystems(&mounts, &block)
+                .into_iter()
+                .map(|m| (m.point.clone(), Some(m)))
+                .collect::<Vec<_>>()
         }
     };
     let mut disks = Vec::with_capacity(chosen.len());
@@ -62,7 +80,8 @@ pub fn collect(only: Option<&[PathBuf]>) -> Result<(Vec<Disk>, Vec<String>), Col
 }
 
 fn usage(path: &Path, mount: Option<&Mount>) -> Result<Disk, String> {
-    let du = psutil::disk::disk_usage(path).map_err(|e| format!("statvfs: {}", statvfs_reason(&e)))?;
+    let du =
+        psutil::disk::disk_usage(path).map_err(|e| format!("statvfs: {}", statvfs_reason(&e)))?;
     let (used, free) = (du.used(), du.free());
     Ok(Disk {
         mount: path.to_string_lossy().into_owned(),
@@ -106,7 +125,9 @@ fn unescape(field: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(field.len());
     let mut i = 0;
     while i < field.len() {
-        let octal = field.get(i + 1..i + 4).filter(|d| field[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        let octal = field
+            .get(i + 1..i + 4)
+            .filter(|d| field[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
         match octal.map(|d| d.iter().fold(0u32, |n, c| n * 8 + u32::from(c - b'0'))) {
             Some(code) if code <= 0xff => {
                 out.push(code as u8);
@@ -136,7 +157,8 @@ pub fn real_filesystems(mounts: &[Mount], block: &BTreeSet<String>) -> Vec<Mount
     let mut chosen: Vec<Mount> = Vec::new();
     for m in mounts {
         let fstype = m.fstype.as_str();
-        let real = (block.contains(fstype) || NETWORK_FS.contains(&fstype) || fstype == "zfs") && !IMAGE_FS.contains(&fstype);
+        let real = (block.contains(fstype) || NETWORK_FS.contains(&fstype) || fstype == "zfs")
+            && !IMAGE_FS.contains(&fstype);
         if !real {
             continue;
         }
@@ -166,17 +188,24 @@ mod tests {
     use super::*;
 
     fn mount(device: &str, point: &str, fstype: &str) -> Mount {
-        Mount { device: device.into(), point: point.into(), fstype: fstype.into() }
+        Mount {
+            device: device.into(),
+            point: point.into(),
+            fstype: fstype.into(),
+        }
     }
 
     #[test]
     fn parses_and_decodes_escapes() {
         let text = b"/dev/vda1 / ext4 rw 0 0\n/dev/sdb1 /mnt/my\\040disk\\011x ext4 rw 0 0\nbad\n/dev/sdc1 /a\\134b\\12 xfs rw 0 0\n";
-        assert_eq!(parse_mounts(text), vec![
-            mount("/dev/vda1", "/", "ext4"),
-            mount("/dev/sdb1", "/mnt/my disk\tx", "ext4"),
-            mount("/dev/sdc1", "/a\\b\\12", "xfs"),
-        ]);
+        assert_eq!(
+            parse_mounts(text),
+            vec![
+                mount("/dev/vda1", "/", "ext4"),
+                mount("/dev/sdb1", "/mnt/my disk\tx", "ext4"),
+                mount("/dev/sdc1", "/a\\b\\12", "xfs"),
+            ]
+        );
     }
 
     #[test]
@@ -188,7 +217,10 @@ mod tests {
     #[test]
     fn keeps_real_filesystems_once() {
         let block = block_fstypes("nodev\tsysfs\nnodev\ttmpfs\n\text4\n\tsquashfs\n\txfs\n");
-        assert_eq!(block.iter().cloned().collect::<Vec<_>>(), ["ext4", "squashfs", "xfs"]);
+        assert_eq!(
+            block.iter().cloned().collect::<Vec<_>>(),
+            ["ext4", "squashfs", "xfs"]
+        );
         let mounts = [
             mount("sysfs", "/sys", "sysfs"),
             mount("/dev/vda1", "/", "ext4"),
@@ -199,14 +231,27 @@ mod tests {
             mount("/dev/vdb", "/data", "xfs"),
             mount("/dev/vdc", "/data", "xfs"),
         ];
-        let got: Vec<_> = real_filesystems(&mounts, &block).into_iter().map(|m| m.point).collect();
+        let got: Vec<_> = real_filesystems(&mounts, &block)
+            .into_iter()
+            .map(|m| m.point)
+            .collect();
         assert_eq!(got, [PathBuf::from("/"), "/mnt/nfs".into(), "/data".into()]);
     }
 
     #[test]
     fn a_path_belongs_to_its_longest_mount() {
-        let mounts = [mount("/dev/a", "/", "ext4"), mount("/dev/b", "/var", "ext4"), mount("/dev/c", "/variable", "ext4")];
-        assert_eq!(containing(&mounts, Path::new("/var/log")).unwrap().device, "/dev/b");
-        assert_eq!(containing(&mounts, Path::new("/varx")).unwrap().device, "/dev/a");
+        let mounts = [
+            mount("/dev/a", "/", "ext4"),
+            mount("/dev/b", "/var", "ext4"),
+            mount("/dev/c", "/variable", "ext4"),
+        ];
+        assert_eq!(
+            containing(&mounts, Path::new("/var/log")).unwrap().device,
+            "/dev/b"
+        );
+        assert_eq!(
+            containing(&mounts, Path::new("/varx")).unwrap().device,
+            "/dev/a"
+        );
     }
 }

@@ -24,11 +24,23 @@ pub fn collect() -> Result<Memory, CollectError> {
         .map_err(|e| CollectError::new(format!("/proc/meminfo: {e}")))?;
     let swap = psutil::memory::swap_memory()
         .map_err(|e| CollectError::new(format!("/proc/meminfo: {e}")))?;
-    Ok(from_counts(ram.total(), ram.available(), ram.free(), swap.total(), swap.free()))
+    Ok(from_counts(
+        ram.total(),
+        ram.available(),
+        ram.free(),
+        swap.total(),
+        swap.free(),
+    ))
 }
 
 /// The figures from the raw /proc/meminfo counts (in bytes).
-pub fn from_counts(total: u64, available: u64, free: u64, swap_total: u64, swap_free: u64) -> Memory {
+pub fn from_counts(
+    total: u64,
+    available: u64,
+    free: u64,
+    swap_total: u64,
+    swap_free: u64,
+) -> Memory {
     let used = total.saturating_sub(available);
     let swap_used = swap_total.saturating_sub(swap_free);
     Memory {
@@ -50,7 +62,10 @@ mod tests {
     #[test]
     fn used_is_total_minus_available() {
         let m = from_counts(16_000, 9_000, 1_200, 2_000, 2_000);
-        assert_eq!((m.used, m.percent, m.swap_used, m.swap_percent), (7_000, 43.8, 0, 0.0));
+        assert_eq!(
+            (m.used, m.percent, m.swap_used, m.swap_percent),
+            (7_000, 43.8, 0, 0.0)
+        );
         // No swap at all is 0 %, not a division by zero.
         let m = from_counts(100, 100, 100, 0, 0);
         assert_eq!((m.percent, m.swap_percent), (0.0, 0.0));

@@ -66,18 +66,32 @@ pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Context {
         Some(name) => Some(name.clone()),
         None => ctx.merge("hostname", run("hostname", host::hostname), &mut errors),
     };
-    ctx.put("hostname", hostname.unwrap_or_else(|| "unknown-host".into()));
-    ctx.merge("boot", run("boot", || boot::collect(settings.zone)), &mut errors);
+    ctx.put(
+        "hostname",
+        hostname.unwrap_or_else(|| "unknown-host".into()),
+    );
+    ctx.merge(
+        "boot",
+        run("boot", || boot::collect(settings.zone)),
+        &mut errors,
+    );
     ctx.merge("memory", run("memory", memory::collect), &mut errors);
     let disks = run("disk", || disk::collect(settings.filesystems.as_deref()));
     let disks = disks.map(|(disks, failures)| {
-        errors.extend(failures.into_iter().map(|message| CollectorFailure { collector: "disk".into(), message }));
+        errors.extend(failures.into_iter().map(|message| CollectorFailure {
+            collector: "disk".into(),
+            message,
+        }));
         disks
     });
     ctx.merge("disks", disks, &mut errors);
     let cpu = cpu.and_then(|sample| run("cpu", || sample.finish(settings.cpu_sample)));
     ctx.merge("cpu", cpu, &mut errors);
-    ctx.put("generated_at", now.with_timezone(&settings.zone).to_rfc3339_opts(SecondsFormat::Secs, false));
+    ctx.put(
+        "generated_at",
+        now.with_timezone(&settings.zone)
+            .to_rfc3339_opts(SecondsFormat::Secs, false),
+    );
     ctx.put("errors", &errors);
     let status = crate::status::status(&ctx);
     ctx.put("status", status);
@@ -85,7 +99,10 @@ pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Context {
 }
 
 /// Runs one collector, turning a panic into an error that names it.
-fn run<T>(name: &'static str, collector: impl FnOnce() -> Result<T, CollectError>) -> Result<T, CollectorFailure> {
+fn run<T>(
+    name: &'static str,
+    collector: impl FnOnce() -> Result<T, CollectError>,
+) -> Result<T, CollectorFailure> {
     let outcome = catch_unwind(AssertUnwindSafe(collector)).unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<&str>()
@@ -94,7 +111,10 @@ fn run<T>(name: &'static str, collector: impl FnOnce() -> Result<T, CollectError
             .unwrap_or_else(|| "unknown cause".into());
         Err(CollectError::new(format!("collector panicked: {what}")))
     });
-    outcome.map_err(|e| CollectorFailure { collector: name.into(), message: e.to_string() })
+    outcome.map_err(|e| CollectorFailure {
+        collector: name.into(),
+        message: e.to_string(),
+    })
 }
 
 impl Context {
@@ -105,7 +125,12 @@ impl Context {
     }
 
     /// Puts a collector's result under `key`: its value, or null and an `errors` entry.
-    fn merge<T: Serialize>(&mut self, key: &str, result: Result<T, CollectorFailure>, errors: &mut Vec<CollectorFailure>) -> Option<T> {
+    fn merge<T: Serialize>(
+        &mut self,
+        key: &str,
+        result: Result<T, CollectorFailure>,
+        errors: &mut Vec<CollectorFailure>,
+    ) -> Option<T> {
         match result {
             Ok(value) => {
                 self.put(key, &value);
@@ -140,7 +165,10 @@ mod tests {
     #[test]
     fn a_panicking_collector_becomes_an_error() {
         let failure = run::<()>("disk", || panic!("boom")).unwrap_err();
-        assert_eq!((failure.collector.as_str(), failure.message.as_str()), ("disk", "collector panicked: boom"));
+        assert_eq!(
+            (failure.collector.as_str(), failure.message.as_str()),
+            ("disk", "collector panicked: boom")
+        );
     }
 
     #[test]

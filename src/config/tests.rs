@@ -47,27 +47,64 @@ fn port_follows_tls() {
         let c = parse(&format!("{SMTP}tls = \"{tls}\"\n")).unwrap();
         assert_eq!(c.smtp.unwrap().port, port, "{tls}");
     }
-    assert_eq!(parse(&format!("{SMTP}port = 2525\n")).unwrap().smtp.unwrap().port, 2525);
+    assert_eq!(
+        parse(&format!("{SMTP}port = 2525\n"))
+            .unwrap()
+            .smtp
+            .unwrap()
+            .port,
+        2525
+    );
 }
 
 #[test]
 fn errors_say_where_and_what() {
     check_err("schedul = \"x\"", "config.toml:1:1: unknown field `schedul`, expected one of `schedule`, `timezone`, `hostname`, `report`, `smtp`");
     check_err(&format!("{SMTP}tsl = \"tls\"\n"), "config.toml:5:1: unknown field `tsl`, expected one of `host`, `port`, `tls`, `ca_file`, `from`, `to`, `timeout_secs`, `username`, `password`");
-    check_err(&format!("{SMTP}tls = \"ssl\"\n"), "config.toml:5:7: unknown variant `ssl`, expected one of `starttls`, `tls`, `none`");
+    check_err(
+        &format!("{SMTP}tls = \"ssl\"\n"),
+        "config.toml:5:7: unknown variant `ssl`, expected one of `starttls`, `tls`, `none`",
+    );
     check_err("schedule = \"0 8 * *\"", "config.toml:1:12: invalid schedule '0 8 * *': expected 5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, or an @ macro; found 4");
-    check_err("\n\nschedule = \"0 25 * * *\"", "config.toml:3:12: invalid schedule '0 25 * * *': hour field '25': expected 0-23");
+    check_err(
+        "\n\nschedule = \"0 25 * * *\"",
+        "config.toml:3:12: invalid schedule '0 25 * * *': hour field '25': expected 0-23",
+    );
     check_err("timezone = \"Mars/Olympus\"", "config.toml:1:12: unknown time zone 'Mars/Olympus', expected an IANA name such as \"Europe/Berlin\" or \"UTC\"");
-    check_err(&format!("{SMTP}port = 70000\n"), "config.toml:5:8: port 70000 is out of range; expected 1 to 65535");
-    check_err(&format!("{SMTP}port = 0\n"), "config.toml:5:8: port 0 is out of range; expected 1 to 65535");
+    check_err(
+        &format!("{SMTP}port = 70000\n"),
+        "config.toml:5:8: port 70000 is out of range; expected 1 to 65535",
+    );
+    check_err(
+        &format!("{SMTP}port = 0\n"),
+        "config.toml:5:8: port 0 is out of range; expected 1 to 65535",
+    );
     check_err("[smtp]\nhost = \"mx\"\nfrom = \"not an address\"\n", "config.toml:3:8: smtp.from: 'not an address' is not an email address; expected \"name@example.com\" or \"Name <name@example.com>\"");
     check_err("[smtp]\nhost = \"mx\"\nfrom = \"r@example.com\"\nto = [\"ok@example.com\", \"bad@\"]\n", "config.toml:4:25: smtp.to: 'bad@' is not an email address; expected \"name@example.com\" or \"Name <name@example.com>\"");
-    check_err("[smtp]\nhost = \"mx\"\n", "config.toml:1:1: missing field `from`");
-    check_err("[report]\ncpu_sample_ms = \"fast\"\n", "config.toml:2:17: invalid type: string \"fast\", expected u64");
-    check_err("[report]\ncpu_sample_ms = 600000\n", "config.toml:2:17: cpu_sample_ms = 600000 is out of range; expected 10 to 60000");
-    check_err(&format!("{SMTP}timeout_secs = 0\n"), "config.toml:5:16: timeout_secs = 0 is out of range; expected 1 to 3600");
-    check_err("schedule = \"0 8 * * *\"\nschedule = \"1 8 * * *\"\n", "config.toml:2:1: duplicate key");
-    check_err("hostname = \"  \"", "config.toml:1:12: hostname is empty; leave it out to use the system's");
+    check_err(
+        "[smtp]\nhost = \"mx\"\n",
+        "config.toml:1:1: missing field `from`",
+    );
+    check_err(
+        "[report]\ncpu_sample_ms = \"fast\"\n",
+        "config.toml:2:17: invalid type: string \"fast\", expected u64",
+    );
+    check_err(
+        "[report]\ncpu_sample_ms = 600000\n",
+        "config.toml:2:17: cpu_sample_ms = 600000 is out of range; expected 10 to 60000",
+    );
+    check_err(
+        &format!("{SMTP}timeout_secs = 0\n"),
+        "config.toml:5:16: timeout_secs = 0 is out of range; expected 1 to 3600",
+    );
+    check_err(
+        "schedule = \"0 8 * * *\"\nschedule = \"1 8 * * *\"\n",
+        "config.toml:2:1: duplicate key",
+    );
+    check_err(
+        "hostname = \"  \"",
+        "config.toml:1:12: hostname is empty; leave it out to use the system's",
+    );
 }
 
 #[test]
@@ -81,7 +118,11 @@ fn a_password_in_the_file_names_the_environment_variable() {
 #[test]
 fn a_broken_subject_template_is_a_config_error() {
     let err = parse("[report]\nsubject = \"{{ hostname \"\n").unwrap_err();
-    assert!(err.to_string().starts_with("config.toml:2:11: report.subject: "), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("config.toml:2:11: report.subject: "),
+        "{err}"
+    );
 }
 
 #[test]
@@ -93,7 +134,10 @@ fn credentials_come_from_the_environment_both_or_neither() {
     };
     let c = Config::parse(SMTP, "config.toml", &both).unwrap();
     let creds = c.smtp.unwrap().credentials.unwrap();
-    assert_eq!((creds.username.as_str(), creds.password.expose()), ("me", "hunter2"));
+    assert_eq!(
+        (creds.username.as_str(), creds.password.expose()),
+        ("me", "hunter2")
+    );
 
     let only_password = |name: &str| (name == PASSWORD_VAR).then(|| "hunter2".to_string());
     let err = Config::parse(SMTP, "config.toml", &only_password).unwrap_err();
@@ -104,9 +148,16 @@ fn credentials_come_from_the_environment_both_or_neither() {
 #[test]
 fn sending_needs_smtp_and_recipients() {
     let err = parse("").unwrap().smtp_for_sending().unwrap_err();
-    assert!(err.to_string().starts_with("config.toml: no [smtp] section"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("config.toml: no [smtp] section"),
+        "{err}"
+    );
     let c = parse("[smtp]\nhost = \"mx\"\nfrom = \"r@example.com\"\nto = []\n").unwrap();
-    assert_eq!(c.smtp_for_sending().unwrap_err().to_string(), "config.toml:4:6: smtp.to lists no recipients; expected at least one address");
+    assert_eq!(
+        c.smtp_for_sending().unwrap_err().to_string(),
+        "config.toml:4:6: smtp.to lists no recipients; expected at least one address"
+    );
 }
 
 #[test]
@@ -116,8 +167,15 @@ fn ca_file_must_be_readable_pem() {
     std::fs::write(&junk, "not a certificate\n").unwrap();
     let text = format!("{SMTP}ca_file = \"{}\"\n", junk.display());
     let err = parse(&text).unwrap_err().to_string();
-    assert!(err.starts_with("config.toml:5:11: smtp.ca_file") && err.contains("is not a PEM certificate"), "{err}");
-    let missing = format!("{SMTP}ca_file = \"{}\"\n", dir.path().join("nope.pem").display());
+    assert!(
+        err.starts_with("config.toml:5:11: smtp.ca_file")
+            && err.contains("is not a PEM certificate"),
+        "{err}"
+    );
+    let missing = format!(
+        "{SMTP}ca_file = \"{}\"\n",
+        dir.path().join("nope.pem").display()
+    );
     let err = parse(&missing).unwrap_err().to_string();
     assert!(err.contains("cannot be read"), "{err}");
 }

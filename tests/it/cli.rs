@@ -6,21 +6,42 @@ use crate::support::*;
 fn dry_run_works_with_no_config_at_all() {
     let out = rreport().args(["--once", "--dry-run"]).run();
     out.status(0);
-    assert!(out.stdout.starts_with("<!DOCTYPE html>"), "{}", &out.stdout[..100.min(out.stdout.len())]);
+    assert!(
+        out.stdout.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &out.stdout[..100.min(out.stdout.len())]
+    );
     assert!(out.stdout.contains("Filesystems") && out.stdout.trim_end().ends_with("</html>"));
     assert!(out.stderr.is_empty(), "quiet on success:\n{}", out.stderr);
 }
 
 #[test]
 fn dry_run_formats() {
-    let text = rreport().args(["--once", "--dry-run", "--format", "text"]).run();
+    let text = rreport()
+        .args(["--once", "--dry-run", "--format", "text"])
+        .run();
     text.status(0);
-    assert!(text.stdout.contains("MEMORY") && !text.stdout.contains('<'), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("MEMORY") && !text.stdout.contains('<'),
+        "{}",
+        text.stdout
+    );
 
-    let json = rreport().args(["--once", "--dry-run", "--format", "json"]).run();
+    let json = rreport()
+        .args(["--once", "--dry-run", "--format", "json"])
+        .run();
     json.status(0);
     let ctx: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    for key in ["hostname", "generated_at", "status", "boot", "cpu", "memory", "disks", "errors"] {
+    for key in [
+        "hostname",
+        "generated_at",
+        "status",
+        "boot",
+        "cpu",
+        "memory",
+        "disks",
+        "errors",
+    ] {
         assert!(ctx.get(key).is_some(), "context lacks {key}");
     }
     assert_eq!(ctx["status"], "ok");
@@ -31,22 +52,34 @@ fn dry_run_formats() {
 fn output_goes_to_a_file() {
     let sandbox = Sandbox::new();
     let file = sandbox.path("report.txt");
-    let out = rreport().args(["--once", "--dry-run", "--format", "text", "-o"]).args([&file]).run();
+    let out = rreport()
+        .args(["--once", "--dry-run", "--format", "text", "-o"])
+        .args([&file])
+        .run();
     out.status(0);
     assert!(out.stdout.is_empty());
-    assert!(std::fs::read_to_string(&file).unwrap().contains("FILESYSTEMS"));
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("FILESYSTEMS"));
 }
 
 #[test]
 fn unwritable_output_is_exit_1() {
-    rreport().args(["--once", "--dry-run", "-o", "/nonexistent-dir/report.html"]).run().status(1).stderr_has("cannot write /nonexistent-dir/report.html");
+    rreport()
+        .args(["--once", "--dry-run", "-o", "/nonexistent-dir/report.html"])
+        .run()
+        .status(1)
+        .stderr_has("cannot write /nonexistent-dir/report.html");
 }
 
 #[test]
 fn usage_errors_are_exit_2() {
     rreport().args(["--dry-run"]).run().status(2);
     rreport().args(["--bogus"]).run().status(2);
-    rreport().args(["--once", "--dry-run", "--format", "pdf"]).run().status(2);
+    rreport()
+        .args(["--once", "--dry-run", "--format", "pdf"])
+        .run()
+        .status(2);
     rreport().args(["--once", "--check"]).run().status(2);
 }
 
@@ -54,38 +87,87 @@ fn usage_errors_are_exit_2() {
 fn version_and_help() {
     let out = rreport().args(["--version"]).run();
     out.status(0);
-    assert_eq!(out.stdout.trim(), format!("rreport {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        out.stdout.trim(),
+        format!("rreport {}", env!("CARGO_PKG_VERSION"))
+    );
     let help = rreport().args(["--help"]).run();
     help.status(0);
-    for flag in ["--once", "--dry-run", "--format", "--output", "--check", "--next", "--config", "--verbose"] {
+    for flag in [
+        "--once",
+        "--dry-run",
+        "--format",
+        "--output",
+        "--check",
+        "--next",
+        "--config",
+        "--verbose",
+    ] {
         assert!(help.stdout.contains(flag), "--help lacks {flag}");
     }
 }
 
 #[test]
 fn a_named_config_that_does_not_exist_is_an_error() {
-    rreport().args(["--once", "--dry-run", "-c", "/nonexistent/rreport.toml"]).run().status(78).stderr_has("/nonexistent/rreport.toml: cannot read config file");
-    rreport().args(["--once", "--dry-run"]).env("RREPORT_CONFIG", "/nonexistent/env.toml").run().status(78).stderr_has("/nonexistent/env.toml");
+    rreport()
+        .args(["--once", "--dry-run", "-c", "/nonexistent/rreport.toml"])
+        .run()
+        .status(78)
+        .stderr_has("/nonexistent/rreport.toml: cannot read config file");
+    rreport()
+        .args(["--once", "--dry-run"])
+        .env("RREPORT_CONFIG", "/nonexistent/env.toml")
+        .run()
+        .status(78)
+        .stderr_has("/nonexistent/env.toml");
 }
 
 #[test]
 fn config_errors_are_exit_78_with_file_line_col() {
     let sandbox = Sandbox::new();
     let cases = [
-        ("schedule = \"0 8 * * *\"\n[smtp]\nhost = \"mx\"\ntsl = \"tls\"\n", "4:1: unknown field `tsl`"),
-        ("schedule = \"0 8 * * 9\"\n", "1:12: invalid schedule '0 8 * * 9': day-of-week field '9'"),
-        ("timezone = \"Europe/Berln\"\n", "1:12: unknown time zone 'Europe/Berln'"),
-        ("[smtp]\nhost = \"mx\"\nport = 99999\nfrom = \"a@b.c\"\n", "3:8: port 99999 is out of range"),
-        ("[smtp]\nhost = \"mx\"\nfrom = \"a@b.c\"\nto = [\"nobody\"]\n", "4:7: smtp.to: 'nobody' is not an email address"),
-        ("[smtp]\nhost = \"mx\"\nfrom = \"a@b.c\"\npassword = \"hunter2\"\n", "4:12: smtp.password is not allowed in the config file; set RREPORT_SMTP_PASSWORD"),
-        ("[smtp]\nhost = \"mx\"\nfrom = \"a@b.c\"\nca_file = \"/nonexistent/ca.pem\"\n", "4:11: smtp.ca_file '/nonexistent/ca.pem' cannot be read"),
-        ("[report]\nsubject = \"{% if %}\"\n", "2:11: report.subject: syntax error"),
+        (
+            "schedule = \"0 8 * * *\"\n[smtp]\nhost = \"mx\"\ntsl = \"tls\"\n",
+            "4:1: unknown field `tsl`",
+        ),
+        (
+            "schedule = \"0 8 * * 9\"\n",
+            "1:12: invalid schedule '0 8 * * 9': day-of-week field '9'",
+        ),
+        (
+            "timezone = \"Europe/Berln\"\n",
+            "1:12: unknown time zone 'Europe/Berln'",
+        ),
+        (
+            "[smtp]\nhost = \"mx\"\nport = 99999\nfrom = \"a@b.c\"\n",
+            "3:8: port 99999 is out of range",
+        ),
+        (
+            "[smtp]\nhost = \"mx\"\nfrom = \"a@b.c\"\nto = [\"nobody\"]\n",
+            "4:7: smtp.to: 'nobody' is not an email address",
+        ),
+        (
+            "[smtp]\nhost = \"mx\"\nfrom = \"a@b.c\"\npassword = \"hunter2\"\n",
+            "4:12: smtp.password is not allowed in the config file; set RREPORT_SMTP_PASSWORD",
+        ),
+        (
+            "[smtp]\nhost = \"mx\"\nfrom = \"a@b.c\"\nca_file = \"/nonexistent/ca.pem\"\n",
+            "4:11: smtp.ca_file '/nonexistent/ca.pem' cannot be read",
+        ),
+        (
+            "[report]\nsubject = \"{% if %}\"\n",
+            "2:11: report.subject: syntax error",
+        ),
         ("schedule = \n", "1:12: "),
     ];
     for (text, expected) in cases {
         let config = sandbox.write("config.toml", text);
-        let out = rreport().args(["--once", "--dry-run", "-c"]).args([&config]).run();
-        out.status(78).stderr_has(&format!("{}:{expected}", config.display()));
+        let out = rreport()
+            .args(["--once", "--dry-run", "-c"])
+            .args([&config])
+            .run();
+        out.status(78)
+            .stderr_has(&format!("{}:{expected}", config.display()));
         assert!(!out.stderr.contains("hunter2"));
     }
 }
@@ -93,34 +175,75 @@ fn config_errors_are_exit_78_with_file_line_col() {
 #[test]
 fn sending_without_recipients_is_exit_78() {
     let sandbox = Sandbox::new();
-    let config = sandbox.write("config.toml", "[smtp]\nhost = \"mx\"\nfrom = \"a@b.c\"\nto = []\n");
-    rreport().args(["--once", "-c"]).args([&config]).run().status(78).stderr_has(&format!("{}:4:6: smtp.to lists no recipients", config.display()));
-    rreport().args(["--check", "-c"]).args([&config]).run().status(78);
+    let config = sandbox.write(
+        "config.toml",
+        "[smtp]\nhost = \"mx\"\nfrom = \"a@b.c\"\nto = []\n",
+    );
+    rreport()
+        .args(["--once", "-c"])
+        .args([&config])
+        .run()
+        .status(78)
+        .stderr_has(&format!(
+            "{}:4:6: smtp.to lists no recipients",
+            config.display()
+        ));
+    rreport()
+        .args(["--check", "-c"])
+        .args([&config])
+        .run()
+        .status(78);
     // --dry-run needs no recipients.
-    rreport().args(["--once", "--dry-run", "-c"]).args([&config]).run().status(0);
+    rreport()
+        .args(["--once", "--dry-run", "-c"])
+        .args([&config])
+        .run()
+        .status(0);
 }
 
 #[test]
 fn half_the_credentials_is_exit_78() {
     let sandbox = Sandbox::new();
     let config = sandbox.write("config.toml", &smtp_config(closed_port(), "none", None));
-    rreport().args(["--once", "-c"]).args([&config]).env("RREPORT_SMTP_PASSWORD", PASSWORD).run()
-        .status(78).no_secret().stderr_has("environment: RREPORT_SMTP_PASSWORD is set but RREPORT_SMTP_USERNAME is not");
+    rreport()
+        .args(["--once", "-c"])
+        .args([&config])
+        .env("RREPORT_SMTP_PASSWORD", PASSWORD)
+        .run()
+        .status(78)
+        .no_secret()
+        .stderr_has("environment: RREPORT_SMTP_PASSWORD is set but RREPORT_SMTP_USERNAME is not");
 }
 
 #[test]
 fn check_prints_only_the_next_fire_times() {
     let sandbox = Sandbox::new();
-    let config = sandbox.write("config.toml", &smtp_config(closed_port(), "none", None).replace("*/5 * * * *", "30 6 * * MON").replace("\"UTC\"", "\"Europe/Berlin\""));
-    let out = rreport().args(["--check", "--next", "3", "-c"]).args([&config]).run();
+    let config = sandbox.write(
+        "config.toml",
+        &smtp_config(closed_port(), "none", None)
+            .replace("*/5 * * * *", "30 6 * * MON")
+            .replace("\"UTC\"", "\"Europe/Berlin\""),
+    );
+    let out = rreport()
+        .args(["--check", "--next", "3", "-c"])
+        .args([&config])
+        .run();
     out.status(0);
-    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = out.stdout.lines().map(|l| chrono::DateTime::parse_from_rfc3339(l).expect(l)).collect();
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = out
+        .stdout
+        .lines()
+        .map(|l| chrono::DateTime::parse_from_rfc3339(l).expect(l))
+        .collect();
     assert_eq!(times.len(), 3, "{}", out.stdout);
     for t in &times {
         let local = t.with_timezone(&chrono_tz::Europe::Berlin);
         assert_eq!(local.format("%a %H:%M").to_string(), "Mon 06:30", "{t}");
         use chrono::Offset;
-        assert_eq!(*t.offset(), local.offset().fix(), "printed with the zone's offset");
+        assert_eq!(
+            *t.offset(),
+            local.offset().fix(),
+            "printed with the zone's offset"
+        );
     }
     assert!(times.windows(2).all(|w| (w[1] - w[0]).num_days() == 7));
     let now = chrono::Utc::now();
@@ -132,25 +255,65 @@ fn check_prints_only_the_next_fire_times() {
 fn check_finds_undefined_variables_in_templates() {
     let sandbox = Sandbox::new();
     std::fs::create_dir(sandbox.path("templates")).unwrap();
-    sandbox.write("templates/report.txt", "{{ hostname }}\n{{ memroy.total }}\n");
-    let text = smtp_config(closed_port(), "none", None).replace("[report]\n", &format!("[report]\ntemplate_dir = \"{}\"\n", sandbox.path("templates").display()));
+    sandbox.write(
+        "templates/report.txt",
+        "{{ hostname }}\n{{ memroy.total }}\n",
+    );
+    let text = smtp_config(closed_port(), "none", None).replace(
+        "[report]\n",
+        &format!(
+            "[report]\ntemplate_dir = \"{}\"\n",
+            sandbox.path("templates").display()
+        ),
+    );
     let config = sandbox.write("config.toml", &text);
-    rreport().args(["--check", "-c"]).args([&config]).run().status(78).stderr_has("templates/report.txt:2: undefined value");
+    rreport()
+        .args(["--check", "-c"])
+        .args([&config])
+        .run()
+        .status(78)
+        .stderr_has("templates/report.txt:2: undefined value");
     // A syntax error in a user template is a template error at load time.
     sandbox.write("templates/report.txt", "{% for %}\n");
-    rreport().args(["--once", "--dry-run", "-c"]).args([&config]).run().status(78).stderr_has("templates/report.txt:1: syntax error");
+    rreport()
+        .args(["--once", "--dry-run", "-c"])
+        .args([&config])
+        .run()
+        .status(78)
+        .stderr_has("templates/report.txt:1: syntax error");
 }
 
 #[test]
 fn user_templates_replace_the_built_in_ones() {
     let sandbox = Sandbox::new();
     std::fs::create_dir(sandbox.path("templates")).unwrap();
-    sandbox.write("templates/report.html", "<p>{{ hostname }} has {{ memory.total | bytes }}</p>\n");
-    let config = sandbox.write("config.toml", &format!("[report]\ntemplate_dir = \"{}\"\n", sandbox.path("templates").display()));
-    let out = rreport().args(["--once", "--dry-run", "-c"]).args([&config]).run();
+    sandbox.write(
+        "templates/report.html",
+        "<p>{{ hostname }} has {{ memory.total | bytes }}</p>\n",
+    );
+    let config = sandbox.write(
+        "config.toml",
+        &format!(
+            "[report]\ntemplate_dir = \"{}\"\n",
+            sandbox.path("templates").display()
+        ),
+    );
+    let out = rreport()
+        .args(["--once", "--dry-run", "-c"])
+        .args([&config])
+        .run();
     out.status(0);
-    assert!(out.stdout.starts_with("<p>") && out.stdout.contains(" has ") && out.stdout.contains("iB</p>"), "{}", out.stdout);
+    assert!(
+        out.stdout.starts_with("<p>")
+            && out.stdout.contains(" has ")
+            && out.stdout.contains("iB</p>"),
+        "{}",
+        out.stdout
+    );
     // report.txt was not replaced: the built-in one is used.
-    let text = rreport().args(["--once", "--dry-run", "--format", "text", "-c"]).args([&config]).run();
+    let text = rreport()
+        .args(["--once", "--dry-run", "--format", "text", "-c"])
+        .args([&config])
+        .run();
     assert!(text.stdout.contains("FILESYSTEMS"));
 }

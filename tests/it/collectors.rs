@@ -8,7 +8,10 @@ use rreport::collect::{self, boot, cpu, disk, memory};
 
 fn proc_field(file: &str, key: &str) -> u64 {
     let text = std::fs::read_to_string(file).unwrap();
-    let line = text.lines().find(|l| l.split_whitespace().next() == Some(key)).unwrap_or_else(|| panic!("{key} in {file}"));
+    let line = text
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(key))
+        .unwrap_or_else(|| panic!("{key} in {file}"));
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
@@ -16,9 +19,16 @@ fn proc_field(file: &str, key: &str) -> u64 {
 fn memory_matches_proc_meminfo() {
     let m = memory::collect().unwrap();
     assert_eq!(m.total, proc_field("/proc/meminfo", "MemTotal:") * 1024);
-    assert_eq!(m.swap_total, proc_field("/proc/meminfo", "SwapTotal:") * 1024);
+    assert_eq!(
+        m.swap_total,
+        proc_field("/proc/meminfo", "SwapTotal:") * 1024
+    );
     let available = proc_field("/proc/meminfo", "MemAvailable:") * 1024;
-    assert!(m.available.abs_diff(available) < 256 << 20, "available {} vs {available}", m.available);
+    assert!(
+        m.available.abs_diff(available) < 256 << 20,
+        "available {} vs {available}",
+        m.available
+    );
     assert_eq!(m.used, m.total - m.available, "used = total - available");
     let expected = (m.used as f64 / m.total as f64 * 1000.0).round() / 10.0;
     assert_eq!(m.percent, expected);
@@ -30,8 +40,18 @@ fn boot_matches_proc_stat_and_uptime() {
     let btime = proc_field("/proc/stat", "btime") as i64;
     let booted = chrono::DateTime::parse_from_rfc3339(&b.time).unwrap();
     assert_eq!(booted.timestamp(), btime);
-    let uptime: f64 = std::fs::read_to_string("/proc/uptime").unwrap().split_whitespace().next().unwrap().parse().unwrap();
-    assert!((b.uptime_secs as f64 - uptime).abs() < 5.0, "{} vs {uptime}", b.uptime_secs);
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (b.uptime_secs as f64 - uptime).abs() < 5.0,
+        "{} vs {uptime}",
+        b.uptime_secs
+    );
 }
 
 #[test]
@@ -42,13 +62,28 @@ fn boot_time_is_shown_in_the_configured_zone() {
 
 #[test]
 fn cpu_matches_proc_stat_and_loadavg() {
-    let c = cpu::CpuSample::start().unwrap().finish(Duration::from_millis(50)).unwrap();
+    let c = cpu::CpuSample::start()
+        .unwrap()
+        .finish(Duration::from_millis(50))
+        .unwrap();
     let stat = std::fs::read_to_string("/proc/stat").unwrap();
-    let cpus = stat.lines().filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit)).count();
+    let cpus = stat
+        .lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .count();
     assert_eq!(c.logical, cpus);
-    let loadavg: Vec<f64> = std::fs::read_to_string("/proc/loadavg").unwrap().split_whitespace().take(3).map(|v| v.parse().unwrap()).collect();
+    let loadavg: Vec<f64> = std::fs::read_to_string("/proc/loadavg")
+        .unwrap()
+        .split_whitespace()
+        .take(3)
+        .map(|v| v.parse().unwrap())
+        .collect();
     for (ours, theirs) in c.load_avg.iter().zip(&loadavg) {
-        assert!((ours - theirs).abs() < 1.0, "{:?} vs {loadavg:?}", c.load_avg);
+        assert!(
+            (ours - theirs).abs() < 1.0,
+            "{:?} vs {loadavg:?}",
+            c.load_avg
+        );
     }
     if let Some(p) = c.percent {
         assert!((0.0..=100.0).contains(&p), "{p}");
@@ -63,18 +98,35 @@ fn cpu_percent_sees_a_busy_core() {
         let stop = stop.clone();
         std::thread::spawn(move || while !stop.load(std::sync::atomic::Ordering::Relaxed) {})
     };
-    let c = cpu::CpuSample::start().unwrap().finish(Duration::from_millis(300)).unwrap();
+    let c = cpu::CpuSample::start()
+        .unwrap()
+        .finish(Duration::from_millis(300))
+        .unwrap();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     spinner.join().unwrap();
     let floor = 100.0 / c.logical as f64 * 0.5;
-    assert!(c.percent.unwrap() >= floor, "busy {:?} with one core spinning of {}", c.percent, c.logical);
+    assert!(
+        c.percent.unwrap() >= floor,
+        "busy {:?} with one core spinning of {}",
+        c.percent,
+        c.logical
+    );
 }
 
 /// df(1)'s own numbers for a mount point: size, used, available, in bytes.
 fn df(mount: &str) -> (u64, u64, u64) {
-    let out = Command::new("df").args(["-B1", "--output=size,used,avail", mount]).output().unwrap();
+    let out = Command::new("df")
+        .args(["-B1", "--output=size,used,avail", mount])
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    let nums: Vec<u64> = text.lines().nth(1).unwrap().split_whitespace().map(|v| v.parse().unwrap()).collect();
+    let nums: Vec<u64> = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
     (nums[0], nums[1], nums[2])
 }
 
@@ -82,12 +134,18 @@ fn df(mount: &str) -> (u64, u64, u64) {
 fn disks_match_df() {
     let (disks, errors) = disk::collect(None).unwrap();
     assert!(errors.is_empty(), "{errors:?}");
-    assert!(disks.iter().any(|d| d.mount == "/"), "the root filesystem is reported: {disks:?}");
+    assert!(
+        disks.iter().any(|d| d.mount == "/"),
+        "the root filesystem is reported: {disks:?}"
+    );
     for d in &disks {
         let (size, used, avail) = df(&d.mount);
         let slack = 64 << 20; // other processes write while the test runs
         assert_eq!(d.total, size, "{}", d.mount);
-        assert!(d.used.abs_diff(used) < slack && d.free.abs_diff(avail) < slack, "{d:?} vs df {size} {used} {avail}");
+        assert!(
+            d.used.abs_diff(used) < slack && d.free.abs_diff(avail) < slack,
+            "{d:?} vs df {size} {used} {avail}"
+        );
         let expected = d.used as f64 / (d.used + d.free) as f64 * 100.0;
         assert!((d.percent - expected).abs() <= 0.05, "{d:?}");
     }
@@ -95,21 +153,41 @@ fn disks_match_df() {
 
 #[test]
 fn named_filesystems_are_reported_as_named() {
-    let (disks, errors) = disk::collect(Some(&["/".into(), "/proc/self".into(), "/nonexistent-mount".into()])).unwrap();
-    assert_eq!(disks.iter().map(|d| d.mount.as_str()).collect::<Vec<_>>(), ["/", "/proc/self"]);
+    let (disks, errors) = disk::collect(Some(&[
+        "/".into(),
+        "/proc/self".into(),
+        "/nonexistent-mount".into(),
+    ]))
+    .unwrap();
+    assert_eq!(
+        disks.iter().map(|d| d.mount.as_str()).collect::<Vec<_>>(),
+        ["/", "/proc/self"]
+    );
     assert_eq!(disks[1].fstype, "proc");
     assert_eq!(errors.len(), 1);
-    assert!(errors[0].starts_with("/nonexistent-mount: statvfs: "), "{errors:?}");
+    assert!(
+        errors[0].starts_with("/nonexistent-mount: statvfs: "),
+        "{errors:?}"
+    );
 }
 
 #[test]
 fn gather_merges_every_collector() {
-    let settings = collect::Settings { zone: chrono_tz::UTC, hostname: None, filesystems: None, cpu_sample: Duration::from_millis(20) };
+    let settings = collect::Settings {
+        zone: chrono_tz::UTC,
+        hostname: None,
+        filesystems: None,
+        cpu_sample: Duration::from_millis(20),
+    };
     let ctx = collect::gather(&settings, chrono::Utc::now()).0;
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     assert_eq!(ctx["hostname"], hostname.trim());
     for key in ["boot", "cpu", "memory", "disks"] {
-        assert!(ctx[key].is_object() || ctx[key].is_array(), "{key}: {}", ctx[key]);
+        assert!(
+            ctx[key].is_object() || ctx[key].is_array(),
+            "{key}: {}",
+            ctx[key]
+        );
     }
     assert_eq!(ctx["errors"], serde_json::json!([]));
     assert_eq!(ctx["status"], "ok");
@@ -127,5 +205,8 @@ fn a_failing_filesystem_is_listed_in_errors_not_fatal() {
     assert_eq!(ctx["hostname"], "web-1");
     assert_eq!(ctx["disks"].as_array().unwrap().len(), 1);
     assert_eq!(ctx["errors"][0]["collector"], "disk");
-    assert!(ctx["errors"][0]["message"].as_str().unwrap().starts_with("/nonexistent-mount: statvfs:"));
+    assert!(ctx["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("/nonexistent-mount: statvfs:"));
 }

@@ -2,6 +2,8 @@
 
 mod cli;
 mod collectors;
+mod daemon;
 mod delivery;
 mod support;
+mod systemd;
 mod templates;

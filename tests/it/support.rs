@@ -19,7 +19,14 @@ pub struct Rreport {
 
 pub fn rreport() -> Rreport {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rreport"));
-    for var in ["RREPORT_CONFIG", "RREPORT_SMTP_USERNAME", "RREPORT_SMTP_PASSWORD", "RUST_LOG", "JOURNAL_STREAM", "NOTIFY_SOCKET"] {
+    for var in [
+        "RREPORT_CONFIG",
+        "RREPORT_SMTP_USERNAME",
+        "RREPORT_SMTP_PASSWORD",
+        "RUST_LOG",
+        "JOURNAL_STREAM",
+        "NOTIFY_SOCKET",
+    ] {
         cmd.env_remove(var);
     }
     cmd.stdin(Stdio::null());
@@ -38,11 +45,16 @@ impl Rreport {
     }
 
     pub fn credentials(self, password: &str) -> Self {
-        self.env("RREPORT_SMTP_USERNAME", USER).env("RREPORT_SMTP_PASSWORD", password)
+        self.env("RREPORT_SMTP_USERNAME", USER)
+            .env("RREPORT_SMTP_PASSWORD", password)
     }
 
     pub fn run(mut self) -> Outcome {
-        let Output { status, stdout, stderr } = self.cmd.output().expect("run rreport");
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = self.cmd.output().expect("run rreport");
         Outcome {
             code: status.code(),
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -61,20 +73,33 @@ pub struct Outcome {
 impl Outcome {
     #[track_caller]
     pub fn status(&self, code: i32) -> &Self {
-        assert_eq!(self.code, Some(code), "exit status; stderr:\n{}\nstdout:\n{}", self.stderr, head(&self.stdout));
+        assert_eq!(
+            self.code,
+            Some(code),
+            "exit status; stderr:\n{}\nstdout:\n{}",
+            self.stderr,
+            head(&self.stdout)
+        );
         self
     }
 
     #[track_caller]
     pub fn stderr_has(&self, needle: &str) -> &Self {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
         self
     }
 
     /// Neither stream contains the test password.
     #[track_caller]
     pub fn no_secret(&self) -> &Self {
-        assert!(!self.stderr.contains(PASSWORD) && !self.stdout.contains(PASSWORD), "password leaked");
+        assert!(
+            !self.stderr.contains(PASSWORD) && !self.stdout.contains(PASSWORD),
+            "password leaked"
+        );
         self
     }
 }
@@ -90,7 +115,9 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Sandbox {
-        Sandbox { dir: tempfile::tempdir().unwrap() }
+        Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -118,7 +145,9 @@ impl TestCa {
         let ca_key = KeyPair::generate().unwrap();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.distinguished_name.push(DnType::CommonName, "rreport test CA");
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "rreport test CA");
         let ca_cert = ca_params.self_signed(&ca_key).unwrap();
         let issuer = Issuer::new(ca_params, ca_key);
         let leaf_key = KeyPair::generate().unwrap();
@@ -167,7 +196,10 @@ struct Recorder {
 
 impl Handler for Recorder {
     fn helo(&mut self, _ip: std::net::IpAddr, domain: &str) -> Response {
-        self.current = Received { helo: domain.to_string(), ..Received::default() };
+        self.current = Received {
+            helo: domain.to_string(),
+            ..Received::default()
+        };
         OK
     }
 
@@ -220,8 +252,15 @@ impl SmtpServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let inbox = Arc::new(Mutex::new(Vec::new()));
-        let mut server = Server::new(Recorder { mode, inbox: inbox.clone(), current: Received::default() });
-        server.with_name("mx.test").with_tcp_listener(listener).with_num_threads(2);
+        let mut server = Server::new(Recorder {
+            mode,
+            inbox: inbox.clone(),
+            current: Received::default(),
+        });
+        server
+            .with_name("mx.test")
+            .with_tcp_listener(listener)
+            .with_num_threads(2);
         if mode == Mode::TlsAuth {
             server
                 .with_ssl(SslConfig::SelfSigned {
@@ -245,12 +284,18 @@ impl SmtpServer {
 
 /// A port on loopback where nothing listens (bound, then released).
 pub fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The config for sending to `port` on localhost.
 pub fn smtp_config(port: u16, tls: &str, ca: Option<&Path>) -> String {
-    let ca = ca.map(|p| format!("ca_file = \"{}\"\n", p.display())).unwrap_or_default();
+    let ca = ca
+        .map(|p| format!("ca_file = \"{}\"\n", p.display()))
+        .unwrap_or_default();
     format!(
         "schedule = \"*/5 * * * *\"\ntimezone = \"UTC\"\n[report]\ncpu_sample_ms = 50\n\
          [smtp]\nhost = \"localhost\"\nport = {port}\ntls = \"{tls}\"\n{ca}\

@@ -12,7 +12,9 @@ fn fixture() -> Value {
 }
 
 fn render(ctx: Value) -> rreport::report::Rendered {
-    let Value::Object(map) = ctx else { panic!("context must be an object") };
+    let Value::Object(map) = ctx else {
+        panic!("context must be an object")
+    };
     let renderer = Renderer::new(rreport::config::DEFAULT_SUBJECT, None, true).unwrap();
     renderer.render(&Context(map)).unwrap()
 }
@@ -20,7 +22,9 @@ fn render(ctx: Value) -> rreport::report::Rendered {
 /// Compares with the golden file; `UPDATE_GOLDEN=1 cargo test` rewrites it.
 #[track_caller]
 fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, actual).unwrap();
     }
@@ -40,12 +44,27 @@ fn fixed_context_renders_as_the_golden_files() {
 fn labels_match_their_values() {
     // The old script printed the memory percentage under "total"; ours says what each is.
     let r = render(fixture());
-    assert!(r.text.contains("Memory used     7.2 GiB of 15.6 GiB (46.4%)"), "{}", r.text);
+    assert!(
+        r.text
+            .contains("Memory used     7.2 GiB of 15.6 GiB (46.4%)"),
+        "{}",
+        r.text
+    );
     assert!(r.text.contains("Uptime          3d 22h 0m"));
-    assert!(r.text.contains("Load average    0.42, 0.35, 0.30 (1, 5, 15 min)"));
-    assert!(r.text.contains("   93.1%    93.1 GiB   100.0 GiB     6.9 GiB  /var/lib/postgresql (/dev/vdb, xfs)"), "{}", r.text);
+    assert!(r
+        .text
+        .contains("Load average    0.42, 0.35, 0.30 (1, 5, 15 min)"));
+    assert!(
+        r.text.contains(
+            "   93.1%    93.1 GiB   100.0 GiB     6.9 GiB  /var/lib/postgresql (/dev/vdb, xfs)"
+        ),
+        "{}",
+        r.text
+    );
     assert!(r.html.contains("7.2 GiB of 15.6 GiB (46.4%)"));
-    assert!(r.html.contains("/mnt/nfs: statvfs: ESTALE: Stale file handle"));
+    assert!(r
+        .html
+        .contains("/mnt/nfs: statvfs: ESTALE: Stale file handle"));
 }
 
 #[test]
@@ -61,9 +80,22 @@ fn every_collector_failed() {
         {"collector": "disk", "message": "/proc/self/mounts: No such file or directory"}
     ]);
     let r = render(ctx);
-    assert_eq!(r.text.matches("unavailable (see collector errors)").count(), 4, "{}", r.text);
-    assert_eq!(r.html.matches("unavailable (see collector errors below)").count(), 4);
-    for e in ["/proc/meminfo: No such file or directory", "/proc/self/mounts: No such file or directory"] {
+    assert_eq!(
+        r.text.matches("unavailable (see collector errors)").count(),
+        4,
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        r.html
+            .matches("unavailable (see collector errors below)")
+            .count(),
+        4
+    );
+    for e in [
+        "/proc/meminfo: No such file or directory",
+        "/proc/self/mounts: No such file or directory",
+    ] {
         assert!(r.text.contains(e) && r.html.contains(e), "{e}");
     }
 }
@@ -84,11 +116,24 @@ fn hostile_strings_are_escaped_and_cannot_add_headers() {
     ctx["disks"][0]["mount"] = json!("/mnt/<img src=x onerror=alert(1)>/\"quoted\" & more");
     ctx["disks"][0]["device"] = json!("/dev/\u{1F4A5}");
     let r = render(ctx);
-    assert!(!r.html.contains("<script>") && r.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-    assert!(!r.html.contains("<img") && r.html.contains("&lt;img src=x onerror=alert(1)&gt;/&quot;quoted&quot; &amp; more"));
+    assert!(
+        !r.html.contains("<script>") && r.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+    );
+    assert!(
+        !r.html.contains("<img")
+            && r.html
+                .contains("&lt;img src=x onerror=alert(1)&gt;/&quot;quoted&quot; &amp; more")
+    );
     assert!(r.html.contains("/dev/\u{1F4A5}"));
-    assert!(!r.subject.contains('\r') && !r.subject.contains('\n'), "{:?}", r.subject);
-    assert_eq!(r.subject, "[OK] <script>alert(1)</script> Bcc: victim@example.com system report");
+    assert!(
+        !r.subject.contains('\r') && !r.subject.contains('\n'),
+        "{:?}",
+        r.subject
+    );
+    assert_eq!(
+        r.subject,
+        "[OK] <script>alert(1)</script> Bcc: victim@example.com system report"
+    );
 }
 
 #[test]
@@ -104,14 +149,21 @@ fn a_huge_hostname_gives_a_bounded_subject() {
 fn the_email_stays_small_with_many_filesystems() {
     let mut ctx = fixture();
     let disk = ctx["disks"][1].clone();
-    ctx["disks"] = Value::Array((0..100).map(|i| {
-        let mut d = disk.clone();
-        d["mount"] = json!(format!("/srv/volume-{i:03}"));
-        d
-    }).collect());
+    ctx["disks"] = Value::Array(
+        (0..100)
+            .map(|i| {
+                let mut d = disk.clone();
+                d["mount"] = json!(format!("/srv/volume-{i:03}"));
+                d
+            })
+            .collect(),
+    );
     let r = render(ctx);
     let size = r.html.len() + r.text.len();
-    assert!(size < 102 * 1024, "{size} bytes with 100 filesystems; Gmail clips at 102 KB");
+    assert!(
+        size < 102 * 1024,
+        "{size} bytes with 100 filesystems; Gmail clips at 102 KB"
+    );
 }
 
 #[test]

@@ -1,0 +1,51 @@
+//! The shipped unit file is hardened: systemd-analyze rates it OK or better.
+//! .ci/run installs systemd-analyze where it is missing, so this test always runs.
+
+use std::process::Command;
+
+#[test]
+fn unit_rates_ok_or_better() {
+    let unit = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/rreport.service");
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=true", unit])
+        .output()
+        .expect("systemd-analyze is installed (.ci/run installs the systemd package)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let verdict = text
+        .lines()
+        .find(|l| l.contains("Overall exposure level"))
+        .unwrap_or_else(|| panic!("no verdict:\n{text}"));
+    let score: f64 = verdict
+        .split(':')
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(score <= 3.9, "exposure {score} is worse than OK: {verdict}");
+    assert!(
+        verdict.contains(" OK") || verdict.contains("SAFE"),
+        "{verdict}"
+    );
+}
+
+#[test]
+fn unit_keeps_the_contract() {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/systemd/rreport.service"
+    ))
+    .unwrap();
+    for line in [
+        "Type=notify",
+        "EnvironmentFile=-/etc/rreport/env",
+        "RestartPreventExitStatus=78",
+        "StateDirectory=rreport",
+        "DynamicUser=yes",
+        "CapabilityBoundingSet=\n",
+    ] {
+        assert!(unit.contains(line), "unit lacks {line:?}");
+    }
+}
