@@ -1,4 +1,5 @@
-//! Template filters for humans: `bytes`, `duration`, `percent`, `fixed`, `ljust`, `rjust`.
+//! Template filters for humans: `bytes`, `duration`, `percent`, `fixed`, `datetime`,
+//! `ljust`, `rjust`.
 //!
 //! Each takes whatever the context holds, including null (a failed collector),
 //! and prints "n/a" rather than failing the whole report.
@@ -15,6 +16,12 @@ pub fn register(env: &mut Environment<'static>) {
     });
     env.add_filter("fixed", |v: Value, places: Option<usize>| {
         number(&v).map_or_else(na, |n| format!("{n:.*}", places.unwrap_or(2)))
+    });
+    env.add_filter("datetime", |v: Value| {
+        match v.as_str().map(chrono::DateTime::parse_from_rfc3339) {
+            Some(Ok(t)) => t.format("%a %-d %b %Y %H:%M %:z").to_string(),
+            _ => display(&v),
+        }
     });
     env.add_filter("ljust", |v: Value, width: usize| {
         format!("{:<width$}", display(&v))
