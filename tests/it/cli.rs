@@ -317,3 +317,31 @@ fn user_templates_replace_the_built_in_ones() {
         .run();
     assert!(text.stdout.contains("FILESYSTEMS"));
 }
+
+#[test]
+fn under_systemd_log_lines_carry_no_timestamp() {
+    let plain = rreport()
+        .args(["--once", "--dry-run", "--verbose", "--format", "json"])
+        .run();
+    plain.status(0);
+    let first = plain
+        .stderr
+        .lines()
+        .next()
+        .expect("--verbose logs something");
+    assert!(
+        first.starts_with("20"),
+        "a timestamp outside systemd: {first}"
+    );
+    let journal = rreport()
+        .args(["--once", "--dry-run", "--verbose", "--format", "json"])
+        .env("JOURNAL_STREAM", "8:12345")
+        .run();
+    journal.status(0);
+    for line in journal.stderr.lines() {
+        assert!(
+            !line.starts_with("20") && !line.contains('\u{1b}'),
+            "journal lines have no timestamp or colour: {line}"
+        );
+    }
+}
