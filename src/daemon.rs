@@ -1,16 +1,27 @@
-//! The daemon: the only loop, and the only code that sleeps.
+//! The daemon: the only loop, and the only code that sleeps, reads signals and retries.
 //!
 //! It computes the next fire time from the wall clock and sleeps towards it, but
 //! never longer than a minute at a time, so a suspend or an NTP step is noticed
 //! within a minute. A report that fell due while the machine slept is sent once on
 //! wake; because the next fire time is always computed strictly after "now", a
-//! clock stepped backwards cannot make it send the same report twice.
+//! clock stepped backwards cannot make it send the same report twice. Between
+//! reports it wakes for queued messages whose retry time has come.
+//!
+//! Signals arrive on a channel from a small thread (signal-hook), so every sleep is
+//! also a wait for SIGTERM/SIGINT (stop: what is undelivered stays in the outbox)
+//! and SIGHUP (reload the config and templates; keep the old ones if the new are bad).
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
+use crate::outbox::Outbox;
 use crate::pipeline::Pipeline;
+use crate::RunError;
 
 /// The longest single sleep: the bound on noticing a clock jump or a resume.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
@@ -22,7 +33,7 @@ pub enum Step {
     Sleep(Duration),
 }
 
-/// Pure: given the time and the due fire time, fire now or sleep how long.
+/// Pure: given the time and the due time, act now or sleep how long (at most a minute).
 pub fn step(now: DateTime<Utc>, due: DateTime<Utc>) -> Step {
     match (due - now).to_std() {
         Ok(left) if !left.is_zero() => Step::Sleep(left.min(MAX_SLEEP)),
@@ -30,45 +41,183 @@ pub fn step(now: DateTime<Utc>, due: DateTime<Utc>) -> Step {
     }
 }
 
-/// Runs forever: wait for each fire time, send the report, repeat.
-pub fn run(pipeline: &Pipeline) -> anyhow::Result<()> {
-    let config = &pipeline.config;
-    let next_after = |t: DateTime<Utc>| {
-        config
-            .schedule
-            .next_after(t, config.timezone)
-            .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(|| anyhow::anyhow!("schedule '{}' never fires", config.schedule.as_str()))
-    };
-    let mut due = next_after(Utc::now())?;
-    tracing::info!(
-        "next report at {}",
-        due.with_timezone(&config.timezone).to_rfc3339()
-    );
+enum Signal {
+    Stop,
+    Reload,
+}
+
+/// Builds a fresh pipeline from the config file, for SIGHUP.
+pub type Reload<'a> = &'a dyn Fn() -> Result<Pipeline, RunError>;
+
+/// Runs until SIGTERM or SIGINT: wait for each fire time, send the report, retry
+/// what is queued, repeat.
+pub fn run(mut pipeline: Pipeline, outbox: &Outbox, reload: Reload) -> anyhow::Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let signals = listen(stop.clone())?;
+    let keep_going = || !stop.load(Ordering::Relaxed);
+    let mut watchdog = Watchdog::from_env();
+    let mut retry_at = flush(&pipeline, outbox, false, &keep_going);
+    let mut due = next_fire(&pipeline, Utc::now())?;
     notify(&format!(
         "READY=1\nSTATUS=next report at {}",
-        due.with_timezone(&config.timezone).to_rfc3339()
+        local(&pipeline, due)
     ));
+    tracing::info!("started; next report at {}", local(&pipeline, due));
     loop {
         let now = Utc::now();
-        match step(now, due) {
-            Step::Sleep(d) => std::thread::sleep(d),
-            Step::Fire => {
-                let late = now - due;
-                if late > chrono::TimeDelta::minutes(2) {
-                    tracing::info!("report due at {due} is {} min late (suspend or clock change); sending it now", late.num_minutes());
-                }
-                pipeline.send_report(now).log();
-                due = next_after(Utc::now().max(now))?;
-                tracing::debug!(
-                    "next report at {}",
-                    due.with_timezone(&config.timezone).to_rfc3339()
+        if step(now, due) == Step::Fire {
+            let late = now - due;
+            if late > chrono::TimeDelta::minutes(2) {
+                tracing::info!(
+                    "report due at {} is {} min late (suspend or clock change); sending it now",
+                    local(&pipeline, due),
+                    late.num_minutes()
                 );
+            }
+            flush(&pipeline, outbox, false, &keep_going);
+            report(&pipeline, outbox, now);
+            retry_at = flush(&pipeline, outbox, true, &keep_going);
+            due = next_fire(&pipeline, Utc::now().max(now))?;
+            notify(&format!("STATUS=next report at {}", local(&pipeline, due)));
+            continue;
+        }
+        if retry_at.is_some_and(|r| r <= now) {
+            retry_at = flush(&pipeline, outbox, true, &keep_going);
+            continue;
+        }
+        let wake = retry_at.map_or(due, |r| r.min(due));
+        let Step::Sleep(mut sleep) = step(now, wake) else {
+            continue;
+        };
+        if let Some(w) = &watchdog {
+            sleep = sleep.min(w.interval);
+        }
+        match signals.recv_timeout(sleep) {
+            Ok(Signal::Stop) => {
+                notify("STOPPING=1");
+                tracing::info!(
+                    "stopping; undelivered messages stay in {}",
+                    outbox.dir().display()
+                );
+                return Ok(());
+            }
+            Ok(Signal::Reload) => {
+                notify("RELOADING=1");
+                match reload() {
+                    Ok(fresh) => {
+                        pipeline = fresh;
+                        due = next_fire(&pipeline, Utc::now())?;
+                        tracing::info!("config reloaded; next report at {}", local(&pipeline, due));
+                    }
+                    Err(e) => {
+                        tracing::error!("reload failed, still running on the previous config: {e}")
+                    }
+                }
                 notify(&format!(
-                    "STATUS=next report at {}",
-                    due.with_timezone(&config.timezone).to_rfc3339()
+                    "READY=1\nSTATUS=next report at {}",
+                    local(&pipeline, due)
                 ));
             }
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
+        }
+        if let Some(w) = &mut watchdog {
+            w.pet();
+        }
+    }
+}
+
+/// Sends one new report and logs its outcome in one line.
+fn report(pipeline: &Pipeline, outbox: &Outbox, now: DateTime<Utc>) {
+    let started = Instant::now();
+    let to = pipeline
+        .config
+        .smtp
+        .as_ref()
+        .map(|s| {
+            s.to.iter()
+                .map(|m| m.email.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    let ms = || started.elapsed().as_millis();
+    match pipeline.send_report(outbox, now) {
+        Ok(()) => tracing::info!("report sent to {to} in {} ms", ms()),
+        Err(e) => tracing::error!("report to {to} ({} ms): {e}", ms()),
+    }
+}
+
+/// Flushes the outbox, logging rather than failing: the daemon must keep running.
+fn flush(
+    pipeline: &Pipeline,
+    outbox: &Outbox,
+    only_due: bool,
+    keep_going: &dyn Fn() -> bool,
+) -> Option<DateTime<Utc>> {
+    pipeline
+        .flush(outbox, Utc::now(), only_due, keep_going)
+        .unwrap_or_else(|e| {
+            tracing::error!("cannot flush the outbox: {e}");
+            Some(Utc::now() + chrono::TimeDelta::minutes(1))
+        })
+}
+
+fn next_fire(pipeline: &Pipeline, after: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {
+    let config = &pipeline.config;
+    config
+        .schedule
+        .next_after(after, config.timezone)
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| anyhow::anyhow!("schedule '{}' never fires", config.schedule.as_str()))
+}
+
+fn local(pipeline: &Pipeline, t: DateTime<Utc>) -> String {
+    t.with_timezone(&pipeline.config.timezone).to_rfc3339()
+}
+
+/// SIGTERM/SIGINT and SIGHUP, delivered to the loop as messages. `stop` is also set
+/// at once, so a long flush can stop between messages.
+fn listen(stop: Arc<AtomicBool>) -> std::io::Result<Receiver<Signal>> {
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for signal in signals.forever() {
+            let message = if signal == SIGHUP {
+                Signal::Reload
+            } else {
+                stop.store(true, Ordering::Relaxed);
+                Signal::Stop
+            };
+            if tx.send(message).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// systemd's watchdog (WatchdogSec= sets WATCHDOG_USEC): pet it at half the interval.
+struct Watchdog {
+    interval: Duration,
+    last: Instant,
+}
+
+impl Watchdog {
+    fn from_env() -> Option<Watchdog> {
+        let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
+        let for_us = std::env::var("WATCHDOG_PID")
+            .ok()
+            .is_none_or(|pid| pid == std::process::id().to_string());
+        (usec > 0 && for_us).then(|| Watchdog {
+            interval: Duration::from_micros(usec / 2),
+            last: Instant::now(),
+        })
+    }
+
+    fn pet(&mut self) {
+        if self.last.elapsed() >= self.interval / 2 {
+            notify("WATCHDOG=1");
+            self.last = Instant::now();
         }
     }
 }

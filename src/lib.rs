@@ -9,6 +9,8 @@
 //! - `status`: the report's overall status, decided in one place.
 //! - `report` (+ `filters`): context → subject, HTML and text through minijinja.
 //! - `mail`: the MIME message and SMTP delivery through lettre.
+//! - `outbox`: the durable queue on disk; the only code that touches the spool.
+//! - `delivery`: one attempt at a queued message, backoff, giving up to failed/.
 //! - `pipeline`: one report start to finish, shared by `--once`, `--check` and the daemon.
 //! - `daemon`: the only loop and the only code that sleeps.
 //! - `exit`: the exit statuses; [`RunError`] maps every failure to one.
@@ -19,10 +21,12 @@ pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod daemon;
+pub mod delivery;
 pub mod exit;
 mod filters;
 pub mod logging;
 pub mod mail;
+pub mod outbox;
 pub mod pipeline;
 pub mod report;
 pub mod schedule;
@@ -47,7 +51,7 @@ pub enum RunError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Template(#[from] TemplateError),
-    #[error("report not delivered: {0}")]
+    #[error(transparent)]
     Delivery(DeliveryError),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -58,8 +62,13 @@ impl RunError {
         match self {
             RunError::Config(_) | RunError::Template(_) => Exit::Config,
             RunError::Delivery(DeliveryError::Template(_)) => Exit::Config,
-            RunError::Delivery(DeliveryError::Send(_)) => Exit::TempFail,
-            RunError::Delivery(DeliveryError::Build(_)) | RunError::Other(_) => Exit::Failure,
+            RunError::Delivery(
+                DeliveryError::Queued { .. }
+                | DeliveryError::Refused { .. }
+                | DeliveryError::NotQueued { .. },
+            ) => Exit::TempFail,
+            RunError::Delivery(DeliveryError::Build(_) | DeliveryError::Outbox(_))
+            | RunError::Other(_) => Exit::Failure,
         }
     }
 }
@@ -74,17 +83,39 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
         return dry_run(config, cli.format, cli.output.as_ref());
     }
     config.smtp_for_sending()?;
+    let outbox = open_outbox(&config)?;
     let pipeline = Pipeline::new(config, false)?;
     if cli.once {
-        // A failure is printed once, by main, as the process's last word.
-        let delivery = pipeline.send_report(Utc::now());
-        if delivery.outcome.is_ok() {
-            delivery.log();
+        // Older reports first, in the order they were queued; their failures are
+        // logged and kept queued, and do not decide this run's exit status.
+        if let Err(e) = pipeline.flush(&outbox, Utc::now(), false, &|| true) {
+            tracing::error!("cannot flush the outbox: {e}");
         }
-        return delivery.outcome.map_err(RunError::Delivery);
+        return pipeline
+            .send_report(&outbox, Utc::now())
+            .map_err(RunError::Delivery);
     }
-    daemon::run(&pipeline)?;
+    let reload = || -> Result<Pipeline, RunError> {
+        let config = load_config(cli)?;
+        config.smtp_for_sending()?;
+        Ok(Pipeline::new(config, false)?)
+    };
+    daemon::run(pipeline, &outbox, &reload)?;
     Ok(())
+}
+
+/// The outbox under the configured or default state directory; a directory that
+/// cannot be created or written is a config error naming the path.
+fn open_outbox(config: &Config) -> Result<outbox::Outbox, ConfigError> {
+    let env = |name: &str| std::env::var(name).ok();
+    let dir = match &config.state_dir {
+        Some(dir) => dir.clone(),
+        None => outbox::default_state_dir(&env, outbox::running_as_root()),
+    };
+    outbox::Outbox::open(&dir).map_err(|e| ConfigError {
+        location: config.origin.clone(),
+        message: format!("state_dir {e}; set state_dir to a writable directory"),
+    })
 }
 
 /// The config named by `-c`, else `$RREPORT_CONFIG`, else the default path.
@@ -126,6 +157,7 @@ fn dry_run(config: Config, format: Format, output: Option<&PathBuf>) -> Result<(
 /// data, then the next `n` fire times on stdout and nothing else there.
 fn check(config: Config, n: usize) -> Result<(), RunError> {
     config.smtp_for_sending()?;
+    open_outbox(&config)?;
     let pipeline = Pipeline::new(config, true)?;
     let ctx = pipeline.collect(Utc::now());
     pipeline.render(&ctx)?;

@@ -8,6 +8,7 @@
 
 use std::time::SystemTime;
 
+use lettre::address::Envelope;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Mailboxes, MultiPart};
 use lettre::transport::smtp::authentication::Credentials as SmtpCredentials;
@@ -15,7 +16,7 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{Message, SmtpTransport, Transport};
 
-use crate::config::{SmtpSettings, TlsMode};
+use crate::config::{Server, SmtpSettings, TlsMode};
 use crate::report::Rendered;
 
 /// Why a message was not delivered. Both name the server.
@@ -34,42 +35,77 @@ pub enum SendError {
 #[error("cannot build the email: {0}")]
 pub struct BuildError(#[from] lettre::error::Error);
 
-/// Builds the complete message for one report.
+/// Builds the complete message for one report; returns it with its Message-ID.
 pub fn build(
     smtp: &SmtpSettings,
     report: &Rendered,
     date: SystemTime,
-) -> Result<Message, BuildError> {
+) -> Result<(Message, String), BuildError> {
     let to: Mailboxes = smtp.to.iter().cloned().collect();
+    let id = message_id(&smtp.from);
     let message = Message::builder()
         .from(smtp.from.clone())
         .mailbox(lettre::message::header::To::from(to))
         .subject(report.subject.clone())
         .date(date)
-        .message_id(Some(message_id(&smtp.from)))
+        .message_id(Some(id.clone()))
         .header(AutoSubmitted)
         .header(XMailer)
         .multipart(MultiPart::alternative_plain_html(
             report.text.clone(),
             report.html.clone(),
         ))?;
-    Ok(message)
+    Ok((message, id))
 }
 
-/// Delivers `message` to the configured relay, STARTTLS/TLS and AUTH as configured.
-pub fn send(smtp: &SmtpSettings, hello: &str, message: &Message) -> Result<(), SendError> {
-    let server = format!("{}:{}", smtp.host, smtp.port);
+/// Delivers the stored bytes of a message to the first relay that takes them.
+/// Relays are tried in order; a 5xx from one is final (the next would say the same
+/// of the same message), anything else moves on to the next relay.
+pub fn send(
+    smtp: &SmtpSettings,
+    hello: &str,
+    envelope: &Envelope,
+    bytes: &[u8],
+) -> Result<(), SendError> {
+    let mut failures = Vec::new();
+    for server in &smtp.servers {
+        match send_to(smtp, server, hello, envelope, bytes) {
+            Ok(()) => return Ok(()),
+            Err(e @ SendError::Permanent { .. }) => return Err(e),
+            Err(e) => failures.push(e),
+        }
+    }
+    match failures.len() {
+        1 => Err(failures.remove(0)),
+        _ => Err(SendError::Transient {
+            server: "every relay failed".into(),
+            detail: failures
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        }),
+    }
+}
+
+fn send_to(
+    smtp: &SmtpSettings,
+    server: &Server,
+    hello: &str,
+    envelope: &Envelope,
+    bytes: &[u8],
+) -> Result<(), SendError> {
     let transient = |detail: String| SendError::Transient {
-        server: server.clone(),
+        server: server.to_string(),
         detail,
     };
     let tls = match smtp.tls {
         TlsMode::None => Tls::None,
-        TlsMode::Starttls => Tls::Required(tls_parameters(smtp).map_err(&transient)?),
-        TlsMode::Tls => Tls::Wrapper(tls_parameters(smtp).map_err(&transient)?),
+        TlsMode::Starttls => Tls::Required(tls_parameters(smtp, server).map_err(&transient)?),
+        TlsMode::Tls => Tls::Wrapper(tls_parameters(smtp, server).map_err(&transient)?),
     };
-    let mut builder = SmtpTransport::builder_dangerous(&smtp.host)
-        .port(smtp.port)
+    let mut builder = SmtpTransport::builder_dangerous(&server.host)
+        .port(server.port)
         .tls(tls)
         .timeout(Some(smtp.timeout))
         .hello_name(client_id(hello));
@@ -79,18 +115,18 @@ pub fn send(smtp: &SmtpSettings, hello: &str, message: &Message) -> Result<(), S
             c.password.expose().to_string(),
         ));
     }
-    match builder.build().send(message) {
+    match builder.build().send_raw(envelope, bytes) {
         Ok(_) => Ok(()),
         Err(e) if e.is_permanent() => Err(SendError::Permanent {
-            server,
+            server: server.to_string(),
             detail: e.to_string(),
         }),
         Err(e) => Err(transient(e.to_string())),
     }
 }
 
-fn tls_parameters(smtp: &SmtpSettings) -> Result<TlsParameters, String> {
-    let mut params = TlsParameters::builder(smtp.host.clone());
+fn tls_parameters(smtp: &SmtpSettings, server: &Server) -> Result<TlsParameters, String> {
+    let mut params = TlsParameters::builder(server.host.clone());
     if let Some(pem) = &smtp.ca_pem {
         let ca = Certificate::from_pem(pem.as_bytes()).map_err(|e| format!("smtp.ca_file: {e}"))?;
         params = params.add_root_certificate(ca);

@@ -1,37 +1,42 @@
-//! One report, start to finish: collect → render → build the email → deliver.
+//! One report, start to finish: collect → render → build the email → queue → deliver.
 //!
 //! Shared by `--once`, `--check` and the daemon so all three do exactly the same
 //! work. Holds the compiled templates so the daemon compiles them once, not per report.
-
-use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
 use crate::collect::{self, Context};
 use crate::config::Config;
+use crate::delivery::{self, Attempt};
 use crate::mail::{self, SendError};
+use crate::outbox::{self, Outbox, OutboxError};
 use crate::report::{Rendered, Renderer, TemplateError};
 
 pub struct Pipeline {
     pub config: Config,
     renderer: Renderer,
+    /// The EHLO name: the configured hostname, else the system's.
+    pub hello: String,
 }
 
-/// What one delivery attempt came to, for the log line and the exit status.
-pub struct Delivery {
-    pub recipients: String,
-    pub took: Duration,
-    pub outcome: Result<(), DeliveryError>,
-}
-
+/// Why a report was not delivered now. The first three are delivery failures (exit 75).
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
-    #[error(transparent)]
-    Send(#[from] SendError),
+    #[error("report not delivered, queued as {path} for the daemon or the next --once to retry: {error}")]
+    Queued { path: String, error: SendError },
+    #[error("report refused, moved to {path}: {error}")]
+    Refused { path: String, error: SendError },
+    #[error("report not delivered and could not be queued ({queue_error}): {error}")]
+    NotQueued {
+        queue_error: OutboxError,
+        error: SendError,
+    },
     #[error(transparent)]
     Build(#[from] mail::BuildError),
     #[error(transparent)]
     Template(#[from] TemplateError),
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
 }
 
 impl Pipeline {
@@ -42,7 +47,16 @@ impl Pipeline {
             config.report.template_dir.as_deref(),
             strict,
         )?;
-        Ok(Pipeline { config, renderer })
+        let hello = config
+            .hostname
+            .clone()
+            .or_else(|| collect::host::hostname().ok())
+            .unwrap_or_default();
+        Ok(Pipeline {
+            config,
+            renderer,
+            hello,
+        })
     }
 
     /// Runs every collector; `now` is the report's time.
@@ -60,49 +74,59 @@ impl Pipeline {
         self.renderer.render(ctx)
     }
 
-    /// Collects, renders and sends one report to the configured recipients.
+    /// Collects, renders and queues one report, then makes the first delivery attempt.
     /// The caller has checked that SMTP is configured (`Config::smtp_for_sending`).
-    pub fn send_report(&self, now: DateTime<Utc>) -> Delivery {
-        let started = Instant::now();
+    pub fn send_report(&self, outbox: &Outbox, now: DateTime<Utc>) -> Result<(), DeliveryError> {
         let Some(smtp) = &self.config.smtp else {
             unreachable!("send_report is only called after smtp_for_sending succeeded")
         };
-        let recipients = smtp
-            .to
-            .iter()
-            .map(|m| m.email.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let outcome = (|| {
-            let ctx = self.collect(now);
-            let rendered = self.render(&ctx)?;
-            let message = mail::build(smtp, &rendered, now.into())?;
-            let hostname = ctx
-                .0
-                .get("hostname")
-                .and_then(|h| h.as_str())
-                .unwrap_or_default();
-            mail::send(smtp, hostname, &message)?;
-            Ok(())
-        })();
-        Delivery {
-            recipients,
-            took: started.elapsed(),
-            outcome,
+        let ctx = self.collect(now);
+        let rendered = self.render(&ctx)?;
+        let (message, id) = mail::build(smtp, &rendered, now.into())?;
+        let envelope = message.envelope();
+        let meta = outbox::new_meta(
+            &id,
+            envelope.from().map(|a| a.to_string()),
+            envelope.to().iter().map(|a| a.to_string()).collect(),
+            now,
+        );
+        let bytes = message.formatted();
+        let mut entry = match outbox.enqueue(meta, bytes.clone()) {
+            Ok(entry) => entry,
+            // A full or broken disk must not cost the report: send it from memory.
+            Err(queue_error) => {
+                tracing::error!("cannot queue {id}, sending without a copy on disk: {queue_error}");
+                return mail::send(smtp, &self.hello, envelope, &bytes)
+                    .map_err(|error| DeliveryError::NotQueued { queue_error, error });
+            }
+        };
+        tracing::debug!("queued {id} as {}", entry.path.display());
+        let _lock = outbox.lock()?;
+        match delivery::attempt(outbox, smtp, &self.hello, &mut entry, now)? {
+            Attempt::Delivered => Ok(()),
+            Attempt::Deferred { error, .. } => Err(DeliveryError::Queued {
+                path: entry.path.display().to_string(),
+                error,
+            }),
+            Attempt::Failed { error, path } => Err(DeliveryError::Refused {
+                path: path.display().to_string(),
+                error,
+            }),
         }
     }
-}
 
-impl Delivery {
-    /// The one log line per report: info when sent, error when not.
-    pub fn log(&self) {
-        let ms = self.took.as_millis();
-        match &self.outcome {
-            Ok(()) => tracing::info!("report sent to {} in {ms} ms", self.recipients),
-            Err(e) => tracing::error!(
-                "report to {} not delivered after {ms} ms: {e}",
-                self.recipients
-            ),
+    /// One attempt at every queued message (only those due when `only_due`);
+    /// returns when the next one left queued is due.
+    pub fn flush(
+        &self,
+        outbox: &Outbox,
+        now: DateTime<Utc>,
+        only_due: bool,
+        keep_going: &dyn Fn() -> bool,
+    ) -> Result<Option<DateTime<Utc>>, OutboxError> {
+        match &self.config.smtp {
+            Some(smtp) => delivery::flush(outbox, smtp, &self.hello, now, only_due, keep_going),
+            None => Ok(None),
         }
     }
 }

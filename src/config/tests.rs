@@ -35,7 +35,7 @@ fn the_example_config_parses() {
     let text = include_str!("../../config.example.toml");
     let c = Config::parse(text, "config.example.toml", &no_env).unwrap();
     let smtp = c.smtp.unwrap();
-    assert_eq!(smtp.port, 587);
+    assert_eq!(smtp.servers[0].port, 587);
     assert_eq!(smtp.tls, TlsMode::Starttls);
     assert_eq!(smtp.to.len(), 2);
     assert_eq!(c.timezone, chrono_tz::Europe::Berlin);
@@ -45,13 +45,14 @@ fn the_example_config_parses() {
 fn port_follows_tls() {
     for (tls, port) in [("starttls", 587), ("tls", 465), ("none", 25)] {
         let c = parse(&format!("{SMTP}tls = \"{tls}\"\n")).unwrap();
-        assert_eq!(c.smtp.unwrap().port, port, "{tls}");
+        assert_eq!(c.smtp.unwrap().servers[0].port, port, "{tls}");
     }
     assert_eq!(
         parse(&format!("{SMTP}port = 2525\n"))
             .unwrap()
             .smtp
             .unwrap()
+            .servers[0]
             .port,
         2525
     );
@@ -59,8 +60,8 @@ fn port_follows_tls() {
 
 #[test]
 fn errors_say_where_and_what() {
-    check_err("schedul = \"x\"", "config.toml:1:1: unknown field `schedul`, expected one of `schedule`, `timezone`, `hostname`, `report`, `smtp`");
-    check_err(&format!("{SMTP}tsl = \"tls\"\n"), "config.toml:5:1: unknown field `tsl`, expected one of `host`, `port`, `tls`, `ca_file`, `from`, `to`, `timeout_secs`, `username`, `password`");
+    check_err("schedul = \"x\"", "config.toml:1:1: unknown field `schedul`, expected one of `schedule`, `timezone`, `hostname`, `state_dir`, `collector_timeout_secs`, `report`, `smtp`");
+    check_err(&format!("{SMTP}tsl = \"tls\"\n"), "config.toml:5:1: unknown field `tsl`, expected one of `host`, `port`, `tls`, `ca_file`, `from`, `to`, `timeout_secs`, `retry_initial`, `retry_max`, `max_queue_age`, `username`, `password`");
     check_err(
         &format!("{SMTP}tls = \"ssl\"\n"),
         "config.toml:5:7: unknown variant `ssl`, expected one of `starttls`, `tls`, `none`",

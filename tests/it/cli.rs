@@ -204,7 +204,10 @@ fn sending_without_recipients_is_exit_78() {
 #[test]
 fn half_the_credentials_is_exit_78() {
     let sandbox = Sandbox::new();
-    let config = sandbox.write("config.toml", &smtp_config(closed_port(), "none", None));
+    let config = sandbox.write(
+        "config.toml",
+        &sandbox.smtp_config(closed_port(), "none", None),
+    );
     rreport()
         .args(["--once", "-c"])
         .args([&config])
@@ -220,7 +223,8 @@ fn check_prints_only_the_next_fire_times() {
     let sandbox = Sandbox::new();
     let config = sandbox.write(
         "config.toml",
-        &smtp_config(closed_port(), "none", None)
+        &sandbox
+            .smtp_config(closed_port(), "none", None)
             .replace("*/5 * * * *", "30 6 * * MON")
             .replace("\"UTC\"", "\"Europe/Berlin\""),
     );
@@ -259,7 +263,7 @@ fn check_finds_undefined_variables_in_templates() {
         "templates/report.txt",
         "{{ hostname }}\n{{ memroy.total }}\n",
     );
-    let text = smtp_config(closed_port(), "none", None).replace(
+    let text = sandbox.smtp_config(closed_port(), "none", None).replace(
         "[report]\n",
         &format!(
             "[report]\ntemplate_dir = \"{}\"\n",

@@ -12,7 +12,8 @@ fn sends_on_schedule_and_notifies_systemd() {
     let ca = TestCa::new(sandbox.dir.path());
     let server = SmtpServer::start(Mode::Plain, &ca);
     // Every second (a leading sixth field is seconds), so the test waits a moment, not a minute.
-    let config = smtp_config(server.port, "none", None)
+    let config = sandbox
+        .smtp_config(server.port, "none", None)
         .replace("*/5 * * * *", "* * * * * *")
         .replace("cpu_sample_ms = 50", "cpu_sample_ms = 10");
     let config = sandbox.write("config.toml", &config);

@@ -40,7 +40,7 @@ fn starttls_auth_two_recipients_two_parts() {
     let server = SmtpServer::start(Mode::TlsAuth, &ca);
     let config = sandbox.write(
         "config.toml",
-        &smtp_config(server.port, "starttls", Some(&ca.ca)),
+        &sandbox.smtp_config(server.port, "starttls", Some(&ca.ca)),
     );
 
     rreport()
@@ -119,7 +119,10 @@ fn plaintext_relay_without_auth() {
     let sandbox = Sandbox::new();
     let ca = TestCa::new(sandbox.dir.path());
     let server = SmtpServer::start(Mode::Plain, &ca);
-    let config = sandbox.write("config.toml", &smtp_config(server.port, "none", None));
+    let config = sandbox.write(
+        "config.toml",
+        &sandbox.smtp_config(server.port, "none", None),
+    );
     rreport()
         .args(["--once", "-c"])
         .args([&config])
@@ -128,29 +131,64 @@ fn plaintext_relay_without_auth() {
     assert_eq!(server.received().len(), 1);
 }
 
+/// The Message-ID in a queued or received message.
+pub fn message_id_of(bytes: &[u8]) -> String {
+    // A queue file's first line is one more header, so it parses the same way.
+    let msg = MessageParser::default().parse(bytes).expect("a message");
+    msg.message_id().expect("a Message-ID").to_string()
+}
+
 #[test]
-fn server_down_exits_75_naming_the_server() {
+fn server_down_queues_then_the_next_run_delivers_exactly_once() {
     let sandbox = Sandbox::new();
     let ca = TestCa::new(sandbox.dir.path());
     let port = closed_port();
-    let config = sandbox.write("config.toml", &smtp_config(port, "starttls", Some(&ca.ca)));
-    let out = rreport()
-        .args(["--once", "-c"])
-        .args([&config])
-        .credentials(PASSWORD)
-        .run();
-    out.status(75).no_secret().stderr_has(&format!(
-        "rreport: report not delivered: localhost:{port}: Connection error"
-    ));
+    let config = sandbox.write(
+        "config.toml",
+        &sandbox.smtp_config(port, "starttls", Some(&ca.ca)),
+    );
+    let once = || {
+        rreport()
+            .args(["--once", "-c"])
+            .args([&config])
+            .credentials(PASSWORD)
+            .run()
+    };
+
+    let out = once();
+    out.status(75).no_secret()
+        .stderr_has(&format!("rreport: report not delivered, queued as {}", sandbox.path("state/outbox").display()))
+        .stderr_has(&format!("for the daemon or the next --once to retry: localhost:{port}: Connection error: Connection refused"));
     assert_eq!(
-        out.stderr
-            .lines()
-            .filter(|l| l.starts_with("rreport:"))
-            .count(),
+        out.stderr.lines().count(),
         1,
         "one clear line:\n{}",
         out.stderr
     );
+    let queued = sandbox.queued();
+    assert_eq!(queued.len(), 1, "the report waits in the outbox");
+    let queued_id = message_id_of(&std::fs::read(&queued[0]).unwrap());
+
+    // The relay comes back on the same port; the next run sends the old report first.
+    let server = SmtpServer::start_at(Mode::TlsAuth, &ca, port);
+    once().status(0).no_secret();
+    let ids: Vec<String> = server
+        .received()
+        .iter()
+        .map(|m| message_id_of(&m.data))
+        .collect();
+    assert_eq!(ids.len(), 2, "the queued report and the new one: {ids:?}");
+    assert_eq!(ids[0], queued_id, "the queued report keeps its Message-ID");
+    assert_ne!(ids[1], queued_id);
+    assert!(sandbox.queued().is_empty() && sandbox.failed().is_empty());
+    // Nothing is sent twice on a further run.
+    once().status(0);
+    let again: Vec<String> = server
+        .received()
+        .iter()
+        .map(|m| message_id_of(&m.data))
+        .collect();
+    assert_eq!(again.iter().filter(|id| **id == queued_id).count(), 1);
 }
 
 #[test]
@@ -160,7 +198,7 @@ fn refused_auth_exits_75_without_the_password() {
     let server = SmtpServer::start(Mode::TlsAuth, &ca);
     let config = sandbox.write(
         "config.toml",
-        &smtp_config(server.port, "starttls", Some(&ca.ca)),
+        &sandbox.smtp_config(server.port, "starttls", Some(&ca.ca)),
     );
     let out = rreport()
         .args(["--once", "--verbose", "-c"])
@@ -184,7 +222,7 @@ fn required_starttls_not_offered_exits_75() {
     let server = SmtpServer::start(Mode::Plain, &ca);
     let config = sandbox.write(
         "config.toml",
-        &smtp_config(server.port, "starttls", Some(&ca.ca)),
+        &sandbox.smtp_config(server.port, "starttls", Some(&ca.ca)),
     );
     let out = rreport()
         .args(["--once", "--verbose", "-c"])
@@ -206,7 +244,10 @@ fn an_untrusted_certificate_is_refused() {
     let sandbox = Sandbox::new();
     let ca = TestCa::new(sandbox.dir.path());
     let server = SmtpServer::start(Mode::TlsAuth, &ca);
-    let config = sandbox.write("config.toml", &smtp_config(server.port, "starttls", None));
+    let config = sandbox.write(
+        "config.toml",
+        &sandbox.smtp_config(server.port, "starttls", None),
+    );
     rreport()
         .args(["--once", "-c"])
         .args([&config])
@@ -215,4 +256,117 @@ fn an_untrusted_certificate_is_refused() {
         .status(75)
         .no_secret();
     assert!(server.received().is_empty());
+}
+
+#[test]
+fn a_4xx_is_retried_and_the_same_message_delivered() {
+    let sandbox = Sandbox::new();
+    let ca = TestCa::new(sandbox.dir.path());
+    let server = SmtpServer::start(Mode::Plain, &ca);
+    server.reply_with(&[(451, "4.3.0 try again later")]);
+    let config = sandbox.write(
+        "config.toml",
+        &sandbox.smtp_config(server.port, "none", None),
+    );
+    let out = rreport().args(["--once", "-c"]).args([&config]).run();
+    out.status(75).stderr_has("451");
+    let queued = sandbox.queued();
+    assert_eq!(queued.len(), 1);
+    let id = message_id_of(&std::fs::read(&queued[0]).unwrap());
+    let meta = rreport::outbox::parse_entry(&std::fs::read(&queued[0]).unwrap())
+        .unwrap()
+        .0;
+    assert_eq!(meta.attempts, 1);
+    assert!(
+        meta.last_error.unwrap().contains("451"),
+        "the server's reply is kept"
+    );
+
+    rreport()
+        .args(["--once", "-c"])
+        .args([&config])
+        .run()
+        .status(0);
+    let received = server.received();
+    assert_eq!(received.len(), 2);
+    assert_eq!(
+        message_id_of(&received[0].data),
+        id,
+        "the retried message is the one first refused"
+    );
+    assert!(sandbox.queued().is_empty());
+}
+
+#[test]
+fn a_5xx_moves_the_report_to_failed_at_once() {
+    let sandbox = Sandbox::new();
+    let ca = TestCa::new(sandbox.dir.path());
+    let server = SmtpServer::start(Mode::Plain, &ca);
+    server.reply_with(&[(550, "5.7.1 message content rejected")]);
+    let config = sandbox.write(
+        "config.toml",
+        &sandbox.smtp_config(server.port, "none", None),
+    );
+    let out = rreport().args(["--once", "-c"]).args([&config]).run();
+    out.status(75)
+        .stderr_has("report refused, moved to ")
+        .stderr_has("5.7.1 message content rejected");
+    assert!(sandbox.queued().is_empty());
+    let failed = sandbox.failed();
+    assert_eq!(failed.len(), 1, "kept, never deleted");
+    let meta = rreport::outbox::parse_entry(&std::fs::read(&failed[0]).unwrap())
+        .unwrap()
+        .0;
+    assert!(
+        meta.last_error.unwrap().contains("550"),
+        "the server's reply is kept"
+    );
+    // A later run does not send it again.
+    rreport()
+        .args(["--once", "-c"])
+        .args([&config])
+        .run()
+        .status(0);
+    assert_eq!(server.received().len(), 1);
+}
+
+#[test]
+fn a_server_that_never_speaks_times_out_and_the_report_stays_queued() {
+    let sandbox = Sandbox::new();
+    let (port, _server) = silent_server();
+    let config = sandbox
+        .smtp_config(port, "none", None)
+        .replace("timeout_secs = 5", "timeout_secs = 1");
+    let config = sandbox.write("config.toml", &config);
+    let started = std::time::Instant::now();
+    let out = rreport().args(["--once", "-c"]).args([&config]).run();
+    out.status(75).stderr_has("queued as");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "bounded by timeout_secs"
+    );
+    assert_eq!(sandbox.queued().len(), 1);
+}
+
+#[test]
+fn the_second_relay_is_tried_when_the_first_is_down() {
+    let sandbox = Sandbox::new();
+    let ca = TestCa::new(sandbox.dir.path());
+    let server = SmtpServer::start(Mode::Plain, &ca);
+    let down = closed_port();
+    let config = sandbox.smtp_config(server.port, "none", None).replace(
+        "host = \"localhost\"\nport = ",
+        &format!(
+            "host = [\"127.0.0.1:{down}\", \"localhost:{}\"]\nport = ",
+            server.port
+        ),
+    );
+    let config = sandbox.write("config.toml", &config);
+    rreport()
+        .args(["--once", "-c"])
+        .args([&config])
+        .run()
+        .status(0);
+    assert_eq!(server.received().len(), 1);
+    assert!(sandbox.queued().is_empty());
 }

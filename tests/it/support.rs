@@ -1,6 +1,7 @@
 //! Shared test environment: run the real binary, a test CA, and a real SMTP server
 //! (mailin-embedded) on loopback with STARTTLS and AUTH.
 
+use std::collections::VecDeque;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -124,6 +125,21 @@ impl Sandbox {
         self.dir.path().join(name)
     }
 
+    /// The SMTP config for this sandbox (its outbox under `state/`).
+    pub fn smtp_config(&self, port: u16, tls: &str, ca: Option<&Path>) -> String {
+        smtp_config_in(&self.path("state"), port, tls, ca)
+    }
+
+    /// The messages queued in this sandbox's outbox.
+    pub fn queued(&self) -> Vec<PathBuf> {
+        eml_files(&self.path("state/outbox"))
+    }
+
+    /// The messages this sandbox's outbox gave up on.
+    pub fn failed(&self) -> Vec<PathBuf> {
+        eml_files(&self.path("state/failed"))
+    }
+
     /// Writes `name` and returns its path.
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.path(name);
@@ -191,6 +207,8 @@ pub enum Mode {
 struct Recorder {
     mode: Mode,
     inbox: Arc<Mutex<Vec<Received>>>,
+    /// Replies to give at the end of DATA, in order; then 250.
+    script: Arc<Mutex<VecDeque<(u16, &'static str)>>>,
     current: Received,
 }
 
@@ -219,6 +237,9 @@ impl Handler for Recorder {
     }
 
     fn data_end(&mut self) -> Response {
+        if let Some((code, text)) = self.script.lock().unwrap().pop_front() {
+            return Response::custom(code, text.to_string());
+        }
         self.inbox.lock().unwrap().push(self.current.clone());
         OK
     }
@@ -241,20 +262,28 @@ impl Handler for Recorder {
 pub struct SmtpServer {
     pub port: u16,
     inbox: Arc<Mutex<Vec<Received>>>,
+    script: Arc<Mutex<VecDeque<(u16, &'static str)>>>,
 }
 
 impl SmtpServer {
     pub fn start(mode: Mode, ca: &TestCa) -> SmtpServer {
+        SmtpServer::start_at(mode, ca, 0)
+    }
+
+    /// Starts on a given port (0: any free one).
+    pub fn start_at(mode: Mode, ca: &TestCa, port: u16) -> SmtpServer {
         static PROVIDER: Once = Once::new();
         PROVIDER.call_once(|| {
             let _ = rustls::crypto::ring::default_provider().install_default();
         });
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let inbox = Arc::new(Mutex::new(Vec::new()));
+        let script = Arc::new(Mutex::new(VecDeque::new()));
         let mut server = Server::new(Recorder {
             mode,
             inbox: inbox.clone(),
+            script: script.clone(),
             current: Received::default(),
         });
         server
@@ -274,7 +303,16 @@ impl SmtpServer {
         std::thread::spawn(move || {
             let _ = server.serve();
         });
-        SmtpServer { port, inbox }
+        SmtpServer {
+            port,
+            inbox,
+            script,
+        }
+    }
+
+    /// The next messages get these replies at the end of DATA instead of 250.
+    pub fn reply_with(&self, replies: &[(u16, &'static str)]) {
+        self.script.lock().unwrap().extend(replies.iter().copied());
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -291,15 +329,41 @@ pub fn closed_port() -> u16 {
         .port()
 }
 
-/// The config for sending to `port` on localhost.
-pub fn smtp_config(port: u16, tls: &str, ca: Option<&Path>) -> String {
+/// The config for sending to `port` on localhost, with the outbox in the sandbox.
+pub fn smtp_config_in(state: &Path, port: u16, tls: &str, ca: Option<&Path>) -> String {
     let ca = ca
         .map(|p| format!("ca_file = \"{}\"\n", p.display()))
         .unwrap_or_default();
     format!(
-        "schedule = \"*/5 * * * *\"\ntimezone = \"UTC\"\n[report]\ncpu_sample_ms = 50\n\
+        "schedule = \"*/5 * * * *\"\ntimezone = \"UTC\"\nstate_dir = \"{}\"\n[report]\ncpu_sample_ms = 50\n\
          [smtp]\nhost = \"localhost\"\nport = {port}\ntls = \"{tls}\"\n{ca}\
          from = \"rreport <rreport@example.com>\"\nto = [\"admin@example.com\", \"Ops Team <ops@example.com>\"]\n\
-         timeout_secs = 5\n"
+         timeout_secs = 5\nretry_initial = \"1s\"\nretry_max = \"2s\"\n",
+        state.display()
     )
+}
+
+fn eml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    files.sort();
+    files
+}
+
+/// A server that accepts TCP connections and never says a word.
+pub fn silent_server() -> (u16, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().take(8) {
+            held.push(conn);
+        }
+    });
+    (port, handle)
 }

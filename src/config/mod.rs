@@ -9,13 +9,14 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+mod smtp;
+
 use chrono_tz::Tz;
-use lettre::message::Mailbox;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use self::smtp::{parse_duration, Credentials, RetryPolicy, Server, SmtpSettings, TlsMode};
 use crate::schedule::Schedule;
-use crate::secret::Secret;
 
 pub const DEFAULT_PATH: &str = "/etc/rreport/config.toml";
 pub const DEFAULT_SCHEDULE: &str = "0 8 * * *";
@@ -35,6 +36,10 @@ pub struct Config {
     pub report: ReportSettings,
     /// `None` when the file has no `[smtp]` table: fine for `--dry-run`, an error for sending.
     pub smtp: Option<SmtpSettings>,
+    /// Where the outbox lives; `None` means the default (see `state::default_dir`).
+    pub state_dir: Option<PathBuf>,
+    /// How long one collector may take before the report goes out without it.
+    pub collector_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -47,49 +52,6 @@ pub struct ReportSettings {
     pub filesystems: Option<Vec<PathBuf>>,
     /// How long CPU use is sampled at report time.
     pub cpu_sample: Duration,
-}
-
-#[derive(Debug, Clone)]
-pub struct SmtpSettings {
-    pub host: String,
-    pub port: u16,
-    pub tls: TlsMode,
-    /// The PEM text of an extra trusted CA, read and checked at load time.
-    pub ca_pem: Option<String>,
-    pub from: Mailbox,
-    pub to: Vec<Mailbox>,
-    /// Where `to` was written (or the `[smtp]` table), for the "no recipients" error.
-    pub to_location: String,
-    pub timeout: Duration,
-    pub credentials: Option<Credentials>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub username: String,
-    pub password: Secret,
-}
-
-/// How the SMTP connection is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TlsMode {
-    /// STARTTLS, required: a server that does not offer it is a delivery failure.
-    Starttls,
-    /// Implicit TLS from the first byte (port 465).
-    Tls,
-    /// Plaintext, for a relay on the same host or network.
-    None,
-}
-
-impl TlsMode {
-    fn default_port(self) -> u16 {
-        match self {
-            TlsMode::Starttls => 587,
-            TlsMode::Tls => 465,
-            TlsMode::None => 25,
-        }
-    }
 }
 
 /// A config mistake: where it is (`file:line:col`, a file, or the environment) and what.
@@ -106,9 +68,11 @@ struct RawConfig {
     schedule: Option<Spanned<String>>,
     timezone: Option<Spanned<String>>,
     hostname: Option<Spanned<String>>,
+    state_dir: Option<PathBuf>,
+    collector_timeout_secs: Option<Spanned<u64>>,
     #[serde(default)]
     report: RawReport,
-    smtp: Option<Spanned<RawSmtp>>,
+    smtp: Option<Spanned<smtp::RawSmtp>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -118,22 +82,6 @@ struct RawReport {
     template_dir: Option<PathBuf>,
     filesystems: Option<Vec<PathBuf>>,
     cpu_sample_ms: Option<Spanned<u64>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSmtp {
-    host: Spanned<String>,
-    port: Option<Spanned<i64>>,
-    tls: Option<TlsMode>,
-    ca_file: Option<Spanned<PathBuf>>,
-    from: Spanned<String>,
-    #[serde(default)]
-    to: Option<Spanned<Vec<Spanned<String>>>>,
-    timeout_secs: Option<Spanned<u64>>,
-    // Accepted by the parser only to be refused with a pointer to the environment.
-    username: Option<Spanned<toml::Value>>,
-    password: Option<Spanned<toml::Value>>,
 }
 
 /// Looks up an environment variable; injected so tests need not touch the process's.
@@ -197,9 +145,23 @@ impl Config {
             h => h.map(Spanned::into_inner),
         };
         let report = check_report(raw.report, &at)?;
+        let loc = Locator { origin, text };
         let smtp = match raw.smtp {
-            Some(smtp) => Some(check_smtp(smtp, origin, text, env)?),
+            Some(raw) => Some(smtp::check(raw, &loc, env)?),
             None => None,
+        };
+        let collector_timeout = match raw.collector_timeout_secs {
+            Some(t) if !(1..=3600).contains(t.get_ref()) => {
+                return Err(at(
+                    t.span(),
+                    format!(
+                        "collector_timeout_secs = {} is out of range; expected 1 to 3600",
+                        t.get_ref()
+                    ),
+                ))
+            }
+            Some(t) => Duration::from_secs(t.into_inner()),
+            None => Duration::from_secs(10),
         };
         Ok(Config {
             origin: origin.to_string(),
@@ -208,6 +170,8 @@ impl Config {
             hostname,
             report,
             smtp,
+            state_dir: raw.state_dir,
+            collector_timeout,
         })
     }
 
@@ -261,146 +225,31 @@ fn check_report(
     })
 }
 
-fn check_smtp(
-    raw: Spanned<RawSmtp>,
-    origin: &str,
-    text: &str,
-    env: EnvLookup,
-) -> Result<SmtpSettings, ConfigError> {
-    let at = |start: usize, message: String| ConfigError {
-        location: locate(origin, text, start),
-        message,
-    };
-    let table_start = raw.span().start;
-    let raw = raw.into_inner();
-    for (key, value, var) in [
-        ("username", &raw.username, USERNAME_VAR),
-        ("password", &raw.password, PASSWORD_VAR),
-    ] {
-        if let Some(v) = value {
-            return Err(at(v.span().start, format!(
-                "smtp.{key} is not allowed in the config file; set {var} in the environment instead (e.g. in /etc/rreport/env, mode 0600)"
-            )));
-        }
-    }
-    let host = raw.host.get_ref().trim();
-    if host.is_empty() || host.contains(char::is_whitespace) {
-        return Err(at(
-            raw.host.span().start,
-            "smtp.host must be a host name or address".into(),
-        ));
-    }
-    let tls = raw.tls.unwrap_or(TlsMode::Starttls);
-    let port = match raw.port {
-        Some(p) => u16::try_from(*p.get_ref())
-            .ok()
-            .filter(|&p| p != 0)
-            .ok_or_else(|| {
-                at(
-                    p.span().start,
-                    format!("port {} is out of range; expected 1 to 65535", p.get_ref()),
-                )
-            })?,
-        None => tls.default_port(),
-    };
-    let mailbox = |s: &Spanned<String>, key: &str| {
-        // lettre's reasons ("Invalid input") add nothing to the address itself.
-        Mailbox::from_str(s.get_ref()).map_err(|_| at(s.span().start, format!(
-            "smtp.{key}: '{}' is not an email address; expected \"name@example.com\" or \"Name <name@example.com>\"",
-            s.get_ref()
-        )))
-    };
-    let from = mailbox(&raw.from, "from")?;
-    let (to, to_location) = match &raw.to {
-        Some(list) => (
-            list.get_ref()
-                .iter()
-                .map(|s| mailbox(s, "to"))
-                .collect::<Result<Vec<_>, _>>()?,
-            locate(origin, text, list.span().start),
-        ),
-        None => (Vec::new(), locate(origin, text, table_start)),
-    };
-    let timeout = match raw.timeout_secs {
-        Some(t) if !(1..=3600).contains(t.get_ref()) => {
-            return Err(at(
-                t.span().start,
-                format!(
-                    "timeout_secs = {} is out of range; expected 1 to 3600",
-                    t.get_ref()
-                ),
-            ))
-        }
-        Some(t) => Duration::from_secs(t.into_inner()),
-        None => Duration::from_secs(30),
-    };
-    let ca_pem = match &raw.ca_file {
-        Some(path) => Some(read_ca(path.get_ref()).map_err(|e| at(path.span().start, e))?),
-        None => None,
-    };
-    Ok(SmtpSettings {
-        host: host.to_string(),
-        port,
-        tls,
-        ca_pem,
-        from,
-        to,
-        to_location,
-        timeout,
-        credentials: credentials(env)?,
-    })
-}
-
-/// Reads `ca_file` and checks that it holds at least one PEM certificate.
-fn read_ca(path: &Path) -> Result<String, String> {
-    let pem = std::fs::read_to_string(path)
-        .map_err(|e| format!("smtp.ca_file '{}' cannot be read: {e}", path.display()))?;
-    use rustls_pki_types::{pem::PemObject, CertificateDer};
-    let certs = CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<Result<Vec<_>, _>>();
-    match certs {
-        Ok(certs) if !certs.is_empty() => Ok(pem),
-        Ok(_) => Err(format!(
-            "smtp.ca_file '{}' is not a PEM certificate: no BEGIN CERTIFICATE block",
-            path.display()
-        )),
-        Err(e) => Err(format!(
-            "smtp.ca_file '{}' is not a PEM certificate: {e}",
-            path.display()
-        )),
-    }
-}
-
-/// The SMTP credentials from the environment: both variables or neither.
-fn credentials(env: EnvLookup) -> Result<Option<Credentials>, ConfigError> {
-    let get = |name: &str| env(name).filter(|v| !v.is_empty());
-    match (get(USERNAME_VAR), get(PASSWORD_VAR)) {
-        (Some(username), Some(password)) => Ok(Some(Credentials {
-            username,
-            password: Secret::new(password),
-        })),
-        (None, None) => Ok(None),
-        (user, _) => {
-            let (set, unset) = if user.is_some() {
-                (USERNAME_VAR, PASSWORD_VAR)
-            } else {
-                (PASSWORD_VAR, USERNAME_VAR)
-            };
-            Err(ConfigError {
-                location: "environment".into(),
-                message: format!(
-                    "{set} is set but {unset} is not; set both, or neither to send without AUTH"
-                ),
-            })
-        }
-    }
-}
-
 /// The system's time zone (from /etc/localtime or TZ), or UTC when it has no IANA name.
 fn system_zone() -> Tz {
     iana_time_zone::get_timezone()
         .ok()
         .and_then(|name| Tz::from_str(&name).ok())
         .unwrap_or(Tz::UTC)
+}
+
+/// Turns byte offsets into `file:line:col` errors for one config text.
+struct Locator<'a> {
+    origin: &'a str,
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn locate(&self, offset: usize) -> String {
+        locate(self.origin, self.text, offset)
+    }
+
+    fn at(&self, offset: usize, message: String) -> ConfigError {
+        ConfigError {
+            location: self.locate(offset),
+            message,
+        }
+    }
 }
 
 /// `origin:line:col` for a byte offset into `text`, both counted from 1.

@@ -1,0 +1,350 @@
+//! The `[smtp]` table: relays, TLS, addresses, timeouts, retry policy; credentials
+//! from the environment.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{ConfigError, EnvLookup, Locator, PASSWORD_VAR, USERNAME_VAR};
+use crate::secret::Secret;
+
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    /// The relays, tried in order on every attempt (monit's `set mailserver a, b`).
+    pub servers: Vec<Server>,
+    pub tls: TlsMode,
+    /// The PEM text of an extra trusted CA, read and checked at load time.
+    pub ca_pem: Option<String>,
+    pub from: Mailbox,
+    pub to: Vec<Mailbox>,
+    /// Where `to` was written (or the `[smtp]` table), for the "no recipients" error.
+    pub to_location: String,
+    pub timeout: Duration,
+    pub credentials: Option<Credentials>,
+    pub retry: RetryPolicy,
+}
+
+/// One relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    pub host: String,
+    pub port: u16,
+}
+
+impl std::fmt::Display for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
+
+/// When a message that could not be delivered is tried again, and when it is given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The wait after the first failure; each further failure doubles it.
+    pub initial: Duration,
+    /// The longest wait between attempts.
+    pub max: Duration,
+    /// A message still undelivered this long after it was queued moves to failed/.
+    pub max_queue_age: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub username: String,
+    pub password: Secret,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// STARTTLS, required: a server that does not offer it is a delivery failure.
+    Starttls,
+    /// Implicit TLS from the first byte (port 465).
+    Tls,
+    /// Plaintext, for a relay on the same host or network.
+    None,
+}
+
+impl TlsMode {
+    fn default_port(self) -> u16 {
+        match self {
+            TlsMode::Starttls => 587,
+            TlsMode::Tls => 465,
+            TlsMode::None => 25,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Hosts {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSmtp {
+    host: Spanned<Hosts>,
+    port: Option<Spanned<i64>>,
+    tls: Option<TlsMode>,
+    ca_file: Option<Spanned<PathBuf>>,
+    from: Spanned<String>,
+    to: Option<Spanned<Vec<Spanned<String>>>>,
+    timeout_secs: Option<Spanned<u64>>,
+    retry_initial: Option<Spanned<String>>,
+    retry_max: Option<Spanned<String>>,
+    max_queue_age: Option<Spanned<String>>,
+    // Accepted by the parser only to be refused with a pointer to the environment.
+    username: Option<Spanned<toml::Value>>,
+    password: Option<Spanned<toml::Value>>,
+}
+
+pub(super) fn check(
+    raw: Spanned<RawSmtp>,
+    loc: &Locator,
+    env: EnvLookup,
+) -> Result<SmtpSettings, ConfigError> {
+    let table_start = raw.span().start;
+    let raw = raw.into_inner();
+    for (key, value, var) in [
+        ("username", &raw.username, USERNAME_VAR),
+        ("password", &raw.password, PASSWORD_VAR),
+    ] {
+        if let Some(v) = value {
+            return Err(loc.at(v.span().start, format!(
+                "smtp.{key} is not allowed in the config file; set {var} in the environment instead (e.g. in /etc/rreport/env, mode 0600)"
+            )));
+        }
+    }
+    let tls = raw.tls.unwrap_or(TlsMode::Starttls);
+    let port = match raw.port {
+        Some(p) => u16::try_from(*p.get_ref())
+            .ok()
+            .filter(|&p| p != 0)
+            .ok_or_else(|| {
+                loc.at(
+                    p.span().start,
+                    format!("port {} is out of range; expected 1 to 65535", p.get_ref()),
+                )
+            })?,
+        None => tls.default_port(),
+    };
+    let servers = servers(&raw.host, port, loc)?;
+    let mailbox = |s: &Spanned<String>, key: &str| {
+        // lettre's reasons ("Invalid input") add nothing to the address itself.
+        Mailbox::from_str(s.get_ref()).map_err(|_| loc.at(s.span().start, format!(
+            "smtp.{key}: '{}' is not an email address; expected \"name@example.com\" or \"Name <name@example.com>\"",
+            s.get_ref()
+        )))
+    };
+    let from = mailbox(&raw.from, "from")?;
+    let (to, to_location) = match &raw.to {
+        Some(list) => (
+            list.get_ref()
+                .iter()
+                .map(|s| mailbox(s, "to"))
+                .collect::<Result<Vec<_>, _>>()?,
+            loc.locate(list.span().start),
+        ),
+        None => (Vec::new(), loc.locate(table_start)),
+    };
+    let timeout = match raw.timeout_secs {
+        Some(t) if !(1..=3600).contains(t.get_ref()) => {
+            return Err(loc.at(
+                t.span().start,
+                format!(
+                    "timeout_secs = {} is out of range; expected 1 to 3600",
+                    t.get_ref()
+                ),
+            ))
+        }
+        Some(t) => Duration::from_secs(t.into_inner()),
+        None => Duration::from_secs(30),
+    };
+    let ca_pem = match &raw.ca_file {
+        Some(path) => Some(read_ca(path.get_ref()).map_err(|e| loc.at(path.span().start, e))?),
+        None => None,
+    };
+    let duration = |value: &Option<Spanned<String>>, key: &str, default: u64| {
+        match value {
+        Some(v) => parse_duration(v.get_ref()).ok_or_else(|| {
+            loc.at(v.span().start, format!("smtp.{key} = \"{}\" is not a duration; expected a number and a unit, such as \"30s\", \"1m\", \"2h\" or \"7d\"", v.get_ref()))
+        }),
+        None => Ok(Duration::from_secs(default)),
+    }
+    };
+    let retry = RetryPolicy {
+        initial: duration(&raw.retry_initial, "retry_initial", 60)?,
+        max: duration(&raw.retry_max, "retry_max", 3600)?,
+        max_queue_age: duration(&raw.max_queue_age, "max_queue_age", 7 * 86_400)?,
+    };
+    Ok(SmtpSettings {
+        servers,
+        tls,
+        ca_pem,
+        from,
+        to,
+        to_location,
+        timeout,
+        credentials: credentials(env)?,
+        retry,
+    })
+}
+
+/// `host` is one relay or a list; each is `name`, `name:port` or `[v6]:port`.
+fn servers(
+    hosts: &Spanned<Hosts>,
+    default_port: u16,
+    loc: &Locator,
+) -> Result<Vec<Server>, ConfigError> {
+    let names = match hosts.get_ref() {
+        Hosts::One(name) => vec![name.clone()],
+        Hosts::Many(names) => names.clone(),
+    };
+    if names.is_empty() {
+        return Err(loc.at(
+            hosts.span().start,
+            "smtp.host lists no relay; expected a host name or a list of them".into(),
+        ));
+    }
+    names
+        .iter()
+        .map(|name| {
+            parse_server(name, default_port).ok_or_else(|| {
+                loc.at(hosts.span().start, format!("smtp.host: '{name}' is not a relay; expected \"name\", \"name:port\" or \"[v6 address]:port\""))
+            })
+        })
+        .collect()
+}
+
+fn parse_server(text: &str, default_port: u16) -> Option<Server> {
+    let text = text.trim();
+    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+        let (addr, after) = rest.split_once(']')?;
+        match after.strip_prefix(':') {
+            Some(port) => (addr, port.parse().ok()?),
+            None if after.is_empty() => (addr, default_port),
+            None => return None,
+        }
+    } else {
+        match text.rsplit_once(':') {
+            Some((host, port)) if !host.contains(':') => (host, port.parse().ok()?),
+            Some(_) => (text, default_port), // a bare IPv6 address
+            None => (text, default_port),
+        }
+    };
+    let valid = !host.is_empty()
+        && port != 0
+        && !host.contains(|c: char| c.is_whitespace() || c.is_control() || c == '/');
+    valid.then(|| Server {
+        host: host.to_string(),
+        port,
+    })
+}
+
+/// "30s", "5m", "2h", "7d" → a duration; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    let scale = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(scale).map(Duration::from_secs)
+}
+
+/// Reads `ca_file` and checks that it holds at least one PEM certificate.
+fn read_ca(path: &Path) -> Result<String, String> {
+    use rustls_pki_types::{pem::PemObject, CertificateDer};
+    let pem = std::fs::read_to_string(path)
+        .map_err(|e| format!("smtp.ca_file '{}' cannot be read: {e}", path.display()))?;
+    match CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<Result<Vec<_>, _>>() {
+        Ok(certs) if !certs.is_empty() => Ok(pem),
+        Ok(_) => Err(format!(
+            "smtp.ca_file '{}' is not a PEM certificate: no BEGIN CERTIFICATE block",
+            path.display()
+        )),
+        Err(e) => Err(format!(
+            "smtp.ca_file '{}' is not a PEM certificate: {e}",
+            path.display()
+        )),
+    }
+}
+
+/// The SMTP credentials from the environment: both variables or neither.
+fn credentials(env: EnvLookup) -> Result<Option<Credentials>, ConfigError> {
+    let get = |name: &str| env(name).filter(|v| !v.is_empty());
+    match (get(USERNAME_VAR), get(PASSWORD_VAR)) {
+        (Some(username), Some(password)) => Ok(Some(Credentials {
+            username,
+            password: Secret::new(password),
+        })),
+        (None, None) => Ok(None),
+        (user, _) => {
+            let (set, unset) = if user.is_some() {
+                (USERNAME_VAR, PASSWORD_VAR)
+            } else {
+                (PASSWORD_VAR, USERNAME_VAR)
+            };
+            Err(ConfigError {
+                location: "environment".into(),
+                message: format!(
+                    "{set} is set but {unset} is not; set both, or neither to send without AUTH"
+                ),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relays_with_and_without_ports() {
+        let s = |host: &str, port: u16| {
+            Some(Server {
+                host: host.into(),
+                port,
+            })
+        };
+        assert_eq!(
+            parse_server("mx.example.com", 587),
+            s("mx.example.com", 587)
+        );
+        assert_eq!(
+            parse_server("mx.example.com:2525", 587),
+            s("mx.example.com", 2525)
+        );
+        assert_eq!(parse_server("[::1]:25", 587), s("::1", 25));
+        assert_eq!(parse_server("::1", 587), s("::1", 587));
+        assert_eq!(parse_server("mx:0", 587), None);
+        assert_eq!(parse_server("mx:smtp", 587), None);
+        assert_eq!(parse_server("m x", 587), None);
+        assert_eq!(parse_server("", 587), None);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("1m"), Some(Duration::from_secs(60)));
+        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1w"), None);
+        assert_eq!(parse_duration("m"), None);
+        assert_eq!(parse_duration("99999999999999999999d"), None);
+    }
+}

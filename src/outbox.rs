@@ -1,0 +1,423 @@
+//! The outbox: the durable queue of rendered messages, and the only code that
+//! touches the spool.
+//!
+//! Layout under the state directory:
+//! - `outbox/<id>.eml`: one queued message. Its first line is an `X-Rreport-Queue:`
+//!   header holding the queue metadata as JSON (version, Message-ID, envelope,
+//!   attempts, times, last error); the rest is the complete RFC 5322 message exactly
+//!   as rendered, so every retry sends the same bytes and the same Message-ID. The
+//!   whole file is still a valid message: any mail tool can open it.
+//! - `failed/<id>.eml`: messages given up on (a 5xx, or older than max_queue_age).
+//!   Never deleted by rreport.
+//! - `lock`: held (flock) while a process delivers, so a daemon and a manual
+//!   `--once` never send the same message twice at once.
+//!
+//! Every write goes to a hidden temp file in the same directory, is fsynced, renamed
+//! over its final name, and the directory is fsynced: a crash at any instant leaves
+//! the old file or the new one, never a partial one. Files are 0600, directories 0700.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+const META_HEADER: &str = "X-Rreport-Queue: ";
+const FORMAT_VERSION: u32 = 1;
+
+/// A spool operation that failed, naming the path.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {action}: {source}")]
+pub struct OutboxError {
+    pub path: String,
+    pub action: &'static str,
+    #[source]
+    pub source: std::io::Error,
+}
+
+fn io_err(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> OutboxError {
+    let path = path.display().to_string();
+    move |source| OutboxError {
+        path,
+        action,
+        source,
+    }
+}
+
+/// What the queue knows about one message besides its bytes. Written to disk:
+/// a compatibility boundary, hence `version`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    pub version: u32,
+    pub message_id: String,
+    pub from: Option<String>,
+    pub to: Vec<String>,
+    pub first_queued: DateTime<Utc>,
+    pub attempts: u32,
+    pub next_attempt: DateTime<Utc>,
+    pub last_error: Option<String>,
+}
+
+/// One queued (or failed) message.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub path: PathBuf,
+    pub meta: Meta,
+    /// The RFC 5322 message, exactly as it is sent.
+    pub message: Vec<u8>,
+}
+
+impl Entry {
+    pub fn id(&self) -> String {
+        self.path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+pub struct Outbox {
+    root: PathBuf,
+    queue: PathBuf,
+    failed: PathBuf,
+}
+
+impl Outbox {
+    /// Opens (creating if need be) the spool under `state_dir`, and proves it writable.
+    pub fn open(state_dir: &Path) -> Result<Outbox, OutboxError> {
+        let outbox = Outbox {
+            root: state_dir.to_path_buf(),
+            queue: state_dir.join("outbox"),
+            failed: state_dir.join("failed"),
+        };
+        for dir in [&outbox.root, &outbox.queue, &outbox.failed] {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(io_err(dir, "cannot create directory"))?;
+        }
+        let probe = outbox
+            .queue
+            .join(format!(".tmp.probe.{}", std::process::id()));
+        File::create(&probe).map_err(io_err(&outbox.queue, "not writable"))?;
+        let _ = fs::remove_file(&probe);
+        Ok(outbox)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.queue
+    }
+
+    /// Takes the delivery lock, waiting for another process that holds it.
+    pub fn lock(&self) -> Result<File, OutboxError> {
+        let path = self.root.join("lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(io_err(&path, "cannot open lock"))?;
+        file.lock().map_err(io_err(&path, "cannot lock"))?;
+        Ok(file)
+    }
+
+    /// Queues a message durably; when this returns Ok, the message survives a crash.
+    pub fn enqueue(&self, meta: Meta, message: Vec<u8>) -> Result<Entry, OutboxError> {
+        let id = format!(
+            "{}-{}-{:08x}",
+            meta.first_queued.format("%Y%m%dT%H%M%S%.6fZ"),
+            std::process::id(),
+            fastrand::u32(..)
+        );
+        let entry = Entry {
+            path: self.queue.join(format!("{id}.eml")),
+            meta,
+            message,
+        };
+        self.write(&entry)?;
+        Ok(entry)
+    }
+
+    /// Rewrites an entry's metadata (after a failed attempt), atomically.
+    pub fn update(&self, entry: &Entry) -> Result<(), OutboxError> {
+        self.write(entry)
+    }
+
+    /// Removes a message the server accepted.
+    pub fn remove(&self, entry: &Entry) -> Result<(), OutboxError> {
+        fs::remove_file(&entry.path).map_err(io_err(&entry.path, "cannot remove"))?;
+        sync_dir(&self.queue)
+    }
+
+    /// Moves a message to failed/, with its metadata updated; returns the new path.
+    pub fn fail(&self, entry: &Entry) -> Result<PathBuf, OutboxError> {
+        let target = self.failed.join(entry.path.file_name().unwrap_or_default());
+        let moved = Entry {
+            path: target.clone(),
+            ..entry.clone()
+        };
+        self.write(&moved)?;
+        fs::remove_file(&entry.path).map_err(io_err(&entry.path, "cannot remove"))?;
+        sync_dir(&self.queue)?;
+        Ok(target)
+    }
+
+    /// The queued messages, oldest first. Unreadable entries are skipped with a warning.
+    pub fn queued(&self) -> Result<Vec<Entry>, OutboxError> {
+        read_entries(&self.queue)
+    }
+
+    pub fn failed(&self) -> Result<Vec<Entry>, OutboxError> {
+        read_entries(&self.failed)
+    }
+
+    fn write(&self, entry: &Entry) -> Result<(), OutboxError> {
+        let dir = entry.path.parent().unwrap_or(&self.queue);
+        let tmp = dir.join(format!(
+            ".tmp.{}.{:08x}",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
+        let meta = serde_json::to_string(&entry.meta)
+            .map_err(|e| io_err(&tmp, "cannot encode metadata")(e.into()))?;
+        let result = (|| {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            file.write_all(format!("{META_HEADER}{meta}\r\n").as_bytes())?;
+            file.write_all(&entry.message)?;
+            file.sync_all()?;
+            fs::rename(&tmp, &entry.path)
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_file(&tmp);
+            return Err(io_err(&entry.path, "cannot write")(e));
+        }
+        sync_dir(dir)
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), OutboxError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir, "cannot sync directory"))
+}
+
+fn read_entries(dir: &Path) -> Result<Vec<Entry>, OutboxError> {
+    let mut entries = Vec::new();
+    for item in fs::read_dir(dir).map_err(io_err(dir, "cannot list"))? {
+        let path = item.map_err(io_err(dir, "cannot list"))?.path();
+        if path.extension().is_none_or(|e| e != "eml") {
+            continue;
+        }
+        match fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| parse_entry(&bytes))
+        {
+            Ok((meta, message)) => entries.push(Entry {
+                path,
+                meta,
+                message,
+            }),
+            Err(e) => tracing::warn!("skipping unreadable queue file {}: {e}", path.display()),
+        }
+    }
+    entries.sort_by(|a, b| (a.meta.first_queued, &a.path).cmp(&(b.meta.first_queued, &b.path)));
+    Ok(entries)
+}
+
+/// Splits a queue file into its metadata and the message that follows the header.
+pub fn parse_entry(bytes: &[u8]) -> Result<(Meta, Vec<u8>), String> {
+    let end = bytes
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .ok_or("no metadata line")?;
+    let line = std::str::from_utf8(&bytes[..end]).map_err(|_| "metadata is not UTF-8")?;
+    let json = line
+        .strip_prefix(META_HEADER)
+        .ok_or("no X-Rreport-Queue header")?;
+    let meta: Meta = serde_json::from_str(json).map_err(|e| format!("metadata: {e}"))?;
+    if meta.version != FORMAT_VERSION {
+        return Err(format!(
+            "queue format version {} is not {FORMAT_VERSION}",
+            meta.version
+        ));
+    }
+    Ok((meta, bytes[end + 2..].to_vec()))
+}
+
+/// Where the spool lives when the config does not say: systemd's StateDirectory=,
+/// else /var/lib/rreport for root, else `$XDG_STATE_HOME/rreport` (or
+/// `~/.local/state/rreport`) for anyone else.
+pub fn default_state_dir(env: &dyn Fn(&str) -> Option<String>, is_root: bool) -> PathBuf {
+    let var = |name: &str| env(name).filter(|v| !v.is_empty());
+    if let Some(dirs) = var("STATE_DIRECTORY") {
+        // systemd passes a colon-separated list when the unit names several.
+        return PathBuf::from(dirs.split(':').next().unwrap_or(&dirs));
+    }
+    if is_root {
+        return PathBuf::from("/var/lib/rreport");
+    }
+    match (var("XDG_STATE_HOME"), var("HOME")) {
+        (Some(state), _) => Path::new(&state).join("rreport"),
+        (None, Some(home)) => Path::new(&home).join(".local/state/rreport"),
+        (None, None) => PathBuf::from("/var/lib/rreport"),
+    }
+}
+
+/// Whether this process runs as root (effective uid 0), from /proc/self/status.
+pub fn running_as_root() -> bool {
+    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let uid_line = status.lines().find_map(|l| l.strip_prefix("Uid:"));
+    uid_line.and_then(|l| l.split_whitespace().nth(1)) == Some("0")
+}
+
+/// A new entry's metadata.
+pub fn new_meta(
+    message_id: &str,
+    from: Option<String>,
+    to: Vec<String>,
+    now: DateTime<Utc>,
+) -> Meta {
+    Meta {
+        version: FORMAT_VERSION,
+        message_id: message_id.to_string(),
+        from,
+        to,
+        first_queued: now,
+        attempts: 0,
+        next_attempt: now,
+        last_error: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn meta() -> Meta {
+        new_meta(
+            "<a@b>",
+            Some("r@example.com".into()),
+            vec!["a@example.com".into()],
+            Utc::now(),
+        )
+    }
+
+    #[test]
+    fn a_queued_message_reads_back_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::open(dir.path()).unwrap();
+        let message = b"Message-ID: <a@b>\r\nSubject: x\r\n\r\nbody\r\n".to_vec();
+        let entry = outbox.enqueue(meta(), message.clone()).unwrap();
+        let queued = outbox.queued().unwrap();
+        assert_eq!(queued.len(), 1);
+        assert_eq!(
+            (queued[0].message.clone(), queued[0].meta.clone()),
+            (message, entry.meta.clone())
+        );
+        let mode = fs::metadata(&entry.path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(
+            fs::metadata(dir.path().join("outbox"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
+    }
+
+    #[test]
+    fn update_fail_and_remove() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::open(dir.path()).unwrap();
+        let mut entry = outbox.enqueue(meta(), b"m\r\n".to_vec()).unwrap();
+        entry.meta.attempts = 3;
+        entry.meta.last_error = Some("451 try later".into());
+        outbox.update(&entry).unwrap();
+        assert_eq!(outbox.queued().unwrap()[0].meta.attempts, 3);
+        let failed = outbox.fail(&entry).unwrap();
+        assert!(outbox.queued().unwrap().is_empty());
+        assert_eq!(outbox.failed().unwrap()[0].path, failed);
+        let other = outbox.enqueue(meta(), b"n\r\n".to_vec()).unwrap();
+        outbox.remove(&other).unwrap();
+        assert!(outbox.queued().unwrap().is_empty());
+        // Nothing but the final files is left behind.
+        let names: Vec<_> = fs::read_dir(dir.path().join("outbox"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(names.is_empty(), "{names:?}");
+    }
+
+    #[test]
+    fn damaged_files_are_refused_not_sent() {
+        assert!(parse_entry(b"").is_err());
+        assert!(parse_entry(b"Subject: x\r\n\r\n").is_err());
+        assert!(parse_entry(b"X-Rreport-Queue: {\"version\":1\r\nbody").is_err());
+        let mut m = meta();
+        m.version = 2;
+        let line = format!(
+            "X-Rreport-Queue: {}\r\nbody",
+            serde_json::to_string(&m).unwrap()
+        );
+        assert!(parse_entry(line.as_bytes())
+            .unwrap_err()
+            .contains("version 2"));
+    }
+
+    #[test]
+    fn default_state_dir_follows_systemd_then_root_then_xdg() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let check = |pairs: &'static [(&'static str, &'static str)], root: bool, expected: &str| {
+            assert_eq!(
+                default_state_dir(&env(pairs), root),
+                PathBuf::from(expected),
+                "{pairs:?} root={root}"
+            );
+        };
+        check(
+            &[("STATE_DIRECTORY", "/var/lib/rreport:/var/lib/other")],
+            false,
+            "/var/lib/rreport",
+        );
+        check(&[], true, "/var/lib/rreport");
+        check(
+            &[("XDG_STATE_HOME", "/home/a/.state"), ("HOME", "/home/a")],
+            false,
+            "/home/a/.state/rreport",
+        );
+        check(
+            &[("HOME", "/home/a")],
+            false,
+            "/home/a/.local/state/rreport",
+        );
+    }
+
+    #[test]
+    fn an_unwritable_state_dir_is_named() {
+        let err = Outbox::open(Path::new("/proc/rreport-state"))
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .starts_with("/proc/rreport-state: cannot create directory: "),
+            "{err}"
+        );
+    }
+}
