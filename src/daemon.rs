@@ -64,6 +64,15 @@ pub fn run(mut pipeline: Pipeline, outbox: &Outbox, reload: Reload) -> anyhow::R
     ));
     tracing::info!("started; next report at {}", local(&pipeline, due));
     loop {
+        // Signals first, so a schedule busier than the reports are slow cannot starve them.
+        match signals.try_recv() {
+            Ok(Signal::Stop) => return stopping(outbox),
+            Ok(Signal::Reload) => {
+                due = reloaded(&mut pipeline, reload, due)?;
+                continue;
+            }
+            Err(_) => {}
+        }
         let now = Utc::now();
         if step(now, due) == Step::Fire {
             let late = now - due;
@@ -93,37 +102,50 @@ pub fn run(mut pipeline: Pipeline, outbox: &Outbox, reload: Reload) -> anyhow::R
             sleep = sleep.min(w.interval);
         }
         match signals.recv_timeout(sleep) {
-            Ok(Signal::Stop) => {
-                notify("STOPPING=1");
-                tracing::info!(
-                    "stopping; undelivered messages stay in {}",
-                    outbox.dir().display()
-                );
-                return Ok(());
-            }
-            Ok(Signal::Reload) => {
-                notify("RELOADING=1");
-                match reload() {
-                    Ok(fresh) => {
-                        pipeline = fresh;
-                        due = next_fire(&pipeline, Utc::now())?;
-                        tracing::info!("config reloaded; next report at {}", local(&pipeline, due));
-                    }
-                    Err(e) => {
-                        tracing::error!("reload failed, still running on the previous config: {e}")
-                    }
-                }
-                notify(&format!(
-                    "READY=1\nSTATUS=next report at {}",
-                    local(&pipeline, due)
-                ));
-            }
+            Ok(Signal::Stop) => return stopping(outbox),
+            Ok(Signal::Reload) => due = reloaded(&mut pipeline, reload, due)?,
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
         }
         if let Some(w) = &mut watchdog {
             w.pet();
         }
     }
+}
+
+fn stopping(outbox: &Outbox) -> anyhow::Result<()> {
+    notify("STOPPING=1");
+    tracing::info!(
+        "stopping; undelivered messages stay in {}",
+        outbox.dir().display()
+    );
+    Ok(())
+}
+
+/// SIGHUP: a fresh pipeline from the config file, or the old one if the new is bad.
+/// Returns the (possibly new) next fire time.
+fn reloaded(
+    pipeline: &mut Pipeline,
+    reload: Reload,
+    due: DateTime<Utc>,
+) -> anyhow::Result<DateTime<Utc>> {
+    notify("RELOADING=1");
+    let due = match reload() {
+        Ok(fresh) => {
+            *pipeline = fresh;
+            let due = next_fire(pipeline, Utc::now())?;
+            tracing::info!("config reloaded; next report at {}", local(pipeline, due));
+            due
+        }
+        Err(e) => {
+            tracing::error!("reload failed, still running on the previous config: {e}");
+            due
+        }
+    };
+    notify(&format!(
+        "READY=1\nSTATUS=next report at {}",
+        local(pipeline, due)
+    ));
+    Ok(due)
 }
 
 /// Sends one new report and logs its outcome in one line.

@@ -121,6 +121,11 @@ fn send_to(
             server: server.to_string(),
             detail: e.to_string(),
         }),
+        // lettre reports a read timeout as "Resource temporarily unavailable".
+        Err(e) if e.is_timeout() => Err(transient(format!(
+            "no answer within {} s (timeout_secs)",
+            smtp.timeout.as_secs()
+        ))),
         Err(e) => Err(transient(e.to_string())),
     }
 }

@@ -4,6 +4,7 @@ mod cli;
 mod collectors;
 mod daemon;
 mod delivery;
+mod queue;
 mod support;
 mod systemd;
 mod templates;

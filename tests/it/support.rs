@@ -367,3 +367,71 @@ pub fn silent_server() -> (u16, std::thread::JoinHandle<()>) {
     });
     (port, handle)
 }
+
+/// A running daemon whose stderr goes to a file the test can read at any time.
+pub struct Daemon {
+    pub child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Daemon {
+    pub fn start(config: &Path, log: PathBuf, notify: Option<&Path>) -> Daemon {
+        let mut cmd = rreport().cmd;
+        cmd.arg("-c")
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        if let Some(socket) = notify {
+            cmd.env("NOTIFY_SOCKET", socket);
+        }
+        Daemon {
+            child: cmd.spawn().unwrap(),
+            log,
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name}");
+    }
+
+    /// Waits up to `limit` for the daemon to exit; its exit code, or None if it did not.
+    pub fn wait_exit(&mut self, limit: std::time::Duration) -> Option<Option<i32>> {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status.code());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `condition` every 50 ms for up to `limit`; whether it came true.
+pub fn eventually(limit: std::time::Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if condition() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
