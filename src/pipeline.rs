@@ -66,6 +66,8 @@ impl Pipeline {
             hostname: self.config.hostname.clone(),
             filesystems: self.config.report.filesystems.clone(),
             cpu_sample: self.config.report.cpu_sample,
+            timeout: self.config.collector_timeout,
+            extra: Vec::new(),
         };
         collect::gather(&settings, now)
     }

@@ -10,10 +10,13 @@ use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::Instant;
 
 use serde::Serialize;
 
-use super::{percent, CollectError};
+use super::{deadline, percent, CollectError};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Disk {
@@ -50,8 +53,18 @@ const NETWORK_FS: &[&str] = &[
 /// Block filesystems that are read-only images and always full: noise in a report.
 const IMAGE_FS: &[&str] = &["squashfs", "erofs", "iso9660"];
 
+/// A filesystem to probe: the path to statvfs and the mount it lives on.
+pub type Target = (PathBuf, Option<Mount>);
+
+/// How one path is measured; statvfs in production, something that hangs in tests.
+pub type Probe = Arc<dyn Fn(&Path, Option<&Mount>) -> Result<Disk, String> + Send + Sync>;
+
 /// Usage of each filesystem to report, and a message for each one that failed.
-pub fn collect(only: Option<&[PathBuf]>) -> Result<(Vec<Disk>, Vec<String>), CollectError> {
+/// Returns by `deadline` whatever happens to the mounts.
+pub fn collect(
+    only: Option<&[PathBuf]>,
+    deadline: Instant,
+) -> Result<(Vec<Disk>, Vec<String>), CollectError> {
     let read =
         |path: &str| std::fs::read(path).map_err(|e| CollectError::new(format!("{path}: {e}")));
     let mounts = parse_mounts(&read("/proc/self/mounts")?);
@@ -68,15 +81,112 @@ pub fn collect(only: Option<&[PathBuf]>) -> Result<(Vec<Disk>, Vec<String>), Col
                 .collect::<Vec<_>>()
         }
     };
-    let mut disks = Vec::with_capacity(chosen.len());
-    let mut errors = Vec::new();
-    for (path, mount) in chosen {
-        match usage(&path, mount.as_ref()) {
-            Ok(d) => disks.push(d),
-            Err(e) => errors.push(format!("{}: {e}", path.display())),
+    let probe: Probe = Arc::new(|path: &Path, mount: Option<&Mount>| usage(path, mount));
+    Ok(probe_all(chosen, probe, deadline))
+}
+
+/// Probes the targets in order on a worker thread. A probe that does not answer
+/// within half the time left (a dead NFS server) is abandoned and its mount marked
+/// stuck; a fresh worker goes on with the rest. A stuck mount is skipped, not
+/// probed again, until its old probe returns.
+pub fn probe_all(
+    targets: Vec<Target>,
+    probe: Probe,
+    deadline: Instant,
+) -> (Vec<Disk>, Vec<String>) {
+    let targets = Arc::new(targets);
+    let mut results: Vec<Option<Result<Disk, String>>> = vec![None; targets.len()];
+    let mut next = 0;
+    while next < targets.len() {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let rx = start_worker(targets.clone(), next, probe.clone());
+        loop {
+            // Half the time left: a hung mount leaves time for the others.
+            let limit = deadline.saturating_duration_since(Instant::now()) / 2;
+            match rx.recv_timeout(limit) {
+                Ok((i, result)) => {
+                    results[i] = Some(result);
+                    next = i + 1;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {
+                    let abandoned = abandon(&rx, &targets[next].0, &mut results, next);
+                    next = abandoned + 1;
+                    break;
+                }
+            }
         }
     }
-    Ok((disks, errors))
+    let mut disks = Vec::new();
+    let mut errors = Vec::new();
+    for ((path, _), result) in targets.iter().zip(results) {
+        match result {
+            Some(Ok(d)) => disks.push(d),
+            Some(Err(e)) => errors.push(format!("{}: {e}", path.display())),
+            None => errors.push(format!(
+                "{}: not measured: collector_timeout_secs ran out",
+                path.display()
+            )),
+        }
+    }
+    (disks, errors)
+}
+
+fn stuck_key(path: &Path) -> String {
+    format!("statvfs {}", path.display())
+}
+
+type Measured = (usize, Result<Disk, String>);
+
+fn start_worker(targets: Arc<Vec<Target>>, from: usize, probe: Probe) -> Receiver<Measured> {
+    let (tx, rx) = mpsc::channel();
+    let _ = std::thread::Builder::new()
+        .name("collect statvfs".into())
+        .spawn(move || {
+            for (i, (path, mount)) in targets.iter().enumerate().skip(from) {
+                let key = stuck_key(path);
+                let sent = if deadline::is_stuck(&key) {
+                    tx.send((
+                        i,
+                        Err("skipped: its statvfs for an earlier report still hangs".to_string()),
+                    ))
+                } else {
+                    let r = deadline::guarded(|| {
+                        probe(path, mount.as_ref()).map_err(CollectError::new)
+                    })
+                    .map_err(|e| e.to_string());
+                    deadline::release_with(&key, || tx.send((i, r)))
+                };
+                if sent.is_err() {
+                    return; // abandoned: the report went on without us
+                }
+            }
+        });
+    rx
+}
+
+/// Gives up on the probe of `targets[index]`: marks it stuck unless its result
+/// arrived meanwhile. Returns the index given up on.
+fn abandon(
+    rx: &Receiver<Measured>,
+    path: &Path,
+    results: &mut [Option<Result<Disk, String>>],
+    index: usize,
+) -> usize {
+    match deadline::mark_stuck_unless(&stuck_key(path), || rx.try_recv().ok()) {
+        Some((i, result)) => {
+            results[i] = Some(result);
+            i
+        }
+        None => {
+            results[index] = Some(Err(
+                "statvfs did not answer (a hung network filesystem?); skipped until it does".into(),
+            ));
+            index
+        }
+    }
 }
 
 fn usage(path: &Path, mount: Option<&Mount>) -> Result<Disk, String> {
@@ -253,5 +363,97 @@ mod tests {
             containing(&mounts, Path::new("/varx")).unwrap().device,
             "/dev/a"
         );
+    }
+
+    fn fake_disk(path: &Path) -> Disk {
+        Disk {
+            mount: path.display().to_string(),
+            device: "d".into(),
+            fstype: "ext4".into(),
+            total: 100,
+            used: 10,
+            free: 90,
+            percent: 10.0,
+        }
+    }
+
+    fn thread_count() -> usize {
+        std::fs::read_dir("/proc/self/task").unwrap().count()
+    }
+
+    #[test]
+    fn a_hanging_mount_costs_one_thread_and_the_others_are_measured() {
+        // "/mnt/dead" blocks like statvfs on a dead NFS server, until the test lets it go.
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let gate = std::sync::Mutex::new(gate);
+        let probe: Probe = Arc::new(move |path: &Path, _: Option<&Mount>| {
+            if path == Path::new("/mnt/dead") {
+                let _ = gate.lock().unwrap().recv();
+            }
+            Ok(fake_disk(path))
+        });
+        let targets: Vec<Target> = ["/", "/mnt/dead", "/srv"]
+            .iter()
+            .map(|p| (PathBuf::from(p), None))
+            .collect();
+        let budget = std::time::Duration::from_millis(400);
+        let started = Instant::now();
+        let (disks, errors) = probe_all(targets.clone(), probe.clone(), started + budget);
+        assert!(
+            started.elapsed() < budget + std::time::Duration::from_millis(300),
+            "returned by its deadline"
+        );
+        assert_eq!(
+            disks.iter().map(|d| d.mount.as_str()).collect::<Vec<_>>(),
+            ["/", "/srv"]
+        );
+        assert_eq!(errors, ["/mnt/dead: statvfs did not answer (a hung network filesystem?); skipped until it does"]);
+
+        // The next report skips the stuck mount instead of starting another probe of it.
+        let before = thread_count();
+        let (disks, errors) = probe_all(targets.clone(), probe.clone(), Instant::now() + budget);
+        assert_eq!(disks.len(), 2);
+        assert_eq!(
+            errors,
+            ["/mnt/dead: skipped: its statvfs for an earlier report still hangs"]
+        );
+        assert!(
+            thread_count() <= before + 1,
+            "no thread piles up for the stuck mount"
+        );
+
+        // Once the old probe returns (the NFS server is back: the gate opens for good),
+        // the mount is measured again.
+        drop(release);
+        let mut again = (Vec::new(), vec![String::new()]);
+        for _ in 0..100 {
+            again = probe_all(targets.clone(), probe.clone(), Instant::now() + budget);
+            if again.1.is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(again.0.len(), 3, "{:?}", again.1);
+    }
+
+    #[test]
+    fn a_panicking_probe_is_one_error() {
+        let probe: Probe = Arc::new(|path: &Path, _: Option<&Mount>| {
+            if path == Path::new("/odd") {
+                panic!("unexpected statvfs data");
+            }
+            Ok(fake_disk(path))
+        });
+        let targets: Vec<Target> = ["/odd", "/"]
+            .iter()
+            .map(|p| (PathBuf::from(p), None))
+            .collect();
+        let (disks, errors) = probe_all(
+            targets,
+            probe,
+            Instant::now() + std::time::Duration::from_secs(5),
+        );
+        assert_eq!(disks.len(), 1);
+        assert_eq!(errors, ["/odd: panicked: unexpected statvfs data"]);
     }
 }

@@ -8,13 +8,14 @@
 
 pub mod boot;
 pub mod cpu;
+pub mod deadline;
 pub mod disk;
 pub mod host;
 pub mod memory;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
@@ -39,14 +40,37 @@ pub struct CollectorFailure {
     pub message: String,
 }
 
+/// A collector added by a caller: a name (its key in the context) and the work.
+/// Tests use it to inject collectors that hang or panic.
+pub type Extra = (
+    String,
+    Arc<dyn Fn() -> Result<Value, CollectError> + Send + Sync>,
+);
+
 /// What the collectors need to know from the config.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     pub zone: Tz,
     /// Replaces the collected hostname.
     pub hostname: Option<String>,
     pub filesystems: Option<Vec<PathBuf>>,
     pub cpu_sample: Duration,
+    /// How long each collector may take (the CPU collector: this on top of its window).
+    pub timeout: Duration,
+    pub extra: Vec<Extra>,
+}
+
+impl Settings {
+    pub fn new(zone: Tz, cpu_sample: Duration, timeout: Duration) -> Settings {
+        Settings {
+            zone,
+            hostname: None,
+            filesystems: None,
+            cpu_sample,
+            timeout,
+            extra: Vec::new(),
+        }
+    }
 }
 
 /// The merged context: collector maps under their keys, plus `hostname`,
@@ -56,37 +80,82 @@ pub struct Settings {
 #[serde(transparent)]
 pub struct Context(pub Map<String, Value>);
 
-/// Runs every collector once and merges the results. `now` is the report's time.
+/// Runs every collector once, each on its own thread and under its deadline, and
+/// merges the results. `now` is the report's time. Returns by the deadline, however
+/// the collectors behave.
 pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Context {
+    let started = Instant::now();
+    let deadline = started + settings.timeout;
+    let limit = format!(
+        "{} s (collector_timeout_secs)",
+        settings.timeout.as_secs_f64()
+    );
+    let (zone, window, filesystems) = (
+        settings.zone,
+        settings.cpu_sample,
+        settings.filesystems.clone(),
+    );
+    // All start at once, so the others run inside the CPU sample window.
+    let cpu = deadline::spawn("cpu", move || cpu::CpuSample::start()?.finish(window));
+    let hostname = settings
+        .hostname
+        .is_none()
+        .then(|| deadline::spawn("hostname", host::hostname));
+    let boot = deadline::spawn("boot", move || boot::collect(zone));
+    let memory = deadline::spawn("memory", memory::collect);
+    let disk = deadline::spawn("disk", move || {
+        disk::collect(filesystems.as_deref(), deadline)
+    });
+    let extra: Vec<_> = settings
+        .extra
+        .iter()
+        .map(|(name, work)| {
+            let work = work.clone();
+            (name.clone(), deadline::spawn(name, move || work()))
+        })
+        .collect();
+
     let mut ctx = Context(Map::new());
     let mut errors = Vec::new();
-    // The CPU window opens first so the other collectors run inside it.
-    let cpu = run("cpu", cpu::CpuSample::start);
-    let hostname = match &settings.hostname {
-        Some(name) => Some(name.clone()),
-        None => ctx.merge("hostname", run("hostname", host::hostname), &mut errors),
+    let hostname = match (hostname, &settings.hostname) {
+        (Some(running), _) => ctx.merge(
+            "hostname",
+            "hostname",
+            finish(running, deadline, &limit),
+            &mut errors,
+        ),
+        (None, name) => name.clone(),
     };
     ctx.put(
         "hostname",
         hostname.unwrap_or_else(|| "unknown-host".into()),
     );
+    ctx.merge("boot", "boot", finish(boot, deadline, &limit), &mut errors);
     ctx.merge(
-        "boot",
-        run("boot", || boot::collect(settings.zone)),
+        "memory",
+        "memory",
+        finish(memory, deadline, &limit),
         &mut errors,
     );
-    ctx.merge("memory", run("memory", memory::collect), &mut errors);
-    let disks = run("disk", || disk::collect(settings.filesystems.as_deref()));
-    let disks = disks.map(|(disks, failures)| {
-        errors.extend(failures.into_iter().map(|message| CollectorFailure {
-            collector: "disk".into(),
-            message,
-        }));
-        disks
-    });
-    ctx.merge("disks", disks, &mut errors);
-    let cpu = cpu.and_then(|sample| run("cpu", || sample.finish(settings.cpu_sample)));
-    ctx.merge("cpu", cpu, &mut errors);
+    // The disk collector returns partial results at the deadline itself; a little grace.
+    let disks =
+        finish(disk, deadline + Duration::from_millis(250), &limit).map(|(disks, failures)| {
+            errors.extend(failures.into_iter().map(|message| CollectorFailure {
+                collector: "disk".into(),
+                message,
+            }));
+            disks
+        });
+    ctx.merge("disks", "disk", disks, &mut errors);
+    ctx.merge(
+        "cpu",
+        "cpu",
+        finish(cpu, deadline + window, &limit),
+        &mut errors,
+    );
+    for (name, running) in extra {
+        ctx.merge(&name, &name, finish(running, deadline, &limit), &mut errors);
+    }
     ctx.put(
         "generated_at",
         now.with_timezone(&settings.zone)
@@ -98,23 +167,13 @@ pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Context {
     ctx
 }
 
-/// Runs one collector, turning a panic into an error that names it.
-fn run<T>(
-    name: &'static str,
-    collector: impl FnOnce() -> Result<T, CollectError>,
-) -> Result<T, CollectorFailure> {
-    let outcome = catch_unwind(AssertUnwindSafe(collector)).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown cause".into());
-        Err(CollectError::new(format!("collector panicked: {what}")))
-    });
-    outcome.map_err(|e| CollectorFailure {
-        collector: name.into(),
-        message: e.to_string(),
-    })
+/// The result of started work, by `until` at the latest.
+fn finish<T>(
+    running: Result<deadline::Running<T>, CollectError>,
+    until: Instant,
+    limit: &str,
+) -> Result<T, CollectError> {
+    running.and_then(|r| r.wait(until, limit))
 }
 
 impl Context {
@@ -124,11 +183,13 @@ impl Context {
         self.0.insert(key.to_string(), value);
     }
 
-    /// Puts a collector's result under `key`: its value, or null and an `errors` entry.
+    /// Puts a collector's result under `key`: its value, or null and an `errors` entry
+    /// naming `collector`.
     fn merge<T: Serialize>(
         &mut self,
         key: &str,
-        result: Result<T, CollectorFailure>,
+        collector: &str,
+        result: Result<T, CollectError>,
         errors: &mut Vec<CollectorFailure>,
     ) -> Option<T> {
         match result {
@@ -136,8 +197,12 @@ impl Context {
                 self.put(key, &value);
                 Some(value)
             }
-            Err(failure) => {
-                tracing::warn!(collector = %failure.collector, "collector failed: {}", failure.message);
+            Err(e) => {
+                let failure = CollectorFailure {
+                    collector: collector.to_string(),
+                    message: e.to_string(),
+                };
+                tracing::warn!("collector {collector} failed: {}", failure.message);
                 errors.push(failure);
                 self.put(key, Value::Null);
                 None
@@ -161,15 +226,6 @@ pub fn round1(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_panicking_collector_becomes_an_error() {
-        let failure = run::<()>("disk", || panic!("boom")).unwrap_err();
-        assert_eq!(
-            (failure.collector.as_str(), failure.message.as_str()),
-            ("disk", "collector panicked: boom")
-        );
-    }
 
     #[test]
     fn percent_rounds_to_one_decimal() {

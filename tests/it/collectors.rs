@@ -132,7 +132,8 @@ fn df(mount: &str) -> (u64, u64, u64) {
 
 #[test]
 fn disks_match_df() {
-    let (disks, errors) = disk::collect(None).unwrap();
+    let (disks, errors) =
+        disk::collect(None, std::time::Instant::now() + Duration::from_secs(10)).unwrap();
     assert!(errors.is_empty(), "{errors:?}");
     assert!(
         disks.iter().any(|d| d.mount == "/"),
@@ -153,11 +154,10 @@ fn disks_match_df() {
 
 #[test]
 fn named_filesystems_are_reported_as_named() {
-    let (disks, errors) = disk::collect(Some(&[
-        "/".into(),
-        "/proc/self".into(),
-        "/nonexistent-mount".into(),
-    ]))
+    let (disks, errors) = disk::collect(
+        Some(&["/".into(), "/proc/self".into(), "/nonexistent-mount".into()]),
+        std::time::Instant::now() + Duration::from_secs(10),
+    )
     .unwrap();
     assert_eq!(
         disks.iter().map(|d| d.mount.as_str()).collect::<Vec<_>>(),
@@ -178,6 +178,8 @@ fn gather_merges_every_collector() {
         hostname: None,
         filesystems: None,
         cpu_sample: Duration::from_millis(20),
+        timeout: Duration::from_secs(10),
+        extra: Vec::new(),
     };
     let ctx = collect::gather(&settings, chrono::Utc::now()).0;
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
@@ -200,6 +202,8 @@ fn a_failing_filesystem_is_listed_in_errors_not_fatal() {
         hostname: Some("web-1".into()),
         filesystems: Some(vec!["/".into(), "/nonexistent-mount".into()]),
         cpu_sample: Duration::from_millis(10),
+        timeout: Duration::from_secs(10),
+        extra: Vec::new(),
     };
     let ctx = collect::gather(&settings, chrono::Utc::now()).0;
     assert_eq!(ctx["hostname"], "web-1");
@@ -209,4 +213,59 @@ fn a_failing_filesystem_is_listed_in_errors_not_fatal() {
         .as_str()
         .unwrap()
         .starts_with("/nonexistent-mount: statvfs:"));
+}
+
+#[test]
+fn a_hung_and_a_panicking_collector_do_not_stop_the_report() {
+    use std::sync::Arc;
+    let mut settings = collect::Settings::new(
+        chrono_tz::UTC,
+        Duration::from_millis(10),
+        Duration::from_millis(500),
+    );
+    fn hangs() -> Result<serde_json::Value, collect::CollectError> {
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
+    fn explodes() -> Result<serde_json::Value, collect::CollectError> {
+        panic!("index out of bounds")
+    }
+    settings.extra = vec![
+        ("stuck".to_string(), Arc::new(hangs)),
+        ("exploding".to_string(), Arc::new(explodes)),
+    ];
+    let started = std::time::Instant::now();
+    let ctx = collect::gather(&settings, chrono::Utc::now());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the report goes out on time: {:?}",
+        started.elapsed()
+    );
+    let errors = &ctx.0["errors"];
+    assert_eq!(errors[0]["collector"], "stuck");
+    assert_eq!(
+        errors[0]["message"],
+        "did not finish within 0.5 s (collector_timeout_secs); skipped until it does"
+    );
+    assert_eq!(errors[1]["collector"], "exploding");
+    assert_eq!(errors[1]["message"], "panicked: index out of bounds");
+    assert!(
+        ctx.0["memory"].is_object() && ctx.0["disks"].is_array(),
+        "the other collectors still report"
+    );
+
+    // The report shows both, and the next report skips the stuck one at once.
+    let renderer =
+        rreport::report::Renderer::new(rreport::config::DEFAULT_SUBJECT, None, false).unwrap();
+    let rendered = renderer.render(&ctx).unwrap();
+    assert!(
+        rendered.text.contains("stuck: did not finish within 0.5 s")
+            && rendered.html.contains("panicked: index out of bounds")
+    );
+    let ctx = collect::gather(&settings, chrono::Utc::now());
+    assert_eq!(
+        ctx.0["errors"][0]["message"],
+        "skipped: its run for an earlier report has not finished yet"
+    );
 }

@@ -173,6 +173,8 @@ fn the_live_context_renders_strictly() {
         hostname: None,
         filesystems: None,
         cpu_sample: std::time::Duration::from_millis(10),
+        timeout: std::time::Duration::from_secs(10),
+        extra: Vec::new(),
     };
     let ctx = rreport::collect::gather(&settings, chrono::Utc::now());
     let renderer = Renderer::new(rreport::config::DEFAULT_SUBJECT, None, true).unwrap();
