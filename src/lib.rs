@@ -98,7 +98,7 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
     let reload = || -> Result<Pipeline, RunError> {
         let config = load_config(cli)?;
         config.smtp_for_sending()?;
-        Ok(Pipeline::new(config, false)?)
+        Ok(Pipeline::reloaded(config)?)
     };
     daemon::run(pipeline, &outbox, &reload)?;
     Ok(())

@@ -59,6 +59,17 @@ impl Pipeline {
         })
     }
 
+    /// For SIGHUP: refuses templates that do not compile (strictly), so the daemon
+    /// keeps its old ones, but renders leniently like any report.
+    pub fn reloaded(config: Config) -> Result<Pipeline, TemplateError> {
+        Renderer::new(
+            &config.report.subject,
+            config.report.template_dir.as_deref(),
+            true,
+        )?;
+        Pipeline::new(config, false)
+    }
+
     /// Runs every collector; `now` is the report's time.
     pub fn collect(&self, now: DateTime<Utc>) -> Context {
         let settings = collect::Settings {
@@ -72,8 +83,14 @@ impl Pipeline {
         collect::gather(&settings, now)
     }
 
+    /// Renders the report; a broken admin template is logged and replaced by the
+    /// built-in one (see `Renderer::render`).
     pub fn render(&self, ctx: &Context) -> Result<Rendered, TemplateError> {
-        self.renderer.render(ctx)
+        let rendered = self.renderer.render(ctx)?;
+        if let Some(problem) = &rendered.template_error {
+            tracing::error!("template failed, the built-in one was used instead: {problem}");
+        }
+        Ok(rendered)
     }
 
     /// Collects, renders and queues one report, then makes the first delivery attempt.

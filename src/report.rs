@@ -31,18 +31,33 @@ pub struct Rendered {
     pub subject: String,
     pub html: String,
     pub text: String,
+    /// Set when the admin's template failed and the built-in one stood in; the
+    /// report carries the same words in a banner at its top.
+    pub template_error: Option<String>,
+}
+
+/// One body part: the admin's template if there is one, and the built-in fallback.
+struct Body {
+    /// The admin's template as registered (its path), when it compiled.
+    custom: Option<String>,
+    /// Why the admin's template could not be loaded, shown in every report.
+    load_error: Option<String>,
+    builtin: &'static str,
 }
 
 /// The compiled templates, ready to render any number of contexts.
 pub struct Renderer {
     env: Environment<'static>,
-    html_name: String,
-    text_name: String,
+    html: Body,
+    text: Body,
+    strict: bool,
 }
 
 impl Renderer {
-    /// Compiles the subject and the two body templates. `strict` makes an undefined
-    /// variable an error, for `--check`, so typos are found before the night.
+    /// Compiles the subject and the two body templates. `strict` (for `--check` and
+    /// SIGHUP) makes a broken template and an undefined variable errors, so mistakes
+    /// are found before the night; otherwise a broken admin template is replaced by
+    /// the built-in one, with a banner, and the report still goes out.
     pub fn new(
         subject: &str,
         template_dir: Option<&Path>,
@@ -58,29 +73,111 @@ impl Renderer {
         };
         env.add_template_owned("subject", subject.to_string())
             .map_err(subject_error)?;
-        let html_name = add_body(&mut env, template_dir, "report.html", BUILTIN_HTML)?;
-        let text_name = add_body(&mut env, template_dir, "report.txt", BUILTIN_TEXT)?;
+        env.add_template("builtin/subject", crate::config::DEFAULT_SUBJECT)
+            .map_err(subject_error)?;
+        env.add_template("builtin/report.html", BUILTIN_HTML)
+            .map_err(|e| locate_error("builtin/report.html", &e))?;
+        env.add_template("builtin/report.txt", BUILTIN_TEXT)
+            .map_err(|e| locate_error("builtin/report.txt", &e))?;
+        let html = add_body(
+            &mut env,
+            template_dir,
+            "report.html",
+            "builtin/report.html",
+            strict,
+        )?;
+        let text = add_body(
+            &mut env,
+            template_dir,
+            "report.txt",
+            "builtin/report.txt",
+            strict,
+        )?;
         Ok(Renderer {
             env,
-            html_name,
-            text_name,
+            html,
+            text,
+            strict,
         })
     }
 
+    /// Renders the three parts. Each of the admin's templates that fails is replaced
+    /// by the built-in one (unless strict), and every built-in part then carries a
+    /// banner naming what failed, where.
     pub fn render(&self, ctx: &Context) -> Result<Rendered, TemplateError> {
         let ctx = Value::from_serialize(ctx);
-        let render = |name: &str| {
-            let tmpl = self
-                .env
-                .get_template(name)
-                .map_err(|e| locate_error(name, &e))?;
-            tmpl.render(&ctx).map_err(|e| locate_error(name, &e))
+        let mut problems = Vec::new();
+        let subject = self.try_custom(Some("subject"), None, &ctx, &mut problems)?;
+        let html = self.try_custom(
+            self.html.custom.as_deref(),
+            self.html.load_error.as_ref(),
+            &ctx,
+            &mut problems,
+        )?;
+        let text = self.try_custom(
+            self.text.custom.as_deref(),
+            self.text.load_error.as_ref(),
+            &ctx,
+            &mut problems,
+        )?;
+        let template_error = (!problems.is_empty()).then(|| problems.join("; "));
+        let ctx = match &template_error {
+            Some(problem) => minijinja::context! { template_error => problem, ..ctx },
+            None => ctx,
         };
         Ok(Rendered {
-            subject: one_line(&render("subject")?, SUBJECT_MAX_CHARS),
-            html: render(&self.html_name)?,
-            text: render(&self.text_name)?,
+            subject: one_line(
+                &self.render_or_builtin(subject, "builtin/subject", &ctx)?,
+                SUBJECT_MAX_CHARS,
+            ),
+            html: self.render_or_builtin(html, self.html.builtin, &ctx)?,
+            text: self.render_or_builtin(text, self.text.builtin, &ctx)?,
+            template_error,
         })
+    }
+
+    /// The admin's template rendered, or None (with the problem noted) when it failed
+    /// or could not be loaded; when strict, the failure itself.
+    fn try_custom(
+        &self,
+        name: Option<&str>,
+        load_error: Option<&String>,
+        ctx: &Value,
+        problems: &mut Vec<String>,
+    ) -> Result<Option<String>, TemplateError> {
+        if let Some(error) = load_error {
+            problems.push(error.clone());
+        }
+        let Some(name) = name else { return Ok(None) };
+        let rendered = self
+            .env
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|e| locate_error(name, &e));
+        match rendered {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if self.strict => Err(e),
+            Err(e) => {
+                problems.push(e.to_string());
+                Ok(None)
+            }
+        }
+    }
+
+    fn render_or_builtin(
+        &self,
+        rendered: Option<String>,
+        builtin: &str,
+        ctx: &Value,
+    ) -> Result<String, TemplateError> {
+        match rendered {
+            Some(text) => Ok(text),
+            None => self
+                .env
+                .get_template(builtin)
+                .and_then(|t| t.render(ctx))
+                .map_err(|e| locate_error(builtin, &e)),
+        }
     }
 }
 
@@ -92,28 +189,39 @@ pub fn check_subject(subject: &str) -> Result<(), String> {
         .map_err(|e| format!("report.subject: {}", describe(&e)))
 }
 
-/// Loads `name` from `dir` when it is there, else the built-in text; returns the
-/// name it was registered under (the file's path, so errors point at the file).
+/// Registers the admin's `name` from `dir` when it is there. A template that cannot
+/// be read or compiled is an error when `strict`, else a note for the banner.
 fn add_body(
     env: &mut Environment<'static>,
     dir: Option<&Path>,
     name: &str,
     builtin: &'static str,
-) -> Result<String, TemplateError> {
-    let path = dir.map(|d| d.join(name)).filter(|p| p.exists());
-    let (key, source) = match path {
-        Some(path) => {
-            let source = std::fs::read_to_string(&path).map_err(|e| TemplateError {
-                location: path.display().to_string(),
-                message: format!("cannot read template: {e}"),
-            })?;
-            (path.display().to_string(), source)
-        }
-        None => (name.to_string(), builtin.to_string()),
+    strict: bool,
+) -> Result<Body, TemplateError> {
+    let mut body = Body {
+        custom: None,
+        load_error: None,
+        builtin,
     };
-    env.add_template_owned(key.clone(), source)
-        .map_err(|e| locate_error(&key, &e))?;
-    Ok(key)
+    let Some(path) = dir.map(|d| d.join(name)).filter(|p| p.exists()) else {
+        return Ok(body);
+    };
+    let key = path.display().to_string();
+    let loaded = std::fs::read_to_string(&path)
+        .map_err(|e| TemplateError {
+            location: key.clone(),
+            message: format!("cannot read template: {e}"),
+        })
+        .and_then(|source| {
+            env.add_template_owned(key.clone(), source)
+                .map_err(|e| locate_error(&key, &e))
+        });
+    match loaded {
+        Ok(()) => body.custom = Some(key),
+        Err(e) if strict => return Err(e),
+        Err(e) => body.load_error = Some(e.to_string()),
+    }
+    Ok(body)
 }
 
 fn environment() -> Environment<'static> {

@@ -277,14 +277,74 @@ fn check_finds_undefined_variables_in_templates() {
         .run()
         .status(78)
         .stderr_has("templates/report.txt:2: undefined value");
-    // A syntax error in a user template is a template error at load time.
+    // --check refuses a syntax error outright.
     sandbox.write("templates/report.txt", "{% for %}\n");
     rreport()
-        .args(["--once", "--dry-run", "-c"])
+        .args(["--check", "-c"])
         .args([&config])
         .run()
         .status(78)
         .stderr_has("templates/report.txt:1: syntax error");
+}
+
+#[test]
+fn a_broken_user_template_still_gives_a_report_with_a_banner() {
+    let sandbox = Sandbox::new();
+    std::fs::create_dir(sandbox.path("templates")).unwrap();
+    let config = sandbox.write(
+        "config.toml",
+        &format!(
+            "[report]\ntemplate_dir = \"{}\"\n",
+            sandbox.path("templates").display()
+        ),
+    );
+    let cases = [
+        (
+            "report.txt",
+            "{% for %}\n",
+            "text",
+            "report.txt:1: syntax error",
+        ),
+        (
+            "report.txt",
+            "ok\n{% for x in 42 %}{% endfor %}\n",
+            "text",
+            "report.txt:2: invalid operation",
+        ),
+        (
+            "report.html",
+            "<p>{{ hostname | bytes(1, 2, 3) }}</p>\n",
+            "html",
+            "report.html:1: ",
+        ),
+    ];
+    for (file, source, format, error) in cases {
+        let _ = std::fs::remove_file(sandbox.path("templates/report.txt"));
+        let _ = std::fs::remove_file(sandbox.path("templates/report.html"));
+        sandbox.write(&format!("templates/{file}"), source);
+        let out = rreport()
+            .args(["--once", "--dry-run", "--format", format, "-c"])
+            .args([&config])
+            .run();
+        out.status(0)
+            .stderr_has("template failed, the built-in one was used instead: ")
+            .stderr_has(error);
+        assert!(
+            out.stdout
+                .contains("Your report template failed, so this report uses the built-in one"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains(error),
+            "the banner names file, line and error: {error}\n{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains("FILESYSTEMS") || out.stdout.contains("Filesystems"),
+            "the whole built-in report follows"
+        );
+    }
 }
 
 #[test]
