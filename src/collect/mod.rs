@@ -126,10 +126,19 @@ pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Context {
         ),
         (None, name) => name.clone(),
     };
-    ctx.put(
-        "hostname",
-        hostname.unwrap_or_else(|| "unknown-host".into()),
-    );
+    let hostname = hostname.unwrap_or_else(|| "unknown-host".into());
+    let (shown, cut) = truncate(&hostname, HOSTNAME_MAX_CHARS);
+    if cut {
+        let message = format!(
+            "hostname is {} characters long; the report shows the first {HOSTNAME_MAX_CHARS}",
+            hostname.chars().count()
+        );
+        errors.push(CollectorFailure {
+            collector: "hostname".into(),
+            message,
+        });
+    }
+    ctx.put("hostname", shown);
     ctx.merge("boot", "boot", finish(boot, deadline, &limit), &mut errors);
     ctx.merge(
         "memory",
@@ -211,6 +220,17 @@ impl Context {
     }
 }
 
+/// DNS allows 253 characters; anything longer is shown cut, and the report says so.
+const HOSTNAME_MAX_CHARS: usize = 253;
+
+/// The first `max` characters (plus "…") and whether anything was cut.
+pub fn truncate(text: &str, max: usize) -> (String, bool) {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => (format!("{}…", &text[..at]), true),
+        None => (text.to_string(), false),
+    }
+}
+
 /// `part / whole` as a percentage with one decimal; 0 when `whole` is 0.
 pub fn percent(part: u64, whole: u64) -> f64 {
     if whole == 0 {
@@ -226,6 +246,13 @@ pub fn round1(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn truncate_counts_characters_not_bytes() {
+        assert_eq!(truncate("héllo", 3), ("hél…".to_string(), true));
+        assert_eq!(truncate("héllo", 5), ("héllo".to_string(), false));
+        assert_eq!(truncate("🚀🚀", 1), ("🚀…".to_string(), true));
+    }
 
     #[test]
     fn percent_rounds_to_one_decimal() {

@@ -370,3 +370,75 @@ fn the_second_relay_is_tried_when_the_first_is_down() {
     assert_eq!(server.received().len(), 1);
     assert!(sandbox.queued().is_empty());
 }
+
+#[test]
+fn hostile_hostnames_cannot_inject_headers_and_arrive_encoded() {
+    let sandbox = Sandbox::new();
+    let ca = TestCa::new(sandbox.dir.path());
+    let server = SmtpServer::start(Mode::Plain, &ca);
+    let hostile = r#"wéb-1 🚀 <script>x</script>\r\nBcc: victim@example.com\r\n\r\nbody"#;
+    let config = sandbox.smtp_config(server.port, "none", None).replace(
+        "timezone = \"UTC\"",
+        &format!("timezone = \"UTC\"\nhostname = \"{hostile}\""),
+    );
+    let config = sandbox.write("config.toml", &config);
+    rreport()
+        .args(["--once", "-c"])
+        .args([&config])
+        .run()
+        .status(0);
+    let mails = server.received();
+    assert_eq!(
+        mails[0].to,
+        ["admin@example.com", "ops@example.com"],
+        "no recipient added"
+    );
+    let raw = String::from_utf8_lossy(&mails[0].data).into_owned();
+    let head = raw.split("\r\n\r\n").next().unwrap();
+    assert!(
+        !head
+            .lines()
+            .any(|l| l.to_ascii_lowercase().starts_with("bcc:")),
+        "{head}"
+    );
+    assert_eq!(
+        head.lines().filter(|l| l.starts_with("Subject:")).count(),
+        1
+    );
+    assert!(
+        head.is_ascii(),
+        "headers are 7-bit (RFC 2047 encoded):\n{head}"
+    );
+    let msg = MessageParser::default().parse(&mails[0].data).unwrap();
+    assert_eq!(
+        msg.subject(),
+        Some("[OK] wéb-1 🚀 <script>x</script> Bcc: victim@example.com body system report")
+    );
+    let html = msg.body_html(0).unwrap();
+    assert!(html.contains("wéb-1 🚀 &lt;script&gt;x&lt;/script&gt;") && !html.contains("<script>"));
+}
+
+#[test]
+fn a_two_megabyte_hostname_is_cut_and_the_report_says_so() {
+    let sandbox = Sandbox::new();
+    let config = sandbox.write(
+        "config.toml",
+        &format!("hostname = \"{}\"\n", "h".repeat(2 << 20)),
+    );
+    let out = rreport()
+        .args(["--once", "--dry-run", "--format", "json", "-c"])
+        .args([&config])
+        .run();
+    out.status(0);
+    let ctx: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(ctx["hostname"].as_str().unwrap().chars().count(), 254);
+    assert_eq!(
+        ctx["errors"][0]["message"],
+        "hostname is 2097152 characters long; the report shows the first 253"
+    );
+    let html = rreport()
+        .args(["--once", "--dry-run", "-c"])
+        .args([&config])
+        .run();
+    assert!(html.stdout.len() < 100_000, "{} bytes", html.stdout.len());
+}

@@ -181,3 +181,27 @@ fn the_live_context_renders_strictly() {
     let r = renderer.render(&ctx).unwrap();
     assert!(r.html.contains("</html>") && r.text.contains("FILESYSTEMS"));
 }
+
+#[test]
+fn ten_thousand_filesystems_are_cut_and_counted() {
+    let mut ctx = fixture();
+    let disk = ctx["disks"][1].clone();
+    ctx["disks"] = Value::Array(
+        (0..10_000)
+            .map(|i| {
+                let mut d = disk.clone();
+                d["mount"] = json!(format!("/srv/volume-{i:05}"));
+                d
+            })
+            .collect(),
+    );
+    let r = render(ctx);
+    assert!(
+        r.html.len() + r.text.len() < 102 * 1024,
+        "{} bytes",
+        r.html.len() + r.text.len()
+    );
+    assert!(r.html.contains("9900 more filesystems not shown"));
+    assert!(r.text.contains("... and 9900 more filesystems"));
+    assert!(r.text.contains("/srv/volume-00099") && !r.text.contains("/srv/volume-00100"));
+}
