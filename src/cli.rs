@@ -42,6 +42,10 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 5, requires = "check")]
     pub next: usize,
 
+    /// List the queued and failed messages (age, attempts, last error), then exit
+    #[arg(long, conflicts_with_all = ["once", "check"])]
+    pub outbox: bool,
+
     /// Log debug detail (RUST_LOG, when set, wins)
     #[arg(short, long)]
     pub verbose: bool,

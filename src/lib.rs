@@ -77,7 +77,17 @@ impl RunError {
 pub fn run(cli: &Cli) -> Result<(), RunError> {
     let config = load_config(cli)?;
     if cli.check {
+        warn_if_secrets_readable(&config_path(cli).0);
         return check(config, cli.next);
+    }
+    if cli.outbox {
+        let outbox = open_outbox(&config)?;
+        let listing = list_outbox(&outbox, Utc::now()).map_err(anyhow::Error::from)?;
+        std::io::stdout()
+            .lock()
+            .write_all(listing.as_bytes())
+            .map_err(anyhow::Error::from)?;
+        return Ok(());
     }
     if cli.once && cli.dry_run {
         return dry_run(config, cli.format, cli.output.as_ref());
@@ -121,17 +131,50 @@ fn open_outbox(config: &Config) -> Result<outbox::Outbox, ConfigError> {
 /// The config named by `-c`, else `$RREPORT_CONFIG`, else the default path.
 fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
     let env = |name: &str| std::env::var(name).ok();
-    let from_env = std::env::var_os("RREPORT_CONFIG")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    let (path, explicit) = match (&cli.config, from_env) {
-        (Some(path), _) => (path.clone(), true),
-        (None, Some(path)) => (path, true),
-        (None, None) => (PathBuf::from(config::DEFAULT_PATH), false),
-    };
+    let (path, explicit) = config_path(cli);
     let config = Config::load(&path, explicit, &env)?;
     tracing::debug!(?config, "config loaded");
     Ok(config)
+}
+
+/// The config file to read, and whether the admin named it.
+fn config_path(cli: &Cli) -> (PathBuf, bool) {
+    let from_env = std::env::var_os("RREPORT_CONFIG")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    match (&cli.config, from_env) {
+        (Some(path), _) => (path.clone(), true),
+        (None, Some(path)) => (path, true),
+        (None, None) => (PathBuf::from(config::DEFAULT_PATH), false),
+    }
+}
+
+/// Warns when the env file beside the config (where the unit reads credentials
+/// from) holds the password and other users can read it.
+fn warn_if_secrets_readable(config_path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let env_file = config_path
+        .parent()
+        .unwrap_or(std::path::Path::new("/"))
+        .join("env");
+    let Ok(meta) = std::fs::metadata(&env_file) else {
+        return;
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    let holds_password = std::fs::read_to_string(&env_file)
+        .map(|text| {
+            text.lines()
+                .any(|l| l.trim_start().starts_with(config::PASSWORD_VAR))
+        })
+        .unwrap_or(false);
+    if holds_password && mode & 0o044 != 0 {
+        tracing::warn!(
+            "{} holds {} and other users can read it (mode {mode:04o}); run: chmod 600 {}",
+            env_file.display(),
+            config::PASSWORD_VAR,
+            env_file.display()
+        );
+    }
 }
 
 fn dry_run(config: Config, format: Format, output: Option<&PathBuf>) -> Result<(), RunError> {
@@ -151,6 +194,46 @@ fn dry_run(config: Config, format: Format, output: Option<&PathBuf>) -> Result<(
             .map_err(|e| anyhow::anyhow!("cannot write to standard output: {e}")),
     };
     Ok(written?)
+}
+
+/// `--outbox`: one paragraph per message, queued first, then failed.
+fn list_outbox(
+    outbox: &outbox::Outbox,
+    now: chrono::DateTime<Utc>,
+) -> Result<String, outbox::OutboxError> {
+    let (queued, failed) = (outbox.queued()?, outbox.failed()?);
+    let mut out = String::new();
+    for (state, entry) in queued
+        .iter()
+        .map(|e| ("queued", e))
+        .chain(failed.iter().map(|e| ("failed", e)))
+    {
+        let m = &entry.meta;
+        let age = filters::duration((now - m.first_queued).num_seconds().max(0) as u64);
+        out += &format!(
+            "{state}  {}  age {age}  attempts {}",
+            entry.path.display(),
+            m.attempts
+        );
+        if state == "queued" {
+            out += &format!(
+                "  next try {}",
+                m.next_attempt
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+        }
+        out += &format!("\n        {}  to {}\n", m.message_id, m.to.join(", "));
+        if let Some(error) = &m.last_error {
+            out += &format!("        last error: {error}\n");
+        }
+    }
+    out += &format!(
+        "{} queued in {}, {} failed\n",
+        queued.len(),
+        outbox.dir().display(),
+        failed.len()
+    );
+    Ok(out)
 }
 
 /// `--check`: the config for sending, the templates rendered strictly against live

@@ -409,3 +409,71 @@ fn under_systemd_log_lines_carry_no_timestamp() {
         );
     }
 }
+
+#[test]
+fn check_warns_about_a_readable_env_file_with_the_password() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new();
+    let config = sandbox.write(
+        "config.toml",
+        &sandbox.smtp_config(closed_port(), "none", None),
+    );
+    let env_file = sandbox.write(
+        "env",
+        &format!("RREPORT_SMTP_USERNAME={USER}\nRREPORT_SMTP_PASSWORD={PASSWORD}\n"),
+    );
+    std::fs::set_permissions(&env_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = rreport().args(["--check", "-c"]).args([&config]).run();
+    out.status(0).no_secret().stderr_has(&format!(
+        "{} holds RREPORT_SMTP_PASSWORD and other users can read it (mode 0644); run: chmod 600",
+        env_file.display()
+    ));
+    std::fs::set_permissions(&env_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = rreport().args(["--check", "-c"]).args([&config]).run();
+    out.status(0);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+}
+
+#[test]
+fn outbox_lists_queued_and_failed_messages() {
+    let sandbox = Sandbox::new();
+    let config = sandbox.write(
+        "config.toml",
+        &sandbox.smtp_config(closed_port(), "none", None),
+    );
+    let empty = rreport().args(["--outbox", "-c"]).args([&config]).run();
+    empty.status(0);
+    assert!(
+        empty.stdout.ends_with(", 0 failed\n") && empty.stdout.starts_with("0 queued in "),
+        "{}",
+        empty.stdout
+    );
+    rreport()
+        .args(["--once", "-c"])
+        .args([&config])
+        .run()
+        .status(75);
+    let out = rreport().args(["--outbox", "-c"]).args([&config]).run();
+    out.status(0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("queued  ")
+            && lines[0].contains("  age ")
+            && lines[0].contains("  attempts 1  next try "),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines[1].trim_start().starts_with("<rreport.")
+            && lines[1].ends_with("to admin@example.com, ops@example.com"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines[2].trim_start().starts_with("last error: ")
+            && lines[2].contains("Connection refused"),
+        "{}",
+        out.stdout
+    );
+    assert!(lines[3].starts_with("1 queued in ") && lines[3].ends_with(", 0 failed"));
+}
