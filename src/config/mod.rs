@@ -108,10 +108,8 @@ impl Config {
 
     /// Parses and checks config text. `origin` names it in error messages.
     pub fn parse(text: &str, origin: &str, env: EnvLookup) -> Result<Config, ConfigError> {
-        let at = |span: std::ops::Range<usize>, message: String| ConfigError {
-            location: locate(origin, text, span.start),
-            message,
-        };
+        let loc = Locator { origin, text };
+        let at = |span: std::ops::Range<usize>, message: String| loc.at(span.start, message);
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError {
             location: match e.span() {
                 Some(span) => locate(origin, text, span.start),
@@ -144,25 +142,17 @@ impl Config {
             }
             h => h.map(Spanned::into_inner),
         };
-        let report = check_report(raw.report, &at)?;
-        let loc = Locator { origin, text };
+        let report = check_report(raw.report, &loc)?;
         let smtp = match raw.smtp {
             Some(raw) => Some(smtp::check(raw, &loc, env)?),
             None => None,
         };
-        let collector_timeout = match raw.collector_timeout_secs {
-            Some(t) if !(1..=3600).contains(t.get_ref()) => {
-                return Err(at(
-                    t.span(),
-                    format!(
-                        "collector_timeout_secs = {} is out of range; expected 1 to 3600",
-                        t.get_ref()
-                    ),
-                ))
-            }
-            Some(t) => Duration::from_secs(t.into_inner()),
-            None => Duration::from_secs(10),
-        };
+        let collector_timeout = Duration::from_secs(loc.bounded(
+            &raw.collector_timeout_secs,
+            "collector_timeout_secs",
+            1..=3600,
+            10,
+        )?);
         Ok(Config {
             origin: origin.to_string(),
             schedule,
@@ -191,32 +181,17 @@ impl Config {
     }
 }
 
-fn check_report(
-    raw: RawReport,
-    at: &dyn Fn(std::ops::Range<usize>, String) -> ConfigError,
-) -> Result<ReportSettings, ConfigError> {
+fn check_report(raw: RawReport, loc: &Locator) -> Result<ReportSettings, ConfigError> {
     let subject = match raw.subject {
         Some(s) => {
             let span = s.span();
             let subject = s.into_inner();
-            crate::report::check_subject(&subject).map_err(|e| at(span, e))?;
+            crate::report::check_subject(&subject).map_err(|e| loc.at(span.start, e))?;
             subject
         }
         None => DEFAULT_SUBJECT.to_string(),
     };
-    let cpu_sample_ms = match raw.cpu_sample_ms {
-        Some(ms) if !(10..=60_000).contains(ms.get_ref()) => {
-            return Err(at(
-                ms.span(),
-                format!(
-                    "cpu_sample_ms = {} is out of range; expected 10 to 60000",
-                    ms.get_ref()
-                ),
-            ))
-        }
-        Some(ms) => ms.into_inner(),
-        None => 200,
-    };
+    let cpu_sample_ms = loc.bounded(&raw.cpu_sample_ms, "cpu_sample_ms", 10..=60_000, 200)?;
     Ok(ReportSettings {
         subject,
         template_dir: raw.template_dir,
@@ -248,6 +223,29 @@ impl Locator<'_> {
         ConfigError {
             location: self.locate(offset),
             message,
+        }
+    }
+
+    /// A number that must lie in `range`; `default` when absent.
+    fn bounded(
+        &self,
+        value: &Option<Spanned<u64>>,
+        key: &str,
+        range: std::ops::RangeInclusive<u64>,
+        default: u64,
+    ) -> Result<u64, ConfigError> {
+        match value {
+            Some(v) if !range.contains(v.get_ref()) => Err(self.at(
+                v.span().start,
+                format!(
+                    "{key} = {} is out of range; expected {} to {}",
+                    v.get_ref(),
+                    range.start(),
+                    range.end()
+                ),
+            )),
+            Some(v) => Ok(*v.get_ref()),
+            None => Ok(default),
         }
     }
 }

@@ -154,19 +154,8 @@ pub(super) fn check(
         ),
         None => (Vec::new(), loc.locate(table_start)),
     };
-    let timeout = match raw.timeout_secs {
-        Some(t) if !(1..=3600).contains(t.get_ref()) => {
-            return Err(loc.at(
-                t.span().start,
-                format!(
-                    "timeout_secs = {} is out of range; expected 1 to 3600",
-                    t.get_ref()
-                ),
-            ))
-        }
-        Some(t) => Duration::from_secs(t.into_inner()),
-        None => Duration::from_secs(30),
-    };
+    let timeout =
+        Duration::from_secs(loc.bounded(&raw.timeout_secs, "timeout_secs", 1..=3600, 30)?);
     let ca_pem = match &raw.ca_file {
         Some(path) => Some(read_ca(path.get_ref()).map_err(|e| loc.at(path.span().start, e))?),
         None => None,

@@ -116,13 +116,7 @@ fn starttls_auth_two_recipients_two_parts() {
 #[test]
 fn plaintext_relay_without_auth() {
     // tls = "none", no credentials: a local relay, as Postfix on the same host would be.
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new(sandbox.dir.path());
-    let server = SmtpServer::start(Mode::Plain, &ca);
-    let config = sandbox.write(
-        "config.toml",
-        &sandbox.smtp_config(server.port, "none", None),
-    );
+    let (_sandbox, server, config) = plain_relay();
     rreport()
         .args(["--once", "-c"])
         .args([&config])
@@ -260,22 +254,14 @@ fn an_untrusted_certificate_is_refused() {
 
 #[test]
 fn a_4xx_is_retried_and_the_same_message_delivered() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new(sandbox.dir.path());
-    let server = SmtpServer::start(Mode::Plain, &ca);
+    let (sandbox, server, config) = plain_relay();
     server.reply_with(&[(451, "4.3.0 try again later")]);
-    let config = sandbox.write(
-        "config.toml",
-        &sandbox.smtp_config(server.port, "none", None),
-    );
     let out = rreport().args(["--once", "-c"]).args([&config]).run();
     out.status(75).stderr_has("451");
     let queued = sandbox.queued();
     assert_eq!(queued.len(), 1);
     let id = message_id_of(&std::fs::read(&queued[0]).unwrap());
-    let meta = rreport::outbox::parse_entry(&std::fs::read(&queued[0]).unwrap())
-        .unwrap()
-        .0;
+    let meta = meta_of(&queued[0]);
     assert_eq!(meta.attempts, 1);
     assert!(
         meta.last_error.unwrap().contains("451"),
@@ -299,14 +285,8 @@ fn a_4xx_is_retried_and_the_same_message_delivered() {
 
 #[test]
 fn a_5xx_moves_the_report_to_failed_at_once() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new(sandbox.dir.path());
-    let server = SmtpServer::start(Mode::Plain, &ca);
+    let (sandbox, server, config) = plain_relay();
     server.reply_with(&[(550, "5.7.1 message content rejected")]);
-    let config = sandbox.write(
-        "config.toml",
-        &sandbox.smtp_config(server.port, "none", None),
-    );
     let out = rreport().args(["--once", "-c"]).args([&config]).run();
     out.status(75)
         .stderr_has("report refused, moved to ")
@@ -314,9 +294,7 @@ fn a_5xx_moves_the_report_to_failed_at_once() {
     assert!(sandbox.queued().is_empty());
     let failed = sandbox.failed();
     assert_eq!(failed.len(), 1, "kept, never deleted");
-    let meta = rreport::outbox::parse_entry(&std::fs::read(&failed[0]).unwrap())
-        .unwrap()
-        .0;
+    let meta = meta_of(&failed[0]);
     assert!(
         meta.last_error.unwrap().contains("550"),
         "the server's reply is kept"

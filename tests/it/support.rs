@@ -435,3 +435,23 @@ pub fn eventually(limit: std::time::Duration, mut condition: impl FnMut() -> boo
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// A sandbox, a plaintext relay without AUTH (like Postfix on the same host), and a
+/// config file sending to it.
+pub fn plain_relay() -> (Sandbox, SmtpServer, PathBuf) {
+    let sandbox = Sandbox::new();
+    let ca = TestCa::new(sandbox.dir.path());
+    let server = SmtpServer::start(Mode::Plain, &ca);
+    let config = sandbox.write(
+        "config.toml",
+        &sandbox.smtp_config(server.port, "none", None),
+    );
+    (sandbox, server, config)
+}
+
+/// The queue metadata of a file in outbox/ or failed/.
+pub fn meta_of(path: &Path) -> rreport::outbox::Meta {
+    rreport::outbox::parse_entry(&std::fs::read(path).unwrap())
+        .unwrap()
+        .0
+}
