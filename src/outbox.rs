@@ -99,6 +99,9 @@ impl Outbox {
                 .create(dir)
                 .map_err(io_err(dir, "cannot create directory"))?;
         }
+        for dir in [&outbox.queue, &outbox.failed] {
+            remove_stale_temp_files(dir);
+        }
         let probe = outbox
             .queue
             .join(format!(".tmp.probe.{}", std::process::id()));
@@ -200,6 +203,25 @@ impl Outbox {
             return Err(io_err(&entry.path, "cannot write")(e));
         }
         sync_dir(dir)
+    }
+}
+
+/// Temp files older than an hour are what a process killed mid-write left behind
+/// (a live writer renames its temp file within milliseconds); they are never queue
+/// entries, so removing them loses nothing.
+fn remove_stale_temp_files(dir: &Path) {
+    let Ok(items) = fs::read_dir(dir) else { return };
+    let hour = std::time::Duration::from_secs(3600);
+    for item in items.flatten() {
+        let stale = item
+            .metadata()
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > hour);
+        if item.file_name().to_string_lossy().starts_with(".tmp.") && stale {
+            let _ = fs::remove_file(item.path());
+        }
     }
 }
 
@@ -356,6 +378,25 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert!(names.is_empty(), "{names:?}");
+    }
+
+    #[test]
+    fn stale_temp_files_are_cleaned_fresh_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        Outbox::open(dir.path()).unwrap();
+        let stale = dir.path().join("outbox/.tmp.1.deadbeef");
+        let fresh = dir.path().join("outbox/.tmp.2.cafef00d");
+        fs::write(&stale, "partial").unwrap();
+        fs::write(&fresh, "being written").unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+        Outbox::open(dir.path()).unwrap();
+        assert!(!stale.exists() && fresh.exists());
     }
 
     #[test]
