@@ -142,6 +142,78 @@ fn envelope(entry: &Entry) -> Result<Envelope, SendError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::outbox::new_meta;
+
+    /// SMTP settings for a relay on a loopback port where nothing listens.
+    fn unreachable_relay(max_queue_age: &str) -> SmtpSettings {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let text = format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nfrom = \"r@example.com\"\nto = [\"a@example.com\"]\nmax_queue_age = \"{max_queue_age}\"\n"
+        );
+        Config::parse(&text, "test.toml", &|_| None)
+            .unwrap()
+            .smtp
+            .unwrap()
+    }
+
+    #[test]
+    fn a_message_older_than_max_queue_age_goes_to_failed_after_its_last_try() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::open(dir.path()).unwrap();
+        let smtp = unreachable_relay("7d");
+        let queued_at = Utc::now();
+        let mut entry = outbox
+            .enqueue(
+                new_meta(
+                    "<a@b>",
+                    Some("r@example.com".into()),
+                    vec!["a@example.com".into()],
+                    queued_at,
+                ),
+                b"Subject: x\r\n\r\nx\r\n".to_vec(),
+            )
+            .unwrap();
+
+        // Six days later the relay is still down: deferred, kept.
+        let outcome = attempt(
+            &outbox,
+            &smtp,
+            "test",
+            &mut entry,
+            queued_at + chrono::TimeDelta::days(6),
+        )
+        .unwrap();
+        assert!(matches!(outcome, Attempt::Deferred { .. }), "{outcome:?}");
+        assert_eq!(outbox.queued().unwrap().len(), 1);
+
+        // Past seven days: one last try, then failed/, never deleted.
+        let outcome = attempt(
+            &outbox,
+            &smtp,
+            "test",
+            &mut entry,
+            queued_at + chrono::TimeDelta::days(8),
+        )
+        .unwrap();
+        let Attempt::Failed { path, .. } = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert!(outbox.queued().unwrap().is_empty());
+        let failed = outbox.failed().unwrap();
+        assert_eq!((failed.len(), &failed[0].path), (1, &path));
+        assert_eq!(failed[0].meta.attempts, 2);
+        assert!(failed[0]
+            .meta
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("Connection refused"));
+    }
 
     #[test]
     fn backoff_doubles_from_a_minute_to_an_hour() {

@@ -477,3 +477,21 @@ fn outbox_lists_queued_and_failed_messages() {
     );
     assert!(lines[3].starts_with("1 queued in ") && lines[3].ends_with(", 0 failed"));
 }
+
+#[test]
+fn an_unwritable_state_dir_is_a_config_error_naming_it() {
+    let sandbox = Sandbox::new();
+    let text = sandbox.smtp_config(closed_port(), "none", None).replace(
+        &format!("state_dir = \"{}\"", sandbox.path("state").display()),
+        "state_dir = \"/proc/rreport-state\"",
+    );
+    let config = sandbox.write("config.toml", &text);
+    for args in [["--once", "-c"], ["--check", "-c"]] {
+        rreport()
+            .args(args)
+            .args([&config])
+            .run()
+            .status(78)
+            .stderr_has("state_dir /proc/rreport-state: cannot create directory: ");
+    }
+}
