@@ -1,0 +1,57 @@
+/* The floor: the least any implementation can do to produce rreport's numbers.
+ * Reads /proc/stat twice (the same CPU window), /proc/meminfo, /proc/uptime,
+ * /proc/mounts + statvfs of each, and gethostname, and prints them. No rendering.
+ * Usage: floor WINDOW_MS */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/statvfs.h>
+
+static void cpu_totals(unsigned long long *busy, unsigned long long *total) {
+    unsigned long long v[10] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+                     &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) < 4) {
+        perror("/proc/stat");
+        exit(1);
+    }
+    fclose(f);
+    *total = 0;
+    for (int i = 0; i < 8; i++) *total += v[i]; /* guest time is already in user */
+    *busy = *total - v[3] - v[4];
+}
+
+static void print_file_head(const char *path, int lines) {
+    char buf[512];
+    FILE *f = fopen(path, "r");
+    if (!f) { perror(path); exit(1); }
+    while (lines-- > 0 && fgets(buf, sizeof buf, f)) fputs(buf, stdout);
+    fclose(f);
+}
+
+int main(int argc, char **argv) {
+    long window_ms = argc > 1 ? atol(argv[1]) : 200;
+    unsigned long long b0, t0, b1, t1;
+    cpu_totals(&b0, &t0);
+    struct timespec ts = { window_ms / 1000, (window_ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+    cpu_totals(&b1, &t1);
+    printf("cpu %.1f%%\n", t1 > t0 ? 100.0 * (b1 - b0) / (t1 - t0) : 0.0);
+    print_file_head("/proc/meminfo", 3);
+    print_file_head("/proc/uptime", 1);
+    char host[256];
+    gethostname(host, sizeof host);
+    printf("host %s\n", host);
+    FILE *m = fopen("/proc/mounts", "r");
+    char dev[4096], mnt[4096], type[256];
+    while (m && fscanf(m, "%4095s %4095s %255s %*[^\n]", dev, mnt, type) == 3) {
+        struct statvfs s;
+        if (statvfs(mnt, &s) == 0 && s.f_blocks > 0)
+            printf("%s %s %llu %llu\n", mnt, type,
+                   (unsigned long long)s.f_blocks * s.f_frsize, (unsigned long long)s.f_bavail * s.f_frsize);
+    }
+    if (m) fclose(m);
+    return 0;
+}
