@@ -6,9 +6,9 @@
 //! `used = (blocks - bfree) * frsize`, `free = bavail * frsize`,
 //! `percent = used / (used + free)`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::ffi::OsString;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Arc;
@@ -69,10 +69,7 @@ pub fn collect(
         |path: &str| std::fs::read(path).map_err(|e| CollectError::new(format!("{path}: {e}")));
     let mounts = parse_mounts(&read("/proc/self/mounts")?);
     let chosen = match only {
-        Some(paths) => paths
-            .iter()
-            .map(|p| (p.clone(), containing(&mounts, p)))
-            .collect(),
+        Some(paths) => containing_all(&mounts, paths),
         None => {
             let block = block_fstypes(&String::from_utf8_lossy(&read("/proc/filesystems")?));
             real_filesystems(&mounts, &block)
@@ -264,38 +261,62 @@ pub fn block_fstypes(text: &str) -> BTreeSet<String> {
 /// The mounts worth reporting: block and network filesystems, not images; a device
 /// mounted more than once is shown once, at its shortest mount point, as df(1) does.
 pub fn real_filesystems(mounts: &[Mount], block: &BTreeSet<String>) -> Vec<Mount> {
-    let mut chosen: Vec<Mount> = Vec::new();
-    for m in mounts {
-        let fstype = m.fstype.as_str();
-        let real = (block.contains(fstype) || NETWORK_FS.contains(&fstype) || fstype == "zfs")
-            && !IMAGE_FS.contains(&fstype);
-        if !real {
-            continue;
-        }
-        // A later mount on the same point hides the earlier one.
-        chosen.retain(|c| c.point != m.point);
-        match chosen.iter_mut().find(|c| c.device == m.device) {
-            Some(c) if m.point.as_os_str().len() < c.point.as_os_str().len() => *c = m.clone(),
+    let is_real = |fstype: &str| {
+        (block.contains(fstype) || NETWORK_FS.contains(&fstype) || fstype == "zfs")
+            && !IMAGE_FS.contains(&fstype)
+    };
+    // A later mount on the same point hides the earlier one. Indexed, not searched:
+    // a host with thousands of mounts must not cost thousands squared comparisons.
+    let mut last_at_point: HashMap<&Path, usize> = HashMap::new();
+    for (i, m) in mounts
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| is_real(&m.fstype))
+    {
+        last_at_point.insert(&m.point, i);
+    }
+    let mut visible: Vec<usize> = last_at_point.into_values().collect();
+    visible.sort_unstable();
+    let mut chosen: Vec<Mount> = Vec::with_capacity(visible.len());
+    let mut by_device: HashMap<&str, usize> = HashMap::new();
+    for m in visible.into_iter().map(|i| &mounts[i]) {
+        match by_device.get(m.device.as_str()) {
+            Some(&j) if m.point.as_os_str().len() < chosen[j].point.as_os_str().len() => {
+                chosen[j] = m.clone()
+            }
             Some(_) => {}
-            None => chosen.push(m.clone()),
+            None => {
+                by_device.insert(&m.device, chosen.len());
+                chosen.push(m.clone());
+            }
         }
     }
     chosen
 }
 
-/// The mount a path lives on: the last-mounted entry with the longest matching point.
-fn containing(mounts: &[Mount], path: &Path) -> Option<Mount> {
-    mounts
+/// Where each path lives: the last-mounted entry at its longest mounted ancestor.
+fn containing_all(mounts: &[Mount], paths: &[PathBuf]) -> Vec<Target> {
+    let mut at_point: HashMap<&Path, &Mount> = HashMap::with_capacity(mounts.len());
+    for m in mounts {
+        at_point.insert(&m.point, m);
+    }
+    paths
         .iter()
-        .rev()
-        .filter(|m| path.starts_with(&m.point))
-        .max_by_key(|m| m.point.as_os_str().as_bytes().len())
-        .cloned()
+        .map(|p| {
+            (
+                p.clone(),
+                p.ancestors()
+                    .find_map(|a| at_point.get(a))
+                    .map(|m| (*m).clone()),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::ffi::OsStrExt;
 
     fn mount(device: &str, point: &str, fstype: &str) -> Mount {
         Mount {
@@ -354,15 +375,18 @@ mod tests {
             mount("/dev/a", "/", "ext4"),
             mount("/dev/b", "/var", "ext4"),
             mount("/dev/c", "/variable", "ext4"),
+            mount("/dev/d", "/var", "xfs"),
         ];
-        assert_eq!(
-            containing(&mounts, Path::new("/var/log")).unwrap().device,
-            "/dev/b"
+        let found = containing_all(
+            &mounts,
+            &["/var/log".into(), "/varx".into(), "/variable/x".into()],
         );
-        assert_eq!(
-            containing(&mounts, Path::new("/varx")).unwrap().device,
-            "/dev/a"
-        );
+        let devices: Vec<_> = found
+            .iter()
+            .map(|(_, m)| m.as_ref().unwrap().device.as_str())
+            .collect();
+        // /var was mounted over: the later mount is the one in use.
+        assert_eq!(devices, ["/dev/d", "/dev/a", "/dev/c"]);
     }
 
     fn fake_disk(path: &Path) -> Disk {

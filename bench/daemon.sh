@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Daemon footprint. Phase 1: a schedule firing every 10 s for --duration seconds
+# (default 300) against a local SMTP sink; then RSS (VmHWM, VmRSS) and CPU time
+# (utime + stime) per report. Phase 2: the same daemon config with a schedule that
+# does not fire, for --idle seconds (default 120): wake-ups (voluntary context
+# switches, all threads) per minute while idle.
+# Usage: bench/daemon.sh [--duration S] [--idle S]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=300 idle=120
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --duration) duration=$2; shift ;;
+        --idle) idle=$2; shift ;;
+        *) echo "usage: $0 [--duration S] [--idle S]" >&2; exit 2 ;;
+    esac
+    shift
+done
+bench/setup.sh
+py=target/bench/venv/bin/python
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$py" -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Sink & pids+=($!)
+sleep 1
+
+config() {  # $1: schedule
+    printf 'schedule = "%s"\nstate_dir = "%s/state"\n[smtp]\nhost = "127.0.0.1"\nport = %s\ntls = "none"\nfrom = "r@example.com"\nto = ["a@example.com"]\n' \
+        "$1" "$work" "$port" > "$work/config.toml"
+}
+field() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$2/status"; }
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+wakeups() { cat /proc/"$1"/task/*/status | awk '$1 == "voluntary_ctxt_switches:" { n += $2 } END { print n }'; }
+hz=$(getconf CLK_TCK)
+
+config "*/10 * * * * *"
+target/release/rreport -c "$work/config.toml" 2> "$work/busy.log" & daemon=$!; pids+=($daemon)
+sleep "$duration"
+reports=$(grep -c "report sent" "$work/busy.log" || true)
+hwm=$(field VmHWM $daemon) rss=$(field VmRSS $daemon) cpu=$(ticks $daemon)
+kill $daemon; wait $daemon 2>/dev/null || true
+
+config "0 0 1 1 *"
+target/release/rreport -c "$work/config.toml" 2> "$work/idle.log" & daemon=$!; pids+=($daemon)
+sleep 5
+w0=$(wakeups $daemon)
+sleep "$idle"
+w1=$(wakeups $daemon)
+idle_rss=$(field VmRSS $daemon)
+kill $daemon; wait $daemon 2>/dev/null || true
+
+echo "$(date -u +%Y-%m-%dT%H:%MZ), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs"
+echo "| measure | value |"
+echo "|---|---:|"
+echo "| reports sent in ${duration} s (every 10 s) | $reports |"
+echo "| peak RSS (VmHWM) after ${duration} s | $((hwm / 1024)).$(( (hwm % 1024) * 10 / 1024 )) MB |"
+echo "| RSS (VmRSS) after ${duration} s | $((rss / 1024)).$(( (rss % 1024) * 10 / 1024 )) MB |"
+awk -v t="$cpu" -v hz="$hz" -v n="$reports" 'BEGIN { printf "| CPU time in total | %.0f ms |\n| CPU time per report (the sample window is a sleep, not CPU) | %.1f ms |\n", t * 1000 / hz, (n > 0 ? t * 1000 / hz / n : 0) }'
+echo "| idle RSS (VmRSS) | $((idle_rss / 1024)).$(( (idle_rss % 1024) * 10 / 1024 )) MB |"
+awk -v d="$((w1 - w0))" -v s="$idle" 'BEGIN { printf "| wake-ups per minute while idle (%d in %d s) | %.1f |\n", d, s, d * 60 / s }'
