@@ -2,9 +2,8 @@
 //!
 //! The mount table is parsed here rather than by psutil, because psutil's parser
 //! panics on escapes it does not know and keeps tmpfs-like noise such as squashfs
-//! snaps; statvfs itself is psutil's `disk_usage`, whose arithmetic is df's:
-//! `used = (blocks - bfree) * frsize`, `free = bavail * frsize`,
-//! `percent = used / (used + free)`.
+//! snaps; statvfs is nix's rather than psutil's `disk_usage`, which drops the inode
+//! counts. The arithmetic is df's (see `from_statvfs`).
 
 use std::collections::{BTreeSet, HashMap};
 use std::ffi::OsString;
@@ -27,6 +26,11 @@ pub struct Disk {
     pub used: u64,
     pub free: u64,
     pub percent: f64,
+    /// Inodes (files), as `df -i` counts them; all 0 where the filesystem has no
+    /// fixed inode table (btrfs, some network filesystems).
+    pub inodes_total: u64,
+    pub inodes_used: u64,
+    pub inodes_percent: f64,
 }
 
 /// One line of /proc/self/mounts, its octal escapes (`\040` for a space) decoded.
@@ -187,29 +191,53 @@ fn abandon(
 }
 
 fn usage(path: &Path, mount: Option<&Mount>) -> Result<Disk, String> {
-    let du =
-        psutil::disk::disk_usage(path).map_err(|e| format!("statvfs: {}", statvfs_reason(&e)))?;
-    let (used, free) = (du.used(), du.free());
-    Ok(Disk {
+    let st = nix::sys::statvfs::statvfs(path).map_err(|e| format!("statvfs: {e}"))?;
+    Ok(from_statvfs(
+        path,
+        mount,
+        Counts {
+            blocks: st.blocks(),
+            blocks_free: st.blocks_free(),
+            blocks_available: st.blocks_available(),
+            fragment_size: st.fragment_size(),
+            files: st.files(),
+            files_free: st.files_free(),
+        },
+    ))
+}
+
+/// The statvfs(3) fields the figures come from.
+pub struct Counts {
+    pub blocks: u64,
+    pub blocks_free: u64,
+    pub blocks_available: u64,
+    pub fragment_size: u64,
+    pub files: u64,
+    pub files_free: u64,
+}
+
+/// df(1)'s arithmetic: `used = (blocks - bfree) * frsize`, `free = bavail * frsize`,
+/// `percent = used / (used + free)` (root's reserve counts as neither), and
+/// `df -i`'s for inodes.
+pub fn from_statvfs(path: &Path, mount: Option<&Mount>, c: Counts) -> Disk {
+    let used = c
+        .blocks
+        .saturating_sub(c.blocks_free)
+        .saturating_mul(c.fragment_size);
+    let free = c.blocks_available.saturating_mul(c.fragment_size);
+    let inodes_used = c.files.saturating_sub(c.files_free);
+    Disk {
         mount: path.to_string_lossy().into_owned(),
         device: mount.map_or_else(String::new, |m| m.device.clone()),
         fstype: mount.map_or_else(String::new, |m| m.fstype.clone()),
-        total: du.total(),
+        total: c.blocks.saturating_mul(c.fragment_size),
         used,
         free,
-        percent: percent(used, used + free),
-    })
-}
-
-/// psutil wraps the OS error in text about its own internals; keep the OS's words.
-fn statvfs_reason(e: &psutil::Error) -> String {
-    let mut source: Option<&dyn std::error::Error> = Some(e);
-    let mut last = e.to_string();
-    while let Some(s) = source {
-        last = s.to_string();
-        source = s.source();
+        percent: percent(used, used.saturating_add(free)),
+        inodes_total: c.files,
+        inodes_used,
+        inodes_percent: percent(inodes_used, c.files),
     }
-    last
 }
 
 /// The entries of a mount table, in mount order.
@@ -327,6 +355,38 @@ mod tests {
     }
 
     #[test]
+    fn sizes_and_inodes_as_df_counts_them() {
+        let c = Counts {
+            blocks: 1000,
+            blocks_free: 300,
+            blocks_available: 250,
+            fragment_size: 4096,
+            files: 100,
+            files_free: 25,
+        };
+        let d = from_statvfs(Path::new("/"), None, c);
+        assert_eq!((d.total, d.used, d.free), (4_096_000, 2_867_200, 1_024_000));
+        assert_eq!(d.percent, 73.7); // 700 / (700 + 250), the 50 reserved blocks count as neither
+        assert_eq!(
+            (d.inodes_total, d.inodes_used, d.inodes_percent),
+            (100, 75, 75.0)
+        );
+        let empty = from_statvfs(
+            Path::new("/x"),
+            None,
+            Counts {
+                blocks: 0,
+                blocks_free: 0,
+                blocks_available: 0,
+                fragment_size: 4096,
+                files: 0,
+                files_free: 0,
+            },
+        );
+        assert_eq!((empty.percent, empty.inodes_percent), (0.0, 0.0));
+    }
+
+    #[test]
     fn parses_and_decodes_escapes() {
         let text = b"/dev/vda1 / ext4 rw 0 0\n/dev/sdb1 /mnt/my\\040disk\\011x ext4 rw 0 0\nbad\n/dev/sdc1 /a\\134b\\12 xfs rw 0 0\n";
         assert_eq!(
@@ -390,15 +450,15 @@ mod tests {
     }
 
     fn fake_disk(path: &Path) -> Disk {
-        Disk {
-            mount: path.display().to_string(),
-            device: "d".into(),
-            fstype: "ext4".into(),
-            total: 100,
-            used: 10,
-            free: 90,
-            percent: 10.0,
-        }
+        let c = Counts {
+            blocks: 100,
+            blocks_free: 90,
+            blocks_available: 90,
+            fragment_size: 1,
+            files: 10,
+            files_free: 9,
+        };
+        from_statvfs(path, None, c)
     }
 
     fn thread_count() -> usize {

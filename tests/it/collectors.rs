@@ -130,6 +130,23 @@ fn df(mount: &str) -> (u64, u64, u64) {
     (nums[0], nums[1], nums[2])
 }
 
+/// df -i's inode counts for a mount point: total and used.
+fn df_inodes(mount: &str) -> (u64, u64) {
+    let out = Command::new("df")
+        .args(["--output=itotal,iused", mount])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let nums: Vec<u64> = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    (nums[0], nums[1])
+}
+
 #[test]
 fn disks_match_df() {
     let (disks, errors) =
@@ -146,6 +163,12 @@ fn disks_match_df() {
         assert!(
             d.used.abs_diff(used) < slack && d.free.abs_diff(avail) < slack,
             "{d:?} vs df {size} {used} {avail}"
+        );
+        let (itotal, iused) = df_inodes(&d.mount);
+        assert_eq!(d.inodes_total, itotal, "{}", d.mount);
+        assert!(
+            d.inodes_used.abs_diff(iused) < 10_000,
+            "{d:?} vs df -i {itotal} {iused}"
         );
         let expected = d.used as f64 / (d.used + d.free) as f64 * 100.0;
         assert!((d.percent - expected).abs() <= 0.05, "{d:?}");
