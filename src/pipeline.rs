@@ -78,6 +78,7 @@ impl Pipeline {
             filesystems: self.config.report.filesystems.clone(),
             cpu_sample: self.config.report.cpu_sample,
             timeout: self.config.collector_timeout,
+            thresholds: self.config.thresholds.clone(),
             extra: Vec::new(),
         };
         collect::gather(&settings, now)

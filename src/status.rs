@@ -1,10 +1,311 @@
-//! The report's overall status, decided in one place.
+//! The report's status, decided in one place: a level for every metric that has
+//! one, the worst of them as `status`, and `attention`, the short sentences an admin
+//! reads first, worst first.
 //!
-//! Today every report is "ok": thresholds and levels come with a later issue, which
-//! adds its rules here and nowhere else.
+//! Four levels, glances' model: ok, careful, warning, critical. A value at or above a
+//! threshold takes that threshold's level. Pure: it reads the merged context and
+//! writes levels back into it; collectors know nothing of thresholds.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{json, Value};
 
 use crate::collect::Context;
 
-pub fn status(_ctx: &Context) -> &'static str {
-    "ok"
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Ok,
+    Careful,
+    Warning,
+    Critical,
+}
+
+/// The three thresholds of one metric, ascending.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Levels {
+    pub careful: f64,
+    pub warning: f64,
+    pub critical: f64,
+}
+
+impl Levels {
+    pub const fn new(careful: f64, warning: f64, critical: f64) -> Levels {
+        Levels {
+            careful,
+            warning,
+            critical,
+        }
+    }
+
+    pub fn level(&self, value: f64) -> Level {
+        match value {
+            v if v >= self.critical => Level::Critical,
+            v if v >= self.warning => Level::Warning,
+            v if v >= self.careful => Level::Careful,
+            _ => Level::Ok,
+        }
+    }
+}
+
+/// Every threshold, with glances' defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    pub cpu: Levels,
+    pub memory: Levels,
+    pub swap: Levels,
+    pub filesystem: Levels,
+    pub inodes: Levels,
+    /// The 5-minute load average per logical CPU.
+    pub load: Levels,
+    /// Per mount point, replacing `filesystem` (and `inodes`) there.
+    pub filesystems: BTreeMap<String, Levels>,
+}
+
+impl Default for Thresholds {
+    fn default() -> Thresholds {
+        let percent = Levels::new(50.0, 70.0, 90.0);
+        Thresholds {
+            cpu: percent,
+            memory: percent,
+            swap: percent,
+            filesystem: percent,
+            inodes: percent,
+            load: Levels::new(0.7, 1.0, 5.0),
+            filesystems: BTreeMap::new(),
+        }
+    }
+}
+
+/// One line of the attention list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Attention {
+    pub level: Level,
+    pub text: String,
+}
+
+/// Writes levels into the context, then `status` and `attention`.
+pub fn assess(ctx: &mut Context, t: &Thresholds) {
+    let mut found: Vec<Attention> = Vec::new();
+    let mut note = |level: Level, text: String| {
+        if level > Level::Ok {
+            found.push(Attention { level, text });
+        }
+    };
+    let mut levels = vec![Level::Ok];
+    if let Some(cpu) = ctx.0.get_mut("cpu").and_then(Value::as_object_mut) {
+        if let Some(p) = cpu.get("percent").and_then(Value::as_f64) {
+            let level = t.cpu.level(p);
+            cpu.insert("level".into(), json!(level));
+            note(level, format!("CPU is {p:.1}% busy ({})", name(level)));
+            levels.push(level);
+        }
+    }
+    if let Some(load) = ctx.0.get_mut("load").and_then(Value::as_object_mut) {
+        if let Some(per_cpu) = load
+            .get("per_cpu")
+            .and_then(|p| p.get(1))
+            .and_then(Value::as_f64)
+        {
+            let level = t.load.level(per_cpu);
+            load.insert("level".into(), json!(level));
+            note(
+                level,
+                format!(
+                    "load is {per_cpu:.2} per CPU over 5 minutes ({})",
+                    name(level)
+                ),
+            );
+            levels.push(level);
+        }
+    }
+    if let Some(mem) = ctx.0.get_mut("memory").and_then(Value::as_object_mut) {
+        let figure = |key: &str| mem.get(key).and_then(Value::as_f64);
+        let (percent, swap_total, swap_percent) = (
+            figure("percent"),
+            figure("swap_total"),
+            figure("swap_percent"),
+        );
+        if let Some(p) = percent {
+            let level = t.memory.level(p);
+            mem.insert("level".into(), json!(level));
+            note(level, format!("memory is {p:.1}% used ({})", name(level)));
+            levels.push(level);
+        }
+        if let (Some(p), Some(total)) = (swap_percent, swap_total) {
+            let level = if total > 0.0 {
+                t.swap.level(p)
+            } else {
+                Level::Ok
+            };
+            mem.insert("swap_level".into(), json!(level));
+            note(level, format!("swap is {p:.1}% used ({})", name(level)));
+            levels.push(level);
+        }
+    }
+    if let Some(disks) = ctx.0.get_mut("disks").and_then(Value::as_array_mut) {
+        for disk in disks.iter_mut().filter_map(Value::as_object_mut) {
+            let mount = disk
+                .get("mount")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let limits = t.filesystems.get(&mount).copied();
+            let space = disk
+                .get("percent")
+                .and_then(Value::as_f64)
+                .map(|p| (p, limits.unwrap_or(t.filesystem).level(p)));
+            let inodes = disk
+                .get("inodes_percent")
+                .and_then(Value::as_f64)
+                .map(|p| (p, limits.unwrap_or(t.inodes).level(p)));
+            if let Some((p, level)) = space {
+                note(level, format!("{mount} is {p:.1}% full ({})", name(level)));
+            }
+            if let Some((p, level)) = inodes {
+                note(
+                    level,
+                    format!("{mount} has used {p:.1}% of its inodes ({})", name(level)),
+                );
+            }
+            let level = [space, inodes]
+                .iter()
+                .flatten()
+                .map(|(_, l)| *l)
+                .max()
+                .unwrap_or(Level::Ok);
+            disk.insert("level".into(), json!(level));
+            levels.push(level);
+        }
+    }
+    // A collector that failed may hide the very thing that needs attention.
+    if let Some(errors) = ctx.0.get("errors").and_then(Value::as_array) {
+        for e in errors {
+            let collector = e
+                .get("collector")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let message = e.get("message").and_then(Value::as_str).unwrap_or_default();
+            note(Level::Warning, format!("{collector}: {message} (warning)"));
+            levels.push(Level::Warning);
+        }
+    }
+    // Worst first; equal levels keep the order of the report.
+    found.sort_by(|a, b| b.level.cmp(&a.level));
+    let status = levels.into_iter().max().unwrap_or(Level::Ok);
+    ctx.0.insert("status".into(), json!(status));
+    ctx.0.insert("attention".into(), json!(found));
+}
+
+fn name(level: Level) -> &'static str {
+    match level {
+        Level::Ok => "ok",
+        Level::Careful => "careful",
+        Level::Warning => "warning",
+        Level::Critical => "critical",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(value: Value) -> Context {
+        let Value::Object(map) = value else { panic!() };
+        Context(map)
+    }
+
+    #[track_caller]
+    fn check(input: Value, t: &Thresholds, status: &str, attention: &[&str]) {
+        let mut c = ctx(input);
+        assess(&mut c, t);
+        assert_eq!(c.0["status"], status);
+        let got: Vec<&str> = c.0["attention"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, attention);
+    }
+
+    #[test]
+    fn levels_at_and_above_each_threshold() {
+        let l = Levels::new(50.0, 70.0, 90.0);
+        let table = [
+            (0.0, Level::Ok),
+            (49.9, Level::Ok),
+            (50.0, Level::Careful),
+            (69.9, Level::Careful),
+            (70.0, Level::Warning),
+            (90.0, Level::Critical),
+            (100.0, Level::Critical),
+        ];
+        for (value, level) in table {
+            assert_eq!(l.level(value), level, "{value}");
+        }
+    }
+
+    #[test]
+    fn all_quiet_is_ok_with_nothing_to_read() {
+        let input = json!({"cpu": {"percent": 12.5}, "memory": {"percent": 20.0, "swap_total": 0, "swap_percent": 0.0},
+                           "load": {"per_cpu": [0.1, 0.2, 0.3]}, "disks": [{"mount": "/", "percent": 10.0, "inodes_percent": 1.0}], "errors": []});
+        check(input, &Thresholds::default(), "ok", &[]);
+    }
+
+    #[test]
+    fn worst_first_and_status_is_the_worst() {
+        let input = json!({
+            "cpu": {"percent": 55.0},
+            "memory": {"percent": 75.0, "swap_total": 100, "swap_percent": 95.0},
+            "load": {"per_cpu": [9.0, 1.2, 0.5]},
+            "disks": [{"mount": "/", "percent": 93.4, "inodes_percent": 10.0}, {"mount": "/var", "percent": 10.0, "inodes_percent": 72.0}],
+            "errors": [{"collector": "disk", "message": "/mnt/nfs: statvfs did not answer"}]
+        });
+        check(
+            input,
+            &Thresholds::default(),
+            "critical",
+            &[
+                "swap is 95.0% used (critical)",
+                "/ is 93.4% full (critical)",
+                "load is 1.20 per CPU over 5 minutes (warning)",
+                "memory is 75.0% used (warning)",
+                "/var has used 72.0% of its inodes (warning)",
+                "disk: /mnt/nfs: statvfs did not answer (warning)",
+                "CPU is 55.0% busy (careful)",
+            ],
+        );
+    }
+
+    #[test]
+    fn per_filesystem_thresholds_replace_the_default_there() {
+        let mut t = Thresholds::default();
+        t.filesystems
+            .insert("/boot".into(), Levels::new(80.0, 90.0, 95.0));
+        let input = json!({"disks": [{"mount": "/boot", "percent": 75.0, "inodes_percent": 1.0}, {"mount": "/", "percent": 75.0, "inodes_percent": 1.0}]});
+        check(input.clone(), &t, "warning", &["/ is 75.0% full (warning)"]);
+        let mut c = ctx(input);
+        assess(&mut c, &t);
+        assert_eq!(
+            (
+                c.0["disks"][0]["level"].as_str(),
+                c.0["disks"][1]["level"].as_str()
+            ),
+            (Some("ok"), Some("warning"))
+        );
+    }
+
+    #[test]
+    fn failed_collectors_add_no_levels_but_their_errors() {
+        let input = json!({"cpu": null, "memory": null, "disks": null, "load": null, "errors": []});
+        check(input, &Thresholds::default(), "ok", &[]);
+    }
+
+    #[test]
+    fn no_swap_is_not_a_swap_problem() {
+        let input = json!({"memory": {"percent": 10.0, "swap_total": 0, "swap_percent": 100.0}});
+        check(input, &Thresholds::default(), "ok", &[]);
+    }
 }

@@ -11,6 +11,7 @@ pub mod cpu;
 pub mod deadline;
 pub mod disk;
 pub mod host;
+pub mod load;
 pub mod memory;
 
 use std::path::PathBuf;
@@ -57,6 +58,7 @@ pub struct Settings {
     pub cpu_sample: Duration,
     /// How long each collector may take (the CPU collector: this on top of its window).
     pub timeout: Duration,
+    pub thresholds: crate::status::Thresholds,
     pub extra: Vec<Extra>,
 }
 
@@ -68,6 +70,7 @@ impl Settings {
             filesystems: None,
             cpu_sample,
             timeout,
+            thresholds: crate::status::Thresholds::default(),
             extra: Vec::new(),
         }
     }
@@ -103,6 +106,7 @@ pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Context {
         .then(|| deadline::spawn("hostname", host::hostname));
     let boot = deadline::spawn("boot", move || boot::collect(zone));
     let memory = deadline::spawn("memory", memory::collect);
+    let load = deadline::spawn("load", load::collect);
     let disk = deadline::spawn("disk", move || {
         disk::collect(filesystems.as_deref(), deadline)
     });
@@ -146,6 +150,7 @@ pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Context {
         finish(memory, deadline, &limit),
         &mut errors,
     );
+    ctx.merge("load", "load", finish(load, deadline, &limit), &mut errors);
     // The disk collector returns partial results at the deadline itself; a little grace.
     let disks =
         finish(disk, deadline + Duration::from_millis(250), &limit).map(|(disks, failures)| {
@@ -171,8 +176,7 @@ pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Context {
             .to_rfc3339_opts(SecondsFormat::Secs, false),
     );
     ctx.put("errors", &errors);
-    let status = crate::status::status(&ctx);
-    ctx.put("status", status);
+    crate::status::assess(&mut ctx, &settings.thresholds);
     ctx
 }
 

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod smtp;
+mod thresholds;
 
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -40,6 +41,7 @@ pub struct Config {
     pub state_dir: Option<PathBuf>,
     /// How long one collector may take before the report goes out without it.
     pub collector_timeout: Duration,
+    pub thresholds: crate::status::Thresholds,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +75,7 @@ struct RawConfig {
     #[serde(default)]
     report: RawReport,
     smtp: Option<Spanned<smtp::RawSmtp>>,
+    thresholds: Option<thresholds::RawThresholds>,
 }
 
 #[derive(Deserialize, Default)]
@@ -162,6 +165,7 @@ impl Config {
             smtp,
             state_dir: raw.state_dir,
             collector_timeout,
+            thresholds: thresholds::check(raw.thresholds, &loc)?,
         })
     }
 

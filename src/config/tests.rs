@@ -60,7 +60,7 @@ fn port_follows_tls() {
 
 #[test]
 fn errors_say_where_and_what() {
-    check_err("schedul = \"x\"", "config.toml:1:1: unknown field `schedul`, expected one of `schedule`, `timezone`, `hostname`, `state_dir`, `collector_timeout_secs`, `report`, `smtp`");
+    check_err("schedul = \"x\"", "config.toml:1:1: unknown field `schedul`, expected one of `schedule`, `timezone`, `hostname`, `state_dir`, `collector_timeout_secs`, `report`, `smtp`, `thresholds`");
     check_err(&format!("{SMTP}tsl = \"tls\"\n"), "config.toml:5:1: unknown field `tsl`, expected one of `host`, `port`, `tls`, `ca_file`, `from`, `to`, `timeout_secs`, `retry_initial`, `retry_max`, `max_queue_age`, `username`, `password`");
     check_err(
         &format!("{SMTP}tls = \"ssl\"\n"),
@@ -188,4 +188,27 @@ fn locate_counts_lines_and_characters_from_one() {
     assert_eq!(locate("f", "ab\ncdé\nx", 8), "f:3:1");
     assert_eq!(locate("f", "ab\ncdé\nx", 9), "f:3:2");
     assert_eq!(locate("f", "ab\ncdé\nx", 7), "f:2:4");
+}
+
+#[test]
+fn thresholds_per_metric_and_per_mount_point() {
+    let c = parse(
+        "[thresholds]\nmemory = [60, 80, 95]\nload = [1, 2.5, 10]\n\"/boot\" = [80, 90, 95]\n",
+    )
+    .unwrap();
+    let t = &c.thresholds;
+    assert_eq!(
+        (t.memory.careful, t.memory.warning, t.memory.critical),
+        (60.0, 80.0, 95.0)
+    );
+    assert_eq!(t.load.warning, 2.5);
+    assert_eq!(t.filesystems["/boot"].critical, 95.0);
+    assert_eq!(
+        t.cpu,
+        crate::status::Thresholds::default().cpu,
+        "the rest keep glances' defaults"
+    );
+    check_err("[thresholds]\ncpuu = [1, 2, 3]\n", "config.toml:2:8: unknown threshold 'cpuu', expected cpu, memory, swap, filesystem, inodes, load, or a mount point such as \"/boot\"");
+    check_err("[thresholds]\ncpu = [90, 70, 50]\n", "config.toml:2:7: thresholds.cpu must be three ascending numbers, at least 0 (careful, warning, critical), such as [50, 70, 90]");
+    check_err("[thresholds]\ncpu = [50, 70]\n", "config.toml:2:7: thresholds.cpu must be three ascending numbers, at least 0 (careful, warning, critical), such as [50, 70, 90]");
 }

@@ -196,14 +196,11 @@ fn named_filesystems_are_reported_as_named() {
 
 #[test]
 fn gather_merges_every_collector() {
-    let settings = collect::Settings {
-        zone: chrono_tz::UTC,
-        hostname: None,
-        filesystems: None,
-        cpu_sample: Duration::from_millis(20),
-        timeout: Duration::from_secs(10),
-        extra: Vec::new(),
-    };
+    let settings = collect::Settings::new(
+        chrono_tz::UTC,
+        Duration::from_millis(20),
+        Duration::from_secs(10),
+    );
     let ctx = collect::gather(&settings, chrono::Utc::now()).0;
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     assert_eq!(ctx["hostname"], hostname.trim());
@@ -215,19 +212,34 @@ fn gather_merges_every_collector() {
         );
     }
     assert_eq!(ctx["errors"], serde_json::json!([]));
-    assert_eq!(ctx["status"], "ok");
+    // The status is the worst level found, whatever this machine's load is now.
+    let levels = ["ok", "careful", "warning", "critical"];
+    let rank = |l: &serde_json::Value| levels.iter().position(|x| l == x).unwrap();
+    let worst = [
+        &ctx["cpu"]["level"],
+        &ctx["memory"]["level"],
+        &ctx["load"]["level"],
+    ]
+    .into_iter()
+    .chain(ctx["disks"].as_array().unwrap().iter().map(|d| &d["level"]))
+    .map(rank)
+    .max()
+    .unwrap();
+    assert_eq!(
+        rank(&ctx["status"]),
+        worst.max(rank(&ctx["memory"]["swap_level"]))
+    );
 }
 
 #[test]
 fn a_failing_filesystem_is_listed_in_errors_not_fatal() {
-    let settings = collect::Settings {
-        zone: chrono_tz::UTC,
-        hostname: Some("web-1".into()),
-        filesystems: Some(vec!["/".into(), "/nonexistent-mount".into()]),
-        cpu_sample: Duration::from_millis(10),
-        timeout: Duration::from_secs(10),
-        extra: Vec::new(),
-    };
+    let mut settings = collect::Settings::new(
+        chrono_tz::UTC,
+        Duration::from_millis(10),
+        Duration::from_secs(10),
+    );
+    settings.hostname = Some("web-1".into());
+    settings.filesystems = Some(vec!["/".into(), "/nonexistent-mount".into()]);
     let ctx = collect::gather(&settings, chrono::Utc::now()).0;
     assert_eq!(ctx["hostname"], "web-1");
     assert_eq!(ctx["disks"].as_array().unwrap().len(), 1);

@@ -26,6 +26,14 @@ fn mem_total_shown() -> String {
     format!("{value:.1} {unit}")
 }
 
+/// The subject after its "[STATUS] " prefix, which must be one of the four levels.
+fn without_status(subject: &str) -> &str {
+    let rest = ["[OK] ", "[CAREFUL] ", "[WARNING] ", "[CRITICAL] "]
+        .iter()
+        .find_map(|p| subject.strip_prefix(p));
+    rest.unwrap_or_else(|| panic!("subject does not start with a status: {subject}"))
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .unwrap()
@@ -76,9 +84,10 @@ fn starttls_auth_two_recipients_two_parts() {
         to.contains("admin@example.com") && to.contains("ops@example.com"),
         "{to}"
     );
+    // The status depends on this machine's load right now; the rest is fixed.
     assert_eq!(
-        msg.subject(),
-        Some(format!("[OK] {} system report", hostname()).as_str())
+        without_status(msg.subject().unwrap()),
+        format!("{} system report", hostname())
     );
     assert!(msg.date().is_some(), "Date header");
     let id = msg.message_id().expect("Message-ID");
@@ -389,8 +398,8 @@ fn hostile_hostnames_cannot_inject_headers_and_arrive_encoded() {
     );
     let msg = MessageParser::default().parse(&mails[0].data).unwrap();
     assert_eq!(
-        msg.subject(),
-        Some("[OK] wéb-1 🚀 <script>x</script> Bcc: victim@example.com body system report")
+        without_status(msg.subject().unwrap()),
+        "wéb-1 🚀 <script>x</script> Bcc: victim@example.com body system report"
     );
     let html = msg.body_html(0).unwrap();
     assert!(html.contains("wéb-1 🚀 &lt;script&gt;x&lt;/script&gt;") && !html.contains("<script>"));

@@ -35,7 +35,7 @@ fn golden(name: &str, actual: &str) {
 #[test]
 fn fixed_context_renders_as_the_golden_files() {
     let r = render(fixture());
-    assert_eq!(r.subject, "[OK] web-1 system report");
+    assert_eq!(r.subject, "[CRITICAL] web-1 system report");
     golden("report.txt", &r.text);
     golden("report.html", &r.html);
 }
@@ -68,9 +68,66 @@ fn labels_match_their_values() {
 }
 
 #[test]
+fn attention_comes_first_in_its_colours_and_words() {
+    let r = render(fixture());
+    let first_table = r.html.find("<h2").unwrap();
+    let attention = &r.html[..first_table];
+    for (word, colour, text) in [
+        (
+            "CRITICAL",
+            "#b91c1c",
+            "/var/lib/postgresql is 93.1% full (critical)",
+        ),
+        (
+            "WARNING",
+            "#a21caf",
+            "disk: /mnt/nfs: statvfs: ESTALE: Stale file handle (warning)",
+        ),
+        (
+            "CAREFUL",
+            "#1d4ed8",
+            "load is 0.72 per CPU over 5 minutes (careful)",
+        ),
+    ] {
+        let at = attention
+            .find(text)
+            .unwrap_or_else(|| panic!("{text} before the first table"));
+        let line = &attention[attention[..at].rfind("<tr>").unwrap()..at];
+        assert!(
+            line.contains(&format!("border-left:4px solid {colour}")) && line.contains(word),
+            "{line}"
+        );
+    }
+    assert!(r.text.starts_with("web-1: CRITICAL\n"));
+    let needs = r.text.find("NEEDS ATTENTION").unwrap();
+    assert!(needs < r.text.find("HOST").unwrap());
+    assert!(
+        r.text
+            .contains("  CRITICAL  /var/lib/postgresql is 93.1% full (critical)"),
+        "{}",
+        r.text
+    );
+    assert!(r
+        .text
+        .contains("/var/lib/postgresql (/dev/vdb, xfs) [CRITICAL]"));
+}
+
+#[test]
+fn a_quiet_report_says_so() {
+    let mut ctx = fixture();
+    ctx["status"] = json!("ok");
+    ctx["attention"] = json!([]);
+    let r = render(ctx);
+    assert!(
+        r.html.contains("Nothing needs attention.") && r.text.contains("Nothing needs attention.")
+    );
+    assert_eq!(r.subject, "[OK] web-1 system report");
+}
+
+#[test]
 fn every_collector_failed() {
     let mut ctx = fixture();
-    for key in ["boot", "cpu", "memory", "disks"] {
+    for key in ["boot", "cpu", "memory", "disks", "load"] {
         ctx[key] = Value::Null;
     }
     ctx["errors"] = json!([
@@ -132,7 +189,7 @@ fn hostile_strings_are_escaped_and_cannot_add_headers() {
     );
     assert_eq!(
         r.subject,
-        "[OK] <script>alert(1)</script> Bcc: victim@example.com system report"
+        "[CRITICAL] <script>alert(1)</script> Bcc: victim@example.com system report"
     );
 }
 
@@ -150,7 +207,7 @@ fn the_email_stays_small_with_many_filesystems() {
     let mut ctx = fixture();
     let disk = ctx["disks"][1].clone();
     ctx["disks"] = Value::Array(
-        (0..100)
+        (0..200)
             .map(|i| {
                 let mut d = disk.clone();
                 d["mount"] = json!(format!("/srv/volume-{i:03}"));
@@ -162,20 +219,17 @@ fn the_email_stays_small_with_many_filesystems() {
     let size = r.html.len() + r.text.len();
     assert!(
         size < 102 * 1024,
-        "{size} bytes with 100 filesystems; Gmail clips at 102 KB"
+        "{size} bytes with 200 filesystems; Gmail clips at 102 KB"
     );
 }
 
 #[test]
 fn the_live_context_renders_strictly() {
-    let settings = rreport::collect::Settings {
-        zone: chrono_tz::UTC,
-        hostname: None,
-        filesystems: None,
-        cpu_sample: std::time::Duration::from_millis(10),
-        timeout: std::time::Duration::from_secs(10),
-        extra: Vec::new(),
-    };
+    let settings = rreport::collect::Settings::new(
+        chrono_tz::UTC,
+        std::time::Duration::from_millis(10),
+        std::time::Duration::from_secs(10),
+    );
     let ctx = rreport::collect::gather(&settings, chrono::Utc::now());
     let renderer = Renderer::new(rreport::config::DEFAULT_SUBJECT, None, true).unwrap();
     let r = renderer.render(&ctx).unwrap();
@@ -201,7 +255,7 @@ fn ten_thousand_filesystems_are_cut_and_counted() {
         "{} bytes",
         r.html.len() + r.text.len()
     );
-    assert!(r.html.contains("9900 more filesystems not shown"));
+    assert!(r.html.contains("9950 more filesystems not shown"));
     assert!(r.text.contains("... and 9900 more filesystems"));
     assert!(r.text.contains("/srv/volume-00099") && !r.text.contains("/srv/volume-00100"));
 }

@@ -1,0 +1,59 @@
+//! The `[thresholds]` table: three ascending numbers per metric (careful, warning,
+//! critical), and per mount point:
+//!
+//! ```toml
+//! [thresholds]
+//! memory = [60, 80, 95]
+//! "/boot" = [80, 90, 95]
+//! ```
+
+use std::collections::BTreeMap;
+
+use toml::Spanned;
+
+use super::{ConfigError, Locator};
+use crate::status::{Levels, Thresholds};
+
+pub(super) type RawThresholds = BTreeMap<String, Spanned<Vec<f64>>>;
+
+const NAMES: &str =
+    "cpu, memory, swap, filesystem, inodes, load, or a mount point such as \"/boot\"";
+
+pub(super) fn check(raw: Option<RawThresholds>, loc: &Locator) -> Result<Thresholds, ConfigError> {
+    let mut t = Thresholds::default();
+    for (key, value) in raw.unwrap_or_default() {
+        let levels = levels(value.get_ref()).ok_or_else(|| {
+            loc.at(value.span().start, format!("thresholds.{key} must be three ascending numbers, at least 0 (careful, warning, critical), such as [50, 70, 90]"))
+        })?;
+        let slot = match key.as_str() {
+            "cpu" => &mut t.cpu,
+            "memory" => &mut t.memory,
+            "swap" => &mut t.swap,
+            "filesystem" => &mut t.filesystem,
+            "inodes" => &mut t.inodes,
+            "load" => &mut t.load,
+            path if path.starts_with('/') => {
+                t.filesystems.entry(path.to_string()).or_insert(levels)
+            }
+            other => {
+                return Err(loc.at(
+                    value.span().start,
+                    format!("unknown threshold '{other}', expected {NAMES}"),
+                ))
+            }
+        };
+        *slot = levels;
+    }
+    Ok(t)
+}
+
+fn levels(values: &[f64]) -> Option<Levels> {
+    match *values {
+        [careful, warning, critical]
+            if 0.0 <= careful && careful <= warning && warning <= critical =>
+        {
+            Some(Levels::new(careful, warning, critical))
+        }
+        _ => None,
+    }
+}
