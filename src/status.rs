@@ -192,7 +192,7 @@ pub fn assess(ctx: &mut Context, t: &Thresholds) {
         }
     }
     // Worst first; equal levels keep the order of the report.
-    found.sort_by(|a, b| b.level.cmp(&a.level));
+    found.sort_by_key(|a| std::cmp::Reverse(a.level));
     let status = levels.into_iter().max().unwrap_or(Level::Ok);
     ctx.0.insert("status".into(), json!(status));
     ctx.0.insert("attention".into(), json!(found));

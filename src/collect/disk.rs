@@ -153,14 +153,15 @@ fn start_worker(targets: Arc<Vec<Target>>, from: usize, probe: Probe) -> Receive
                         i,
                         Err("skipped: its statvfs for an earlier report still hangs".to_string()),
                     ))
+                    .is_ok()
                 } else {
                     let r = deadline::guarded(|| {
                         probe(path, mount.as_ref()).map_err(CollectError::new)
                     })
                     .map_err(|e| e.to_string());
-                    deadline::release_with(&key, || tx.send((i, r)))
+                    deadline::release_with(&key, || tx.send((i, r)).is_ok())
                 };
-                if sent.is_err() {
+                if !sent {
                     return; // abandoned: the report went on without us
                 }
             }
