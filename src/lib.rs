@@ -4,12 +4,15 @@
 //! - `cli`: the command line (clap). `main.rs` parses it and calls [`run`].
 //! - `config`: the TOML file → a checked [`config::Config`]; credentials from the environment.
 //! - `schedule`: crontab(5) expression + "now" → next fire time. Pure.
-//! - `collect`: the collectors (`host`, `boot`, `cpu`, `memory`, `disk`), each returning
+//! - `collect`: the collectors (`host`, `boot`, `cpu`, `load`, `memory`, `disk`,
+//!   `network`, `diskio`), each returning
 //!   its own map, merged into one [`collect::Context`]; failures become `errors` entries.
 //! - `status`: the report's overall status, decided in one place.
 //! - `report` (+ `filters`): context → subject, HTML and text through minijinja.
 //! - `mail`: the MIME message and SMTP delivery through lettre.
 //! - `outbox`: the durable queue on disk; the only code that touches the spool.
+//! - `history`: the previous report's counters (network, disk I/O) in the state dir.
+//! - `atomic`: crash-safe file replacement, for the outbox and the history.
 //! - `delivery`: one attempt at a queued message, backoff, giving up to failed/.
 //! - `pipeline`: one report start to finish, shared by `--once`, `--check` and the daemon.
 //! - `daemon`: the only loop and the only code that sleeps.
@@ -17,6 +20,7 @@
 
 #![forbid(unsafe_code)]
 
+mod atomic;
 pub mod cli;
 pub mod collect;
 pub mod config;
@@ -24,6 +28,7 @@ pub mod daemon;
 pub mod delivery;
 pub mod exit;
 mod filters;
+pub mod history;
 pub mod logging;
 pub mod mail;
 pub mod outbox;
@@ -94,7 +99,7 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
     }
     config.smtp_for_sending()?;
     let outbox = open_outbox(&config)?;
-    let pipeline = Pipeline::new(config, false)?;
+    let pipeline = pipeline(config, false)?;
     if cli.once {
         // Older reports first, in the order they were queued; their failures are
         // logged and kept queued, and do not decide this run's exit status.
@@ -108,7 +113,10 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
     let reload = || -> Result<Pipeline, RunError> {
         let config = load_config(cli)?;
         config.smtp_for_sending()?;
-        Ok(Pipeline::reloaded(config)?)
+        let dir = state_dir(&config);
+        let mut fresh = Pipeline::reloaded(config)?;
+        fresh.state_dir = Some(dir);
+        Ok(fresh)
     };
     daemon::run(pipeline, &outbox, &reload)?;
     Ok(())
@@ -117,15 +125,27 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
 /// The outbox under the configured or default state directory; a directory that
 /// cannot be created or written is a config error naming the path.
 fn open_outbox(config: &Config) -> Result<outbox::Outbox, ConfigError> {
-    let env = |name: &str| std::env::var(name).ok();
-    let dir = match &config.state_dir {
-        Some(dir) => dir.clone(),
-        None => outbox::default_state_dir(&env, outbox::running_as_root()),
-    };
-    outbox::Outbox::open(&dir).map_err(|e| ConfigError {
+    outbox::Outbox::open(&state_dir(config)).map_err(|e| ConfigError {
         location: config.origin.clone(),
         message: format!("state_dir {e}; set state_dir to a writable directory"),
     })
+}
+
+/// The configured state directory, else the default one.
+fn state_dir(config: &Config) -> PathBuf {
+    let env = |name: &str| std::env::var(name).ok();
+    match &config.state_dir {
+        Some(dir) => dir.clone(),
+        None => outbox::default_state_dir(&env, outbox::running_as_root()),
+    }
+}
+
+/// A pipeline that remembers counters in the state directory.
+fn pipeline(config: Config, strict: bool) -> Result<Pipeline, TemplateError> {
+    let dir = state_dir(&config);
+    let mut pipeline = Pipeline::new(config, strict)?;
+    pipeline.state_dir = Some(dir);
+    Ok(pipeline)
 }
 
 /// The config named by `-c`, else `$RREPORT_CONFIG`, else the default path.
@@ -178,7 +198,7 @@ fn warn_if_secrets_readable(config_path: &std::path::Path) {
 }
 
 fn dry_run(config: Config, format: Format, output: Option<&PathBuf>) -> Result<(), RunError> {
-    let pipeline = Pipeline::new(config, false)?;
+    let pipeline = pipeline(config, false)?;
     let ctx = pipeline.collect(Utc::now());
     let body = match format {
         Format::Json => serde_json::to_string_pretty(&ctx).map_err(anyhow::Error::from)? + "\n",

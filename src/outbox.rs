@@ -17,7 +17,6 @@
 //! the old file or the new one, never a partial one. Files are 0600, directories 0700.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -179,30 +178,11 @@ impl Outbox {
     }
 
     fn write(&self, entry: &Entry) -> Result<(), OutboxError> {
-        let dir = entry.path.parent().unwrap_or(&self.queue);
-        let tmp = dir.join(format!(
-            ".tmp.{}.{:08x}",
-            std::process::id(),
-            fastrand::u32(..)
-        ));
         let meta = serde_json::to_string(&entry.meta)
-            .map_err(|e| io_err(&tmp, "cannot encode metadata")(e.into()))?;
-        let result = (|| {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            file.write_all(format!("{META_HEADER}{meta}\r\n").as_bytes())?;
-            file.write_all(&entry.message)?;
-            file.sync_all()?;
-            fs::rename(&tmp, &entry.path)
-        })();
-        if let Err(e) = result {
-            let _ = fs::remove_file(&tmp);
-            return Err(io_err(&entry.path, "cannot write")(e));
-        }
-        sync_dir(dir)
+            .map_err(|e| io_err(&entry.path, "cannot encode metadata")(e.into()))?;
+        let header = format!("{META_HEADER}{meta}\r\n");
+        crate::atomic::write(&entry.path, &[header.as_bytes(), &entry.message])
+            .map_err(io_err(&entry.path, "cannot write"))
     }
 }
 
@@ -226,9 +206,7 @@ fn remove_stale_temp_files(dir: &Path) {
 }
 
 fn sync_dir(dir: &Path) -> Result<(), OutboxError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(dir, "cannot sync directory"))
+    crate::atomic::sync_dir(dir).map_err(io_err(dir, "cannot sync directory"))
 }
 
 fn read_entries(dir: &Path) -> Result<Vec<Entry>, OutboxError> {

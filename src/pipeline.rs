@@ -15,6 +15,8 @@ use crate::report::{Rendered, Renderer, TemplateError};
 pub struct Pipeline {
     pub config: Config,
     renderer: Renderer,
+    /// Where the previous report's counters are kept; None: no "since previous".
+    pub state_dir: Option<std::path::PathBuf>,
     /// The EHLO name: the configured hostname, else the system's.
     pub hello: String,
 }
@@ -56,6 +58,7 @@ impl Pipeline {
             config,
             renderer,
             hello,
+            state_dir: None,
         })
     }
 
@@ -70,8 +73,22 @@ impl Pipeline {
         Pipeline::new(config, false)
     }
 
-    /// Runs every collector; `now` is the report's time.
+    /// Runs every collector; `now` is the report's time. Reads the previous report's
+    /// counters but does not replace them (a preview must not move "since").
     pub fn collect(&self, now: DateTime<Utc>) -> Context {
+        self.collect_counters(now).0
+    }
+
+    /// Runs every collector and saves this report's counters for the next one.
+    fn collect_and_remember(&self, now: DateTime<Utc>) -> Context {
+        let (ctx, snapshot) = self.collect_counters(now);
+        if let Some(dir) = &self.state_dir {
+            crate::history::save(dir, &snapshot);
+        }
+        ctx
+    }
+
+    fn collect_counters(&self, now: DateTime<Utc>) -> (Context, collect::counters::Snapshot) {
         let settings = collect::Settings {
             zone: self.config.timezone,
             hostname: self.config.hostname.clone(),
@@ -79,9 +96,10 @@ impl Pipeline {
             cpu_sample: self.config.report.cpu_sample,
             timeout: self.config.collector_timeout,
             thresholds: self.config.thresholds.clone(),
+            previous: self.state_dir.as_deref().and_then(crate::history::load),
             extra: Vec::new(),
         };
-        collect::gather(&settings, now)
+        collect::gather_with_counters(&settings, now)
     }
 
     /// Renders the report; a broken admin template is logged and replaced by the
@@ -100,7 +118,7 @@ impl Pipeline {
         let Some(smtp) = &self.config.smtp else {
             unreachable!("send_report is only called after smtp_for_sending succeeded")
         };
-        let ctx = self.collect(now);
+        let ctx = self.collect_and_remember(now);
         let rendered = self.render(&ctx)?;
         let (message, id) = mail::build(smtp, &rendered, now.into())?;
         let envelope = message.envelope();

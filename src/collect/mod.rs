@@ -7,12 +7,15 @@
 //! Collectors know nothing of templates or mail.
 
 pub mod boot;
+pub mod counters;
 pub mod cpu;
 pub mod deadline;
 pub mod disk;
+pub mod diskio;
 pub mod host;
 pub mod load;
 pub mod memory;
+pub mod network;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,6 +62,8 @@ pub struct Settings {
     /// How long each collector may take (the CPU collector: this on top of its window).
     pub timeout: Duration,
     pub thresholds: crate::status::Thresholds,
+    /// The counters saved with the previous report, for "since the previous report".
+    pub previous: Option<counters::Snapshot>,
     pub extra: Vec<Extra>,
 }
 
@@ -71,6 +76,7 @@ impl Settings {
             cpu_sample,
             timeout,
             thresholds: crate::status::Thresholds::default(),
+            previous: None,
             extra: Vec::new(),
         }
     }
@@ -87,6 +93,14 @@ pub struct Context(pub Map<String, Value>);
 /// merges the results. `now` is the report's time. Returns by the deadline, however
 /// the collectors behave.
 pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Context {
+    gather_with_counters(settings, now).0
+}
+
+/// `gather`, also returning this report's counters, to be saved for the next one.
+pub fn gather_with_counters(
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> (Context, counters::Snapshot) {
     let started = Instant::now();
     let deadline = started + settings.timeout;
     let limit = format!(
@@ -107,6 +121,11 @@ pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Context {
     let boot = deadline::spawn("boot", move || boot::collect(zone));
     let memory = deadline::spawn("memory", memory::collect);
     let load = deadline::spawn("load", load::collect);
+    let network = deadline::spawn("network", network::read);
+    let diskio = deadline::spawn("diskio", diskio::read);
+    let boot_time = deadline::spawn("boot", || {
+        psutil::host::boot_time().map_err(|e| CollectError::new(format!("boot time: {e}")))
+    });
     let disk = deadline::spawn("disk", move || {
         disk::collect(filesystems.as_deref(), deadline)
     });
@@ -170,6 +189,45 @@ pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Context {
     for (name, running) in extra {
         ctx.merge(&name, &name, finish(running, deadline, &limit), &mut errors);
     }
+    let boot_time = finish(boot_time, deadline, &limit)
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    let mut snapshot = counters::Snapshot {
+        version: counters::SNAPSHOT_VERSION,
+        taken_at: now,
+        boot_time,
+        tables: Default::default(),
+    };
+    let previous = settings.previous.as_ref();
+    ctx.merge(
+        "network",
+        "network",
+        finish(network, deadline, &limit).map(|table| {
+            let report = network::report(
+                &table,
+                counters::previous(previous, "network", boot_time, now),
+                zone,
+            );
+            snapshot.tables.insert("network".into(), table);
+            report
+        }),
+        &mut errors,
+    );
+    ctx.merge(
+        "diskio",
+        "diskio",
+        finish(diskio, deadline, &limit).map(|table| {
+            let report = diskio::report(
+                &table,
+                counters::previous(previous, "diskio", boot_time, now),
+                zone,
+            );
+            snapshot.tables.insert("diskio".into(), table);
+            report
+        }),
+        &mut errors,
+    );
     ctx.put(
         "generated_at",
         now.with_timezone(&settings.zone)
@@ -177,7 +235,7 @@ pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Context {
     );
     ctx.put("errors", &errors);
     crate::status::assess(&mut ctx, &settings.thresholds);
-    ctx
+    (ctx, snapshot)
 }
 
 /// The result of started work, by `until` at the latest.

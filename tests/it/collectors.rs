@@ -304,3 +304,82 @@ fn a_hung_and_a_panicking_collector_do_not_stop_the_report() {
         "skipped: its run for an earlier report has not finished yet"
     );
 }
+
+/// The whole disk holding `path`'s filesystem, as /sys/block names it.
+fn disk_of(path: &str) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let dev = std::fs::metadata(path).unwrap().dev();
+    let (major, minor) = (
+        ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff),
+        (dev & 0xff) | ((dev >> 12) & !0xff),
+    );
+    let sys = std::fs::canonicalize(format!("/sys/dev/block/{major}:{minor}")).unwrap();
+    // A partition's directory sits inside its disk's.
+    let disk = if sys.join("partition").exists() {
+        sys.parent().unwrap().to_path_buf()
+    } else {
+        sys
+    };
+    disk.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+#[test]
+fn diskio_counts_a_write_of_known_size() {
+    let dir = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let disk = disk_of(dir.path().to_str().unwrap());
+    let before = rreport::collect::diskio::read().unwrap();
+    let Some(start) = before.get(&disk) else {
+        // An overlay or tmpfs has no block device of its own: nothing to count here.
+        assert!(
+            std::fs::read_to_string("/proc/diskstats")
+                .unwrap()
+                .split_whitespace()
+                .all(|w| w != disk),
+            "{disk} is in /proc/diskstats but not reported"
+        );
+        return;
+    };
+    let size = 8 << 20;
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(dir.path().join("blob")).unwrap();
+        f.write_all(&vec![0x5a; size]).unwrap();
+        f.sync_all().unwrap();
+    }
+    let after = rreport::collect::diskio::read().unwrap();
+    let written = after[&disk][3] - start[3];
+    assert!(
+        written >= size as u64,
+        "{disk}: {written} bytes written, expected at least {size}"
+    );
+    assert!(after[&disk][1] > start[1], "write requests counted");
+}
+
+#[test]
+fn network_totals_match_proc_net_dev() {
+    let table = rreport::collect::network::read().unwrap();
+    let text = std::fs::read_to_string("/proc/net/dev").unwrap();
+    for line in text.lines().skip(2) {
+        let (name, rest) = line.split_once(':').unwrap();
+        let v: Vec<u64> = rest
+            .split_whitespace()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        match table.get(name.trim()) {
+            Some(row) => {
+                assert!(
+                    row[0] >= v[0] && row[0] - v[0] < 10 << 20,
+                    "{name} rx bytes"
+                );
+                assert!(
+                    row[4] >= v[8] && row[4] - v[8] < 10 << 20,
+                    "{name} tx bytes"
+                );
+            }
+            None => assert!(
+                name.trim() == "lo" || v.iter().all(|&x| x == 0),
+                "{name} missing"
+            ),
+        }
+    }
+}

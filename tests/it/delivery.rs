@@ -429,3 +429,53 @@ fn a_two_megabyte_hostname_is_cut_and_the_report_says_so() {
         .run();
     assert!(html.stdout.len() < 100_000, "{} bytes", html.stdout.len());
 }
+
+#[test]
+fn counters_since_the_previous_report_survive_between_runs() {
+    let (sandbox, server, config) = plain_relay();
+    let json = || {
+        let out = rreport()
+            .args(["--once", "--dry-run", "--format", "json", "-c"])
+            .args([&config])
+            .run();
+        out.status(0);
+        serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = json();
+    assert!(
+        first["diskio"]["previous_report"].is_null()
+            && first["network"]["previous_report"].is_null()
+    );
+    rreport()
+        .args(["--once", "-c"])
+        .args([&config])
+        .run()
+        .status(0);
+    assert!(sandbox.path("state/counters.json").exists());
+    // A preview does not move "since the previous report"; a sent report does.
+    let second = json();
+    let third = json();
+    assert_eq!(
+        second["network"]["previous_report"],
+        third["network"]["previous_report"]
+    );
+    assert!(
+        second["network"]["previous_report"].is_string(),
+        "{}",
+        second["network"]
+    );
+    for section in ["network", "diskio"] {
+        let items = second[section][if section == "network" {
+            "interfaces"
+        } else {
+            "devices"
+        }]
+        .as_array()
+        .unwrap()
+        .clone();
+        for item in items {
+            assert!(item["delta"].is_object(), "{section}: {item}");
+        }
+    }
+    assert_eq!(server.received().len(), 1);
+}

@@ -113,6 +113,36 @@ fn attention_comes_first_in_its_colours_and_words() {
 }
 
 #[test]
+fn io_sections_say_what_period_they_cover() {
+    let r = render(fixture());
+    assert!(
+        r.text
+            .contains("(since the previous report, Mon 23 Nov 2026 08:00 +01:00, 1d 0h 0m ago;"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("  eth0         received 4.0 GiB (48.8 KiB/s), sent 824.0 MiB (9.8 KiB/s); boot: received 92.0 GiB, sent 11.5 GiB; errors 0, drops 2"), "{}", r.text);
+    assert!(r.text.contains("  vda          read 824.0 MiB (9.8 KiB/s), written 1.6 GiB (19.5 KiB/s), busy 1.0%; boot: read 10.4 GiB, written 20.4 GiB"), "{}", r.text);
+    let mut first = fixture();
+    for section in ["network", "diskio"] {
+        first[section]["previous_report"] = Value::Null;
+        first[section]["interval_secs"] = Value::Null;
+    }
+    first["network"]["interfaces"][0]["delta"] = Value::Null;
+    first["diskio"]["devices"][0]["delta"] = Value::Null;
+    let r = render(first);
+    assert_eq!(
+        r.text
+            .matches("(first report, or the first since a reboot: totals since boot only)")
+            .count(),
+        2
+    );
+    assert!(r
+        .html
+        .contains("First report (or the first since a reboot)"));
+}
+
+#[test]
 fn a_quiet_report_says_so() {
     let mut ctx = fixture();
     ctx["status"] = json!("ok");
@@ -127,7 +157,9 @@ fn a_quiet_report_says_so() {
 #[test]
 fn every_collector_failed() {
     let mut ctx = fixture();
-    for key in ["boot", "cpu", "memory", "disks", "load"] {
+    for key in [
+        "boot", "cpu", "memory", "disks", "load", "network", "diskio",
+    ] {
         ctx[key] = Value::Null;
     }
     ctx["errors"] = json!([
@@ -139,7 +171,7 @@ fn every_collector_failed() {
     let r = render(ctx);
     assert_eq!(
         r.text.matches("unavailable (see collector errors)").count(),
-        4,
+        6,
         "{}",
         r.text
     );
@@ -147,7 +179,7 @@ fn every_collector_failed() {
         r.html
             .matches("unavailable (see collector errors below)")
             .count(),
-        4
+        6
     );
     for e in [
         "/proc/meminfo: No such file or directory",
@@ -215,11 +247,19 @@ fn the_email_stays_small_with_many_filesystems() {
             })
             .collect(),
     );
+    let interface = ctx["network"]["interfaces"][0].clone();
+    ctx["network"]["interfaces"] = (0..50)
+        .map(|i| {
+            let mut n = interface.clone();
+            n["name"] = json!(format!("veth{i:02}"));
+            n
+        })
+        .collect();
     let r = render(ctx);
     let size = r.html.len() + r.text.len();
     assert!(
         size < 102 * 1024,
-        "{size} bytes with 200 filesystems; Gmail clips at 102 KB"
+        "{size} bytes with 200 filesystems and 50 interfaces; Gmail clips at 102 KB"
     );
 }
 
