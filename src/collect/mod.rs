@@ -16,6 +16,7 @@ pub mod host;
 pub mod load;
 pub mod memory;
 pub mod network;
+pub mod processes;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -123,8 +124,15 @@ pub fn gather_with_counters(
     let load = deadline::spawn("load", load::collect);
     let network = deadline::spawn("network", network::read);
     let diskio = deadline::spawn("diskio", diskio::read);
-    let boot_time = deadline::spawn("boot", || {
-        psutil::host::boot_time().map_err(|e| CollectError::new(format!("boot time: {e}")))
+    // Counters from before a reboot are useless; /proc/stat's btime says which boot this is.
+    let boot_time = psutil::host::boot_time()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    let earlier = settings.previous.clone();
+    let processes = deadline::spawn("processes", move || {
+        let previous = counters::previous(earlier.as_ref(), "process_io", boot_time, now);
+        processes::collect(window, previous)
     });
     let disk = deadline::spawn("disk", move || {
         disk::collect(filesystems.as_deref(), deadline)
@@ -189,10 +197,6 @@ pub fn gather_with_counters(
     for (name, running) in extra {
         ctx.merge(&name, &name, finish(running, deadline, &limit), &mut errors);
     }
-    let boot_time = finish(boot_time, deadline, &limit)
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs());
     let mut snapshot = counters::Snapshot {
         version: counters::SNAPSHOT_VERSION,
         taken_at: now,
@@ -214,6 +218,11 @@ pub fn gather_with_counters(
         }),
         &mut errors,
     );
+    let processes = finish(processes, deadline + window, &limit).map(|(section, io)| {
+        snapshot.tables.insert("process_io".into(), io);
+        section
+    });
+    ctx.merge("processes", "processes", processes, &mut errors);
     ctx.merge(
         "diskio",
         "diskio",

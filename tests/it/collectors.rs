@@ -383,3 +383,95 @@ fn network_totals_match_proc_net_dev() {
         }
     }
 }
+
+/// A child process that lives until dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(args: &[&str]) -> Child {
+    Child(
+        Command::new(args[0])
+            .args(&args[1..])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn a_cpu_burning_child_tops_cpu_and_a_200_mb_child_tops_memory() {
+    use rreport::collect::processes;
+    let burner = spawn(&["sh", "-c", "while :; do :; done"]);
+    // Touch every page, so the 200 MB are resident, then wait.
+    let holder = spawn(&["python3", "-c", "import time\nx = bytearray(200 << 20)\nx[::4096] = b'\\x01' * (len(x) // 4096)\nprint('ready', flush=True)\ntime.sleep(60)"]);
+    // Give the holder time to fill its memory (it prints nothing we can wait on here).
+    let filled = || {
+        std::fs::read_to_string(format!("/proc/{}/status", holder.0.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            })
+            .unwrap_or(0)
+            > 200 * 1024
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !filled() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (p, _) = processes::collect(Duration::from_millis(500), None).unwrap();
+    let burner_cpu = p.top_cpu.iter().find(|t| t.pid == burner.0.id());
+    // Other tests run alongside on a small machine, so "among the top" and busy, not "first".
+    assert!(
+        burner_cpu.is_some_and(|t| t.value.as_f64().unwrap() >= 40.0),
+        "burner pid {} not a top CPU process: {:?}",
+        burner.0.id(),
+        p.top_cpu
+    );
+    assert!(
+        !p.top_cpu[0].user.is_empty() && p.top_cpu[0].user != "?",
+        "a user name or uid"
+    );
+    let holder_mem = p.top_memory.iter().find(|t| t.pid == holder.0.id());
+    assert!(
+        holder_mem.is_some_and(|t| t.value.as_u64().unwrap() >= 200 << 20),
+        "holder pid {} not a top memory process: {:?}",
+        holder.0.id(),
+        p.top_memory
+    );
+    // NULs and newlines of the command line become spaces.
+    assert!(
+        holder_mem
+            .unwrap()
+            .cmdline
+            .contains("python3 -c import time x = bytearray(200 << 20)"),
+        "{}",
+        holder_mem.unwrap().cmdline
+    );
+    assert!(
+        p.top_io.is_none(),
+        "nothing to compare with on a first report"
+    );
+    let stat = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .count();
+    assert!(
+        p.total.abs_diff(stat) < 50,
+        "{} processes vs {stat} in /proc",
+        p.total
+    );
+}

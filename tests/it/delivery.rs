@@ -477,5 +477,14 @@ fn counters_since_the_previous_report_survive_between_runs() {
             assert!(item["delta"].is_object(), "{section}: {item}");
         }
     }
+    assert!(
+        first["processes"]["top_io"].is_null(),
+        "no I/O to compare on a first report"
+    );
+    assert!(
+        second["processes"]["top_io"].is_array(),
+        "{}",
+        second["processes"]
+    );
     assert_eq!(server.received().len(), 1);
 }

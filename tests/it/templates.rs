@@ -143,6 +143,30 @@ fn io_sections_say_what_period_they_cover() {
 }
 
 #[test]
+fn top_processes_with_their_owners_and_command_lines() {
+    let r = render(fixture());
+    assert!(r.text.contains("312 processes: 2 running, 250 sleeping, 1 in uninterruptible I/O wait, 1 zombie, 0 stopped"), "{}", r.text);
+    assert!(
+        r.text
+            .contains("     87.5%  postgres (pid 2211, postgres): postgres: autovacuum worker app"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("   4.0 GiB  postgres (pid 2200, postgres): /usr/lib/postgresql/16/bin/postgres -D /var/lib/postgresql/16/main"));
+    assert!(r.text.contains("  50.0 GiB  postgres (pid 2211, postgres)"));
+    assert!(
+        r.html.contains("<strong>1 zombie</strong>")
+            && r.html
+                .contains("Top I/O (bytes read and written since the previous report)")
+    );
+    let mut first = fixture();
+    first["processes"]["top_io"] = Value::Null;
+    assert!(render(first)
+        .text
+        .contains("Top I/O: first report, nothing to compare with yet."));
+}
+
+#[test]
 fn a_quiet_report_says_so() {
     let mut ctx = fixture();
     ctx["status"] = json!("ok");
@@ -158,7 +182,14 @@ fn a_quiet_report_says_so() {
 fn every_collector_failed() {
     let mut ctx = fixture();
     for key in [
-        "boot", "cpu", "memory", "disks", "load", "network", "diskio",
+        "boot",
+        "cpu",
+        "memory",
+        "disks",
+        "load",
+        "network",
+        "diskio",
+        "processes",
     ] {
         ctx[key] = Value::Null;
     }
@@ -171,7 +202,7 @@ fn every_collector_failed() {
     let r = render(ctx);
     assert_eq!(
         r.text.matches("unavailable (see collector errors)").count(),
-        6,
+        7,
         "{}",
         r.text
     );
@@ -179,7 +210,7 @@ fn every_collector_failed() {
         r.html
             .matches("unavailable (see collector errors below)")
             .count(),
-        6
+        7
     );
     for e in [
         "/proc/meminfo: No such file or directory",

@@ -1,0 +1,371 @@
+//! The `processes` collector: counts by state, and the top processes by CPU over the
+//! sample window, by resident memory, and by bytes of I/O since the previous report,
+//! as dstat --top-cpu/--top-mem/--top-io show them.
+//!
+//! One read of /proc/<pid>/stat per process per snapshot (two snapshots, one at each
+//! end of the CPU window) plus /proc/<pid>/io for I/O; the command line and owner
+//! only for the few processes shown. A process that exits mid-scan, or whose files
+//! this user may not read, is skipped: never an error.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::counters::{self, Previous, Table};
+use super::CollectError;
+
+/// How many processes each top list shows.
+pub const TOP_N: usize = 5;
+/// Longest command line shown; the rest is cut with "…".
+const CMDLINE_MAX_CHARS: usize = 120;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Processes {
+    pub total: usize,
+    /// running, sleeping, disk_sleep (D, uninterruptible), zombie, stopped, idle, other.
+    pub by_state: BTreeMap<&'static str, usize>,
+    /// Percent of one CPU over the sample window, as top(1) counts it.
+    pub top_cpu: Vec<Top>,
+    /// Resident memory, bytes.
+    pub top_memory: Vec<Top>,
+    /// Bytes read + written since the previous report (storage I/O, /proc/<pid>/io);
+    /// null on the first report, empty where /proc/<pid>/io is not readable.
+    pub top_io: Option<Vec<Top>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Top {
+    pub pid: u32,
+    pub user: String,
+    pub name: String,
+    pub cmdline: String,
+    /// Percent for CPU (one decimal), whole bytes for memory and I/O.
+    pub value: serde_json::Value,
+}
+
+/// What one /proc/<pid>/stat says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stat {
+    pub pid: u32,
+    pub name: String,
+    pub state: char,
+    /// utime + stime, in clock ticks.
+    pub cpu_ticks: u64,
+    /// Clock ticks after boot when it started: with the pid, it names the process.
+    pub start: u64,
+    pub rss_pages: u64,
+}
+
+/// Parses /proc/<pid>/stat. The name is between the first '(' and the last ')',
+/// since a process may call itself "a) b (c".
+pub fn parse_stat(text: &str) -> Option<Stat> {
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let pid = text[..open].trim().parse().ok()?;
+    let name = text.get(open + 1..close)?.to_string();
+    let rest: Vec<&str> = text.get(close + 1..)?.split_whitespace().collect();
+    // rest[0] is field 3 (state); field N is rest[N - 3].
+    let field = |n: usize| rest.get(n - 3).and_then(|v| v.parse::<u64>().ok());
+    Some(Stat {
+        pid,
+        name,
+        state: rest.first()?.chars().next()?,
+        cpu_ticks: field(14)? + field(15)?,
+        start: field(22)?,
+        rss_pages: field(24)?,
+    })
+}
+
+fn snapshot() -> Vec<Stat> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter_map(|text| parse_stat(&text))
+        .collect()
+}
+
+/// Storage bytes read and written by one process so far, if readable.
+fn io_bytes(pid: u32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    let get = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    Some(get("read_bytes:")? + get("write_bytes:")?)
+}
+
+/// The table key naming one process across reports (pids are reused).
+fn key(s: &Stat) -> String {
+    format!("{}:{}", s.pid, s.start)
+}
+
+/// Takes the two snapshots `window` apart, then the I/O counters. Returns the
+/// section and the I/O table to remember for the next report.
+pub fn collect(
+    window: Duration,
+    previous: Option<Previous>,
+) -> Result<(Processes, Table), CollectError> {
+    let started = Instant::now();
+    let first = snapshot();
+    if first.is_empty() {
+        return Err(CollectError::new("/proc: no processes readable"));
+    }
+    if let Some(left) = window.checked_sub(started.elapsed()) {
+        std::thread::sleep(left);
+    }
+    let second = snapshot();
+    let seconds = started.elapsed().as_secs_f64();
+    let io: Table = second
+        .iter()
+        .filter_map(|s| io_bytes(s.pid).map(|b| (key(s), vec![b])))
+        .collect();
+    let processes = summarise(
+        &first,
+        &second,
+        seconds,
+        &io,
+        previous,
+        ticks_per_second(),
+        page_size(),
+    );
+    Ok((processes, io))
+}
+
+/// Pure: the section from two snapshots `seconds` apart and the I/O tables.
+pub fn summarise(
+    first: &[Stat],
+    second: &[Stat],
+    seconds: f64,
+    io: &Table,
+    previous: Option<Previous>,
+    hz: f64,
+    page: u64,
+) -> Processes {
+    let before: BTreeMap<(u32, u64), u64> = first
+        .iter()
+        .map(|s| ((s.pid, s.start), s.cpu_ticks))
+        .collect();
+    let mut by_state: BTreeMap<&'static str, usize> = [
+        "running",
+        "sleeping",
+        "disk_sleep",
+        "zombie",
+        "stopped",
+        "idle",
+        "other",
+    ]
+    .iter()
+    .map(|s| (*s, 0))
+    .collect();
+    for s in second {
+        *by_state.entry(state_name(s.state)).or_default() += 1;
+    }
+    let cpu = second.iter().map(|s| {
+        let used = s
+            .cpu_ticks
+            .saturating_sub(*before.get(&(s.pid, s.start)).unwrap_or(&s.cpu_ticks));
+        (s, used as f64 / hz / seconds.max(0.001) * 100.0)
+    });
+    let memory = second.iter().map(|s| (s, (s.rss_pages * page) as f64));
+    let top_io = previous.map(|p| {
+        let moved = second.iter().filter_map(|s| {
+            let now = io.get(&key(s))?[0];
+            let before = p.table.get(&key(s)).map_or(0, |v| v[0]);
+            Some((s, counters::increase(&[before], &[now])[0] as f64))
+        });
+        top(moved)
+    });
+    Processes {
+        total: second.len(),
+        by_state,
+        top_cpu: top(cpu),
+        top_memory: top(memory),
+        top_io,
+    }
+}
+
+/// The TOP_N largest non-zero values, with the details read for those alone.
+fn top<'a>(values: impl Iterator<Item = (&'a Stat, f64)>) -> Vec<Top> {
+    let mut all: Vec<(&Stat, f64)> = values.filter(|(_, v)| *v > 0.0).collect();
+    all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.pid.cmp(&b.0.pid)));
+    all.into_iter()
+        .take(TOP_N)
+        .map(|(s, value)| Top {
+            pid: s.pid,
+            user: owner(s.pid),
+            name: s.name.clone(),
+            cmdline: cmdline(s.pid).unwrap_or_else(|| format!("[{}]", s.name)),
+            value: if value.fract() == 0.0 {
+                (value as u64).into()
+            } else {
+                ((value * 10.0).round() / 10.0).into()
+            },
+        })
+        .collect()
+}
+
+fn state_name(state: char) -> &'static str {
+    match state {
+        'R' => "running",
+        'S' => "sleeping",
+        'D' => "disk_sleep",
+        'Z' => "zombie",
+        'T' | 't' => "stopped",
+        'I' => "idle",
+        _ => "other",
+    }
+}
+
+/// The command line, NULs as spaces, cut to a readable length; None for kernel threads.
+fn cmdline(pid: u32) -> Option<String> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline"))
+        .ok()
+        .filter(|r| !r.is_empty())?;
+    let text: String = String::from_utf8_lossy(&raw)
+        .trim_end_matches('\0')
+        .replace('\0', " ")
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    Some(super::truncate(&text, CMDLINE_MAX_CHARS).0)
+}
+
+/// The owner's user name (through NSS, so LDAP users resolve), else the uid.
+fn owner(pid: u32) -> String {
+    let Ok(meta) = std::fs::metadata(format!("/proc/{pid}")) else {
+        return "?".into();
+    };
+    let uid = meta.uid();
+    match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
+        Ok(Some(user)) => user.name,
+        _ => uid.to_string(),
+    }
+}
+
+fn ticks_per_second() -> f64 {
+    use nix::unistd::{sysconf, SysconfVar};
+    sysconf(SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .map_or(100.0, |v| v as f64)
+}
+
+fn page_size() -> u64 {
+    use nix::unistd::{sysconf, SysconfVar};
+    sysconf(SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .map_or(4096, |v| v as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stat(pid: u32, state: char, ticks: u64, rss: u64) -> Stat {
+        Stat {
+            pid,
+            name: format!("p{pid}"),
+            state,
+            cpu_ticks: ticks,
+            start: 100,
+            rss_pages: rss,
+        }
+    }
+
+    #[test]
+    fn parses_stat_with_a_hostile_name() {
+        let line = "4242 (evil) R (x) S 1 1 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 777 12345678 1024 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
+        let s = parse_stat(line).unwrap();
+        assert_eq!(
+            (
+                s.pid,
+                s.name.as_str(),
+                s.state,
+                s.cpu_ticks,
+                s.start,
+                s.rss_pages
+            ),
+            (4242, "evil) R (x", 'S', 300, 777, 1024)
+        );
+        assert_eq!(parse_stat("garbage"), None);
+        assert_eq!(parse_stat("12 (x"), None);
+    }
+
+    #[test]
+    fn tops_and_counts() {
+        let first = [
+            stat(1, 'S', 100, 10),
+            stat(2, 'R', 100, 500),
+            stat(3, 'Z', 0, 0),
+        ];
+        let second = [
+            stat(1, 'S', 150, 10),
+            stat(2, 'R', 110, 500),
+            stat(3, 'Z', 0, 0),
+            stat(4, 'D', 5, 1),
+        ];
+        let p = summarise(&first, &second, 1.0, &Table::new(), None, 100.0, 4096);
+        assert_eq!(p.total, 4);
+        assert_eq!(
+            (
+                p.by_state["sleeping"],
+                p.by_state["running"],
+                p.by_state["zombie"],
+                p.by_state["disk_sleep"]
+            ),
+            (1, 1, 1, 1)
+        );
+        // pid 1 used 50 ticks of 100 per second: 50 % of one CPU; pid 4 is new (no baseline).
+        let cpu: Vec<_> = p
+            .top_cpu
+            .iter()
+            .map(|t| (t.pid, t.value.as_f64().unwrap()))
+            .collect();
+        assert_eq!(cpu, [(1, 50.0), (2, 10.0)]);
+        assert_eq!(p.top_memory[0].pid, 2);
+        assert_eq!(
+            p.top_memory[0].value,
+            serde_json::json!(500 * 4096),
+            "whole bytes"
+        );
+        assert!(p.top_io.is_none(), "no previous report");
+    }
+
+    #[test]
+    fn io_since_the_previous_report() {
+        let second = [stat(1, 'S', 0, 1), stat(2, 'S', 0, 1)];
+        let mut before = Table::new();
+        before.insert("1:100".into(), vec![1_000]);
+        let mut now = Table::new();
+        now.insert("1:100".into(), vec![5_000]);
+        now.insert("2:100".into(), vec![300]);
+        let prev = Previous {
+            table: &before,
+            taken_at: chrono::Utc::now(),
+            seconds: 60.0,
+        };
+        let p = summarise(&second, &second, 1.0, &now, Some(prev), 100.0, 4096);
+        let io: Vec<_> = p
+            .top_io
+            .unwrap()
+            .iter()
+            .map(|t| (t.pid, t.value.as_f64().unwrap()))
+            .collect();
+        assert_eq!(
+            io,
+            [(1, 4000.0), (2, 300.0)],
+            "a process started since counts from zero"
+        );
+    }
+}
