@@ -285,7 +285,7 @@ mod tests {
 
     #[test]
     fn parses_stat_with_a_hostile_name() {
-        let line = "4242 (evil) R (x) S 1 1 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 777 12345678 1024 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
+        let line = "4242 (evil) R (x) S 1 1 0 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 777 12345678 1024 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
         let s = parse_stat(line).unwrap();
         assert_eq!(
             (
@@ -299,6 +299,9 @@ mod tests {
             (4242, "evil) R (x", 'S', 300, 777, 1024)
         );
         assert_eq!(parse_stat("garbage"), None);
+        let own = parse_stat(&std::fs::read_to_string("/proc/self/stat").unwrap()).unwrap();
+        assert_eq!(own.pid, std::process::id());
+        assert!(own.rss_pages > 0 && own.start > 0);
         assert_eq!(parse_stat("12 (x"), None);
     }
 
