@@ -96,3 +96,12 @@ fn build_message(bencher: Bencher) {
         message.formatted().len()
     });
 }
+
+/// Both /proc scans, /proc/<pid>/io, and the details of the processes shown.
+#[divan::bench(sample_count = 30)]
+fn collector_processes_without_window() -> usize {
+    collect::processes::collect(Duration::ZERO, None)
+        .unwrap()
+        .0
+        .total
+}
