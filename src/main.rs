@@ -5,11 +5,17 @@ use std::process::ExitCode;
 use clap::Parser;
 use rreport::cli::Cli;
 use rreport::exit::Exit;
+use tracing::level_filters::LevelFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let one_shot = cli.once || cli.check;
-    rreport::logging::init(cli.verbose, if one_shot { "warn" } else { "info" });
+    let one_shot = cli.once || cli.check || cli.outbox;
+    let default = if one_shot {
+        LevelFilter::WARN
+    } else {
+        LevelFilter::INFO
+    };
+    rreport::logging::init(cli.verbose, default);
     match rreport::run(&cli) {
         Ok(()) => Exit::Success.into(),
         Err(e) => {
