@@ -5,7 +5,7 @@
 //! - `config`: the TOML file → a checked [`config::Config`]; credentials from the environment.
 //! - `schedule`: crontab(5) expression + "now" → next fire time. Pure.
 //! - `collect`: the collectors (`host`, `boot`, `cpu`, `load`, `memory`, `disk`,
-//!   `network`, `diskio`, `processes`), each returning
+//!   `network`, `diskio`, `processes`, `users`), each returning
 //!   its own map, merged into one [`collect::Context`]; failures become `errors` entries.
 //! - `status`: the report's overall status, decided in one place.
 //! - `report` (+ `filters`): context → subject, HTML and text through minijinja.

@@ -17,6 +17,7 @@ pub mod load;
 pub mod memory;
 pub mod network;
 pub mod processes;
+pub mod users;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -124,6 +125,7 @@ pub fn gather_with_counters(
     let load = deadline::spawn("load", load::collect);
     let network = deadline::spawn("network", network::read);
     let diskio = deadline::spawn("diskio", diskio::read);
+    let users = deadline::spawn("users", move || users::collect(zone));
     // Counters from before a reboot are useless; /proc/stat's btime says which boot this is.
     let boot_time = psutil::host::boot_time()
         .ok()
@@ -223,6 +225,12 @@ pub fn gather_with_counters(
         section
     });
     ctx.merge("processes", "processes", processes, &mut errors);
+    ctx.merge(
+        "users",
+        "users",
+        finish(users, deadline, &limit),
+        &mut errors,
+    );
     ctx.merge(
         "diskio",
         "diskio",

@@ -475,3 +475,24 @@ fn a_cpu_burning_child_tops_cpu_and_a_200_mb_child_tops_memory() {
         p.total
     );
 }
+
+#[test]
+fn users_match_who() {
+    let sessions = rreport::collect::users::collect(chrono_tz::UTC).unwrap();
+    let who = Command::new("who").output().unwrap();
+    let lines: Vec<String> = String::from_utf8_lossy(&who.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        sessions.len(),
+        lines.len(),
+        "{sessions:?} vs who: {lines:?}"
+    );
+    for (s, line) in sessions.iter().zip(&lines) {
+        assert!(
+            line.starts_with(&s.user) && line.contains(&s.terminal),
+            "{s:?} vs {line}"
+        );
+    }
+}

@@ -167,6 +167,25 @@ fn top_processes_with_their_owners_and_command_lines() {
 }
 
 #[test]
+fn logged_in_users_or_nobody() {
+    let r = render(fixture());
+    assert!(
+        r.text.contains(
+            "  alice        pts/0    from 203.0.113.9, since Tue 24 Nov 2026 07:12 +01:00"
+        ),
+        "{}",
+        r.text
+    );
+    assert!(r
+        .text
+        .contains("  root         tty1     from local, since Fri 20 Nov 2026 10:05 +01:00"));
+    let mut nobody = fixture();
+    nobody["users"] = json!([]);
+    let r = render(nobody);
+    assert!(r.text.contains("nobody is logged in") && r.html.contains("Nobody is logged in."));
+}
+
+#[test]
 fn a_quiet_report_says_so() {
     let mut ctx = fixture();
     ctx["status"] = json!("ok");
@@ -190,6 +209,7 @@ fn every_collector_failed() {
         "network",
         "diskio",
         "processes",
+        "users",
     ] {
         ctx[key] = Value::Null;
     }
@@ -202,7 +222,7 @@ fn every_collector_failed() {
     let r = render(ctx);
     assert_eq!(
         r.text.matches("unavailable (see collector errors)").count(),
-        7,
+        8,
         "{}",
         r.text
     );
@@ -210,7 +230,7 @@ fn every_collector_failed() {
         r.html
             .matches("unavailable (see collector errors below)")
             .count(),
-        7
+        8
     );
     for e in [
         "/proc/meminfo: No such file or directory",
