@@ -148,103 +148,70 @@ pub fn gather_with_counters(
         })
         .collect();
 
-    let mut ctx = Context(Map::new());
-    let mut errors = Vec::new();
+    let mut m = Merge {
+        ctx: Context(Map::new()),
+        errors: Vec::new(),
+        snapshot: counters::Snapshot {
+            version: counters::SNAPSHOT_VERSION,
+            taken_at: now,
+            boot_time,
+            tables: Default::default(),
+        },
+        limit,
+    };
     let hostname = match (hostname, &settings.hostname) {
-        (Some(running), _) => ctx.merge(
-            "hostname",
-            "hostname",
-            finish(running, deadline, &limit),
-            &mut errors,
-        ),
+        (Some(running), _) => m.take("hostname", "hostname", running, deadline),
         (None, name) => name.clone(),
     };
-    let hostname = hostname.unwrap_or_else(|| "unknown-host".into());
-    let (shown, cut) = truncate(&hostname, HOSTNAME_MAX_CHARS);
-    if cut {
-        let message = format!(
-            "hostname is {} characters long; the report shows the first {HOSTNAME_MAX_CHARS}",
-            hostname.chars().count()
-        );
-        errors.push(CollectorFailure {
-            collector: "hostname".into(),
-            message,
-        });
-    }
-    ctx.put("hostname", shown);
-    ctx.merge("boot", "boot", finish(boot, deadline, &limit), &mut errors);
-    ctx.merge(
-        "memory",
-        "memory",
-        finish(memory, deadline, &limit),
-        &mut errors,
-    );
-    ctx.merge("load", "load", finish(load, deadline, &limit), &mut errors);
+    m.put_hostname(hostname.unwrap_or_else(|| "unknown-host".into()));
+    m.take("boot", "boot", boot, deadline);
+    m.take("memory", "memory", memory, deadline);
+    m.take("load", "load", load, deadline);
     // The disk collector returns partial results at the deadline itself; a little grace.
-    let disks =
-        finish(disk, deadline + Duration::from_millis(250), &limit).map(|(disks, failures)| {
-            errors.extend(failures.into_iter().map(|message| CollectorFailure {
-                collector: "disk".into(),
-                message,
-            }));
+    let disks = m
+        .wait(disk, deadline + Duration::from_millis(250))
+        .map(|(disks, failures)| {
+            m.errors
+                .extend(failures.into_iter().map(|message| CollectorFailure {
+                    collector: "disk".into(),
+                    message,
+                }));
             disks
         });
-    ctx.merge("disks", "disk", disks, &mut errors);
-    ctx.merge(
-        "cpu",
-        "cpu",
-        finish(cpu, deadline + window, &limit),
-        &mut errors,
-    );
+    m.ctx.merge("disks", "disk", disks, &mut m.errors);
+    m.take("cpu", "cpu", cpu, deadline + window);
     for (name, running) in extra {
-        ctx.merge(&name, &name, finish(running, deadline, &limit), &mut errors);
+        m.take(&name, &name, running, deadline);
     }
-    let mut snapshot = counters::Snapshot {
-        version: counters::SNAPSHOT_VERSION,
-        taken_at: now,
-        boot_time,
-        tables: Default::default(),
-    };
-    let previous = settings.previous.as_ref();
-    ctx.merge(
-        "network",
-        "network",
-        finish(network, deadline, &limit).map(|table| {
-            let report = network::report(
-                &table,
-                counters::previous(previous, "network", boot_time, now),
-                zone,
-            );
-            snapshot.tables.insert("network".into(), table);
-            report
-        }),
-        &mut errors,
-    );
-    let processes = finish(processes, deadline + window, &limit).map(|(section, io)| {
-        snapshot.tables.insert("process_io".into(), io);
-        section
+    let previous = |kind| counters::previous(settings.previous.as_ref(), kind, boot_time, now);
+    let network = m.wait(network, deadline).map(|table| {
+        m.remember(
+            "network",
+            network::report(&table, previous("network"), zone),
+            table,
+        )
     });
-    ctx.merge("processes", "processes", processes, &mut errors);
-    ctx.merge(
-        "users",
-        "users",
-        finish(users, deadline, &limit),
-        &mut errors,
-    );
-    ctx.merge(
-        "diskio",
-        "diskio",
-        finish(diskio, deadline, &limit).map(|table| {
-            let report = diskio::report(
-                &table,
-                counters::previous(previous, "diskio", boot_time, now),
-                zone,
-            );
-            snapshot.tables.insert("diskio".into(), table);
-            report
-        }),
-        &mut errors,
-    );
+    m.ctx.merge("network", "network", network, &mut m.errors);
+    let diskio = m.wait(diskio, deadline).map(|table| {
+        m.remember(
+            "diskio",
+            diskio::report(&table, previous("diskio"), zone),
+            table,
+        )
+    });
+    m.ctx.merge("diskio", "diskio", diskio, &mut m.errors);
+    let processes = m
+        .wait(processes, deadline + window)
+        .map(|(section, io)| m.remember("process_io", section, io));
+    m.ctx
+        .merge("processes", "processes", processes, &mut m.errors);
+    m.take("users", "users", users, deadline);
+    let Merge {
+        mut ctx,
+        errors,
+        snapshot,
+        ..
+    } = m;
     ctx.put(
         "generated_at",
         now.with_timezone(&settings.zone)
@@ -255,13 +222,57 @@ pub fn gather_with_counters(
     (ctx, snapshot)
 }
 
-/// The result of started work, by `until` at the latest.
-fn finish<T>(
-    running: Result<deadline::Running<T>, CollectError>,
-    until: Instant,
-    limit: &str,
-) -> Result<T, CollectError> {
-    running.and_then(|r| r.wait(until, limit))
+/// The merging half of `gather`: results into the context, failures into `errors`,
+/// counter tables into the snapshot for the next report.
+struct Merge {
+    ctx: Context,
+    errors: Vec<CollectorFailure>,
+    snapshot: counters::Snapshot,
+    /// How the deadline is named in messages.
+    limit: String,
+}
+
+impl Merge {
+    fn wait<T>(
+        &self,
+        running: Result<deadline::Running<T>, CollectError>,
+        until: Instant,
+    ) -> Result<T, CollectError> {
+        running.and_then(|r| r.wait(until, &self.limit))
+    }
+
+    /// Waits for one collector and puts its result (or its failure) under `key`.
+    fn take<T: Serialize>(
+        &mut self,
+        key: &str,
+        collector: &str,
+        running: Result<deadline::Running<T>, CollectError>,
+        until: Instant,
+    ) -> Option<T> {
+        let result = self.wait(running, until);
+        self.ctx.merge(key, collector, result, &mut self.errors)
+    }
+
+    /// Keeps a counter table for the next report; returns the section made from it.
+    fn remember<T>(&mut self, kind: &str, section: T, table: counters::Table) -> T {
+        self.snapshot.tables.insert(kind.into(), table);
+        section
+    }
+
+    fn put_hostname(&mut self, hostname: String) {
+        let (shown, cut) = truncate(&hostname, HOSTNAME_MAX_CHARS);
+        if cut {
+            let message = format!(
+                "hostname is {} characters long; the report shows the first {HOSTNAME_MAX_CHARS}",
+                hostname.chars().count()
+            );
+            self.errors.push(CollectorFailure {
+                collector: "hostname".into(),
+                message,
+            });
+        }
+        self.ctx.put("hostname", shown);
+    }
 }
 
 impl Context {
