@@ -116,16 +116,8 @@ pub fn gather_with_counters(
     );
     // All start at once, so the others run inside the CPU sample window.
     let cpu = deadline::spawn("cpu", move || cpu::CpuSample::start()?.finish(window));
-    let hostname = settings
-        .hostname
-        .is_none()
-        .then(|| deadline::spawn("hostname", host::hostname));
-    let boot = deadline::spawn("boot", move || boot::collect(zone));
-    let memory = deadline::spawn("memory", memory::collect);
-    let load = deadline::spawn("load", load::collect);
-    let network = deadline::spawn("network", network::read);
-    let diskio = deadline::spawn("diskio", diskio::read);
-    let users = deadline::spawn("users", move || users::collect(zone));
+    let want_hostname = settings.hostname.is_none();
+    let quick = deadline::spawn("procfs", move || Ok(Quick::collect(want_hostname, zone)));
     // Counters from before a reboot are useless; /proc/stat's btime says which boot this is.
     let boot_time = psutil::host::boot_time()
         .ok()
@@ -159,14 +151,15 @@ pub fn gather_with_counters(
         },
         limit,
     };
-    let hostname = match (hostname, &settings.hostname) {
-        (Some(running), _) => m.take("hostname", "hostname", running, deadline),
+    let q = m.wait(quick, deadline).unwrap_or_else(Quick::failed);
+    let hostname = match (q.hostname, &settings.hostname) {
+        (Some(result), _) => m.ctx.merge("hostname", "hostname", result, &mut m.errors),
         (None, name) => name.clone(),
     };
     m.put_hostname(hostname.unwrap_or_else(|| "unknown-host".into()));
-    m.take("boot", "boot", boot, deadline);
-    m.take("memory", "memory", memory, deadline);
-    m.take("load", "load", load, deadline);
+    m.ctx.merge("boot", "boot", q.boot, &mut m.errors);
+    m.ctx.merge("memory", "memory", q.memory, &mut m.errors);
+    m.ctx.merge("load", "load", q.load, &mut m.errors);
     // The disk collector returns partial results at the deadline itself; a little grace.
     let disks = m
         .wait(disk, deadline + Duration::from_millis(250))
@@ -184,7 +177,7 @@ pub fn gather_with_counters(
         m.take(&name, &name, running, deadline);
     }
     let previous = |kind| counters::previous(settings.previous.as_ref(), kind, boot_time, now);
-    let network = m.wait(network, deadline).map(|table| {
+    let network = q.network.map(|table| {
         m.remember(
             "network",
             network::report(&table, previous("network"), zone),
@@ -192,7 +185,7 @@ pub fn gather_with_counters(
         )
     });
     m.ctx.merge("network", "network", network, &mut m.errors);
-    let diskio = m.wait(diskio, deadline).map(|table| {
+    let diskio = q.diskio.map(|table| {
         m.remember(
             "diskio",
             diskio::report(&table, previous("diskio"), zone),
@@ -205,7 +198,7 @@ pub fn gather_with_counters(
         .map(|(section, io)| m.remember("process_io", section, io));
     m.ctx
         .merge("processes", "processes", processes, &mut m.errors);
-    m.take("users", "users", users, deadline);
+    m.ctx.merge("users", "users", q.users, &mut m.errors);
     let Merge {
         mut ctx,
         errors,
@@ -220,6 +213,47 @@ pub fn gather_with_counters(
     ctx.put("errors", &errors);
     crate::status::assess(&mut ctx, &settings.thresholds);
     (ctx, snapshot)
+}
+
+/// The collectors that only read a few small procfs or /run files: microseconds each,
+/// and procfs never waits on a device or a network. They share one thread (one
+/// deadline) because every thread costs the daemon memory: glibc keeps a malloc
+/// arena and a cached stack per concurrent thread.
+struct Quick {
+    hostname: Option<Result<String, CollectError>>,
+    boot: Result<boot::Boot, CollectError>,
+    memory: Result<memory::Memory, CollectError>,
+    load: Result<load::Load, CollectError>,
+    network: Result<counters::Table, CollectError>,
+    diskio: Result<counters::Table, CollectError>,
+    users: Result<Vec<users::Session>, CollectError>,
+}
+
+impl Quick {
+    fn collect(want_hostname: bool, zone: Tz) -> Quick {
+        Quick {
+            hostname: want_hostname.then(|| deadline::guarded(host::hostname)),
+            boot: deadline::guarded(|| boot::collect(zone)),
+            memory: deadline::guarded(memory::collect),
+            load: deadline::guarded(load::collect),
+            network: deadline::guarded(network::read),
+            diskio: deadline::guarded(diskio::read),
+            users: deadline::guarded(|| users::collect(zone)),
+        }
+    }
+
+    /// Every one of them failed the same way (the shared thread missed its deadline).
+    fn failed(e: CollectError) -> Quick {
+        Quick {
+            hostname: Some(Err(e.clone())),
+            boot: Err(e.clone()),
+            memory: Err(e.clone()),
+            load: Err(e.clone()),
+            network: Err(e.clone()),
+            diskio: Err(e.clone()),
+            users: Err(e),
+        }
+    }
 }
 
 /// The merging half of `gather`: results into the context, failures into `errors`,
