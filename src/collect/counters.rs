@@ -58,6 +58,33 @@ pub fn increase(before: &[u64], now: &[u64]) -> Vec<u64> {
         .collect()
 }
 
+/// The increase of one named row since the previous report, with that period's
+/// length in seconds; None when there is no previous report or the row is new.
+pub fn since(previous: Option<Previous>, name: &str, values: &[u64]) -> Option<(Vec<u64>, f64)> {
+    let p = previous?;
+    Some((increase(p.table.get(name)?, values), p.seconds))
+}
+
+/// When the previous report's counters were taken (RFC 3339 in `zone`) and how many
+/// seconds ago: a section's `previous_report` and `interval_secs`.
+pub fn period(previous: Option<Previous>, zone: chrono_tz::Tz) -> (Option<String>, Option<u64>) {
+    let when = previous.map(|p| {
+        p.taken_at
+            .with_timezone(&zone)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    });
+    (when, previous.map(|p| p.seconds.round() as u64))
+}
+
+/// A row of counters as a map from field names to values.
+pub fn named(fields: &[&str], values: &[u64]) -> serde_json::Map<String, serde_json::Value> {
+    fields
+        .iter()
+        .zip(values)
+        .map(|(k, v)| (k.to_string(), (*v).into()))
+        .collect()
+}
+
 /// Per-second rate, rounded to a whole number.
 pub fn rate(amount: u64, seconds: f64) -> u64 {
     if seconds > 0.0 {

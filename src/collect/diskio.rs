@@ -79,40 +79,25 @@ pub fn report(now: &Table, previous: Option<Previous>, zone: chrono_tz::Tz) -> D
     let devices = now
         .iter()
         .map(|(name, values)| {
-            let delta = previous.and_then(|p| {
-                p.table
-                    .get(name)
-                    .map(|before| (counters::increase(before, values), p.seconds))
-            });
+            let delta = counters::since(previous, name, values);
             Device {
                 name: name.clone(),
-                total: named(values),
+                total: counters::named(&FIELDS, values),
                 read_rate: delta.as_ref().map(|(d, s)| counters::rate(d[2], *s)),
                 write_rate: delta.as_ref().map(|(d, s)| counters::rate(d[3], *s)),
                 busy_percent: delta
                     .as_ref()
                     .map(|(d, s)| super::round1((d[6] as f64 / (s * 10.0)).min(100.0))),
-                delta: delta.map(|(d, _)| named(&d)),
+                delta: delta.map(|(d, _)| counters::named(&FIELDS, &d)),
             }
         })
         .collect();
+    let (previous_report, interval_secs) = counters::period(previous, zone);
     DiskIo {
-        previous_report: previous.map(|p| {
-            p.taken_at
-                .with_timezone(&zone)
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-        }),
-        interval_secs: previous.map(|p| p.seconds.round() as u64),
+        previous_report,
+        interval_secs,
         devices,
     }
-}
-
-fn named(values: &[u64]) -> serde_json::Map<String, serde_json::Value> {
-    FIELDS
-        .iter()
-        .zip(values)
-        .map(|(k, v)| (k.to_string(), (*v).into()))
-        .collect()
 }
 
 #[cfg(test)]

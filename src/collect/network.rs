@@ -74,37 +74,22 @@ pub fn report(now: &Table, previous: Option<Previous>, zone: chrono_tz::Tz) -> N
     let interfaces = now
         .iter()
         .map(|(name, values)| {
-            let delta = previous.and_then(|p| {
-                p.table
-                    .get(name)
-                    .map(|before| (counters::increase(before, values), p.seconds))
-            });
+            let delta = counters::since(previous, name, values);
             Interface {
                 name: name.clone(),
-                total: named(values),
+                total: counters::named(&FIELDS, values),
                 rx_rate: delta.as_ref().map(|(d, s)| counters::rate(d[0], *s)),
                 tx_rate: delta.as_ref().map(|(d, s)| counters::rate(d[4], *s)),
-                delta: delta.map(|(d, _)| named(&d)),
+                delta: delta.map(|(d, _)| counters::named(&FIELDS, &d)),
             }
         })
         .collect();
+    let (previous_report, interval_secs) = counters::period(previous, zone);
     Network {
-        previous_report: previous.map(|p| {
-            p.taken_at
-                .with_timezone(&zone)
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-        }),
-        interval_secs: previous.map(|p| p.seconds.round() as u64),
+        previous_report,
+        interval_secs,
         interfaces,
     }
-}
-
-fn named(values: &[u64]) -> serde_json::Map<String, serde_json::Value> {
-    FIELDS
-        .iter()
-        .zip(values)
-        .map(|(k, v)| (k.to_string(), (*v).into()))
-        .collect()
 }
 
 #[cfg(test)]
