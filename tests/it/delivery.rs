@@ -43,13 +43,7 @@ fn hostname() -> String {
 
 #[test]
 fn starttls_auth_two_recipients_two_parts() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new(sandbox.dir.path());
-    let server = SmtpServer::start(Mode::TlsAuth, &ca);
-    let config = sandbox.write(
-        "config.toml",
-        &sandbox.smtp_config(server.port, "starttls", Some(&ca.ca)),
-    );
+    let (_sandbox, server, config) = relay(Mode::TlsAuth, "starttls", true);
 
     rreport()
         .args(["--once", "-c"])
@@ -196,13 +190,7 @@ fn server_down_queues_then_the_next_run_delivers_exactly_once() {
 
 #[test]
 fn refused_auth_exits_75_without_the_password() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new(sandbox.dir.path());
-    let server = SmtpServer::start(Mode::TlsAuth, &ca);
-    let config = sandbox.write(
-        "config.toml",
-        &sandbox.smtp_config(server.port, "starttls", Some(&ca.ca)),
-    );
+    let (_sandbox, server, config) = relay(Mode::TlsAuth, "starttls", true);
     let out = rreport()
         .args(["--once", "--verbose", "-c"])
         .args([&config])
@@ -220,13 +208,7 @@ fn refused_auth_exits_75_without_the_password() {
 
 #[test]
 fn required_starttls_not_offered_exits_75() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new(sandbox.dir.path());
-    let server = SmtpServer::start(Mode::Plain, &ca);
-    let config = sandbox.write(
-        "config.toml",
-        &sandbox.smtp_config(server.port, "starttls", Some(&ca.ca)),
-    );
+    let (_sandbox, server, config) = relay(Mode::Plain, "starttls", true);
     let out = rreport()
         .args(["--once", "--verbose", "-c"])
         .args([&config])
@@ -244,13 +226,7 @@ fn required_starttls_not_offered_exits_75() {
 #[test]
 fn an_untrusted_certificate_is_refused() {
     // Without ca_file the test CA is not trusted: STARTTLS must fail, not fall back.
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new(sandbox.dir.path());
-    let server = SmtpServer::start(Mode::TlsAuth, &ca);
-    let config = sandbox.write(
-        "config.toml",
-        &sandbox.smtp_config(server.port, "starttls", None),
-    );
+    let (_sandbox, server, config) = relay(Mode::TlsAuth, "starttls", false);
     rreport()
         .args(["--once", "-c"])
         .args([&config])

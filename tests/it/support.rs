@@ -436,17 +436,20 @@ pub fn eventually(limit: std::time::Duration, mut condition: impl FnMut() -> boo
     }
 }
 
-/// A sandbox, a plaintext relay without AUTH (like Postfix on the same host), and a
-/// config file sending to it.
-pub fn plain_relay() -> (Sandbox, SmtpServer, PathBuf) {
+/// A sandbox, a relay in `mode`, and a config file sending to it with `tls`,
+/// trusting the test CA when `trust_ca`.
+pub fn relay(mode: Mode, tls: &str, trust_ca: bool) -> (Sandbox, SmtpServer, PathBuf) {
     let sandbox = Sandbox::new();
     let ca = TestCa::new(sandbox.dir.path());
-    let server = SmtpServer::start(Mode::Plain, &ca);
-    let config = sandbox.write(
-        "config.toml",
-        &sandbox.smtp_config(server.port, "none", None),
-    );
+    let server = SmtpServer::start(mode, &ca);
+    let config = sandbox.smtp_config(server.port, tls, trust_ca.then_some(ca.ca.as_path()));
+    let config = sandbox.write("config.toml", &config);
     (sandbox, server, config)
+}
+
+/// A plaintext relay without AUTH (like Postfix on the same host).
+pub fn plain_relay() -> (Sandbox, SmtpServer, PathBuf) {
+    relay(Mode::Plain, "none", false)
 }
 
 /// The queue metadata of a file in outbox/ or failed/.
