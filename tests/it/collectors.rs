@@ -113,38 +113,36 @@ fn cpu_percent_sees_a_busy_core() {
     );
 }
 
-/// df(1)'s own numbers for a mount point: size, used, available, in bytes.
-fn df(mount: &str) -> (u64, u64, u64) {
-    let out = Command::new("df")
-        .args(["-B1", "--output=size,used,avail", mount])
+/// df(1)'s own figures for a mount point, in the order of `columns` (`--output=`).
+fn df_columns(mount: &str, columns: &str, bytes: bool) -> Vec<u64> {
+    let mut cmd = Command::new("df");
+    if bytes {
+        cmd.arg("-B1");
+    }
+    let out = cmd
+        .arg(format!("--output={columns}"))
+        .arg(mount)
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    let nums: Vec<u64> = text
-        .lines()
+    text.lines()
         .nth(1)
         .unwrap()
         .split_whitespace()
         .map(|v| v.parse().unwrap())
-        .collect();
-    (nums[0], nums[1], nums[2])
+        .collect()
 }
 
-/// df -i's inode counts for a mount point: total and used.
+/// df(1)'s size, used and available bytes.
+fn df(mount: &str) -> (u64, u64, u64) {
+    let n = df_columns(mount, "size,used,avail", true);
+    (n[0], n[1], n[2])
+}
+
+/// df -i's inode counts: total and used.
 fn df_inodes(mount: &str) -> (u64, u64) {
-    let out = Command::new("df")
-        .args(["--output=itotal,iused", mount])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let nums: Vec<u64> = text
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .map(|v| v.parse().unwrap())
-        .collect();
-    (nums[0], nums[1])
+    let n = df_columns(mount, "itotal,iused", false);
+    (n[0], n[1])
 }
 
 #[test]
