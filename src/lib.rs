@@ -99,7 +99,7 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
     }
     config.smtp_for_sending()?;
     let outbox = open_outbox(&config)?;
-    let pipeline = pipeline(config, false)?;
+    let pipeline = build_pipeline(config, false)?;
     if cli.once {
         // Older reports first, in the order they were queued; their failures are
         // logged and kept queued, and do not decide this run's exit status.
@@ -113,10 +113,8 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
     let reload = || -> Result<Pipeline, RunError> {
         let config = load_config(cli)?;
         config.smtp_for_sending()?;
-        let dir = state_dir(&config);
-        let mut fresh = Pipeline::reloaded(config)?;
-        fresh.state_dir = Some(dir);
-        Ok(fresh)
+        Pipeline::check_templates(&config)?;
+        Ok(build_pipeline(config, false)?)
     };
     daemon::run(pipeline, &outbox, &reload)?;
     Ok(())
@@ -141,7 +139,7 @@ fn state_dir(config: &Config) -> PathBuf {
 }
 
 /// A pipeline that remembers counters in the state directory.
-fn pipeline(config: Config, strict: bool) -> Result<Pipeline, TemplateError> {
+fn build_pipeline(config: Config, strict: bool) -> Result<Pipeline, TemplateError> {
     let dir = state_dir(&config);
     let mut pipeline = Pipeline::new(config, strict)?;
     pipeline.state_dir = Some(dir);
@@ -198,7 +196,7 @@ fn warn_if_secrets_readable(config_path: &std::path::Path) {
 }
 
 fn dry_run(config: Config, format: Format, output: Option<&PathBuf>) -> Result<(), RunError> {
-    let pipeline = pipeline(config, false)?;
+    let pipeline = build_pipeline(config, false)?;
     let ctx = pipeline.collect(Utc::now());
     let body = match format {
         Format::Json => serde_json::to_string_pretty(&ctx).map_err(anyhow::Error::from)? + "\n",

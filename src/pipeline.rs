@@ -62,15 +62,16 @@ impl Pipeline {
         })
     }
 
-    /// For SIGHUP: refuses templates that do not compile (strictly), so the daemon
-    /// keeps its old ones, but renders leniently like any report.
-    pub fn reloaded(config: Config) -> Result<Pipeline, TemplateError> {
+    /// Compiles the templates strictly and throws them away: for SIGHUP, which must
+    /// refuse templates that do not compile (and keep the old ones) although the
+    /// pipeline itself renders leniently like any report.
+    pub fn check_templates(config: &Config) -> Result<(), TemplateError> {
         Renderer::new(
             &config.report.subject,
             config.report.template_dir.as_deref(),
             true,
-        )?;
-        Pipeline::new(config, false)
+        )
+        .map(drop)
     }
 
     /// Runs every collector; `now` is the report's time. Reads the previous report's
