@@ -36,6 +36,7 @@ pub mod pipeline;
 pub mod report;
 pub mod schedule;
 pub mod secret;
+pub mod sections;
 mod status;
 
 use std::io::Write;

@@ -82,14 +82,14 @@ impl Pipeline {
 
     /// Runs every collector and saves this report's counters for the next one.
     fn collect_and_remember(&self, now: DateTime<Utc>) -> Context {
-        let (ctx, snapshot) = self.collect_counters(now);
+        let (ctx, remembered) = self.collect_counters(now);
         if let Some(dir) = &self.state_dir {
-            crate::history::save(dir, &snapshot);
+            crate::history::save(dir, &remembered);
         }
         ctx
     }
 
-    fn collect_counters(&self, now: DateTime<Utc>) -> (Context, collect::counters::Snapshot) {
+    fn collect_counters(&self, now: DateTime<Utc>) -> (Context, collect::Remembered) {
         let settings = collect::Settings {
             zone: self.config.timezone,
             hostname: self.config.hostname.clone(),
@@ -97,10 +97,17 @@ impl Pipeline {
             cpu_sample: self.config.report.cpu_sample,
             timeout: self.config.collector_timeout,
             thresholds: self.config.thresholds.clone(),
-            previous: self.state_dir.as_deref().and_then(crate::history::load),
+            sections: self.config.report.sections.clone(),
+            checks: self.config.checks.clone(),
+            watches: self.config.watches.clone(),
+            previous: self
+                .state_dir
+                .as_deref()
+                .map(crate::history::load)
+                .unwrap_or_default(),
             extra: Vec::new(),
         };
-        collect::gather_with_counters(&settings, now)
+        collect::gather_and_remember(&settings, now)
     }
 
     /// Renders the report; a broken admin template is logged and replaced by the

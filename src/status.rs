@@ -179,6 +179,25 @@ pub fn assess(ctx: &mut Context, t: &Thresholds) {
             levels.push(level);
         }
     }
+    // The admin wrote each check to say whether something they care about works.
+    if let Some(checks) = ctx.0.get_mut("checks").and_then(Value::as_array_mut) {
+        for check in checks.iter_mut().filter_map(Value::as_object_mut) {
+            let ok = check.get("ok").and_then(Value::as_bool) == Some(true);
+            let level = if ok { Level::Ok } else { Level::Critical };
+            let text = |key: &str| check.get(key).and_then(Value::as_str).unwrap_or_default();
+            note(
+                level,
+                format!(
+                    "check {} failed: {} ({})",
+                    text("name"),
+                    text("detail"),
+                    name(level)
+                ),
+            );
+            check.insert("level".into(), json!(level));
+            levels.push(level);
+        }
+    }
     // A collector that failed may hide the very thing that needs attention.
     if let Some(errors) = ctx.0.get("errors").and_then(Value::as_array) {
         for e in errors {
@@ -301,6 +320,30 @@ mod tests {
     fn failed_collectors_add_no_levels_but_their_errors() {
         let input = json!({"cpu": null, "memory": null, "disks": null, "load": null, "errors": []});
         check(input, &Thresholds::default(), "ok", &[]);
+    }
+
+    #[test]
+    fn a_failed_check_is_critical_and_comes_before_warnings() {
+        let input = json!({
+            "memory": {"percent": 75.0, "swap_total": 0, "swap_percent": 0.0},
+            "checks": [
+                {"name": "web", "ok": true, "detail": "connected to 127.0.0.1:80 in 0.1 ms"},
+                {"name": "nginx", "ok": false, "detail": "no process named nginx"}
+            ]
+        });
+        check(
+            input.clone(),
+            &Thresholds::default(),
+            "critical",
+            &[
+                "check nginx failed: no process named nginx (critical)",
+                "memory is 75.0% used (warning)",
+            ],
+        );
+        let mut c = ctx(input);
+        assess(&mut c, &Thresholds::default());
+        assert_eq!(c.0["checks"][0]["level"], "ok");
+        assert_eq!(c.0["checks"][1]["level"], "critical");
     }
 
     #[test]

@@ -7,13 +7,17 @@
 //! Collectors know nothing of templates or mail.
 
 pub mod boot;
+pub mod checks;
+mod command;
 pub mod counters;
 pub mod cpu;
 pub mod deadline;
 pub mod disk;
 pub mod diskio;
+pub mod files;
 pub mod host;
 pub mod load;
+pub mod manifest;
 pub mod memory;
 pub mod network;
 pub mod processes;
@@ -26,6 +30,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
+
+use crate::sections::{Section, Sections};
 use serde_json::{Map, Value};
 
 /// Why a collector produced nothing.
@@ -64,8 +70,12 @@ pub struct Settings {
     /// How long each collector may take (the CPU collector: this on top of its window).
     pub timeout: Duration,
     pub thresholds: crate::status::Thresholds,
-    /// The counters saved with the previous report, for "since the previous report".
-    pub previous: Option<counters::Snapshot>,
+    /// Only the collectors of these sections run.
+    pub sections: Sections,
+    pub checks: Vec<checks::Check>,
+    pub watches: Vec<manifest::Watch>,
+    /// What was saved with the previous report, for "since the previous report".
+    pub previous: Remembered,
     pub extra: Vec<Extra>,
 }
 
@@ -78,131 +88,67 @@ impl Settings {
             cpu_sample,
             timeout,
             thresholds: crate::status::Thresholds::default(),
-            previous: None,
+            sections: Sections::default(),
+            checks: Vec::new(),
+            watches: Vec::new(),
+            previous: Remembered::default(),
             extra: Vec::new(),
         }
     }
+
+    fn shows(&self, section: Section) -> bool {
+        self.sections.shows(section)
+    }
+}
+
+/// What one report leaves for the next: counters and the watched files' manifest.
+/// Either may be absent (first report, or the collector did not run or failed):
+/// then nothing of that kind is saved and the previous file stays as it was.
+#[derive(Debug, Clone, Default)]
+pub struct Remembered {
+    pub counters: Option<counters::Snapshot>,
+    pub files: Option<manifest::Manifest>,
 }
 
 /// The merged context: collector maps under their keys, plus `hostname`,
-/// `generated_at`, `status` and `errors`. Keys are sorted (a `BTreeMap`) so the
-/// JSON is the same shape on every run.
+/// `generated_at`, `sections`, `status` and `errors`. Keys are sorted (a
+/// `BTreeMap`) so the JSON is the same shape on every run. A section that is not
+/// shown has no key at all; a collector that failed has null.
 #[derive(Debug, Clone, Serialize)]
 #[serde(transparent)]
 pub struct Context(pub Map<String, Value>);
 
-/// Runs every collector once, each on its own thread and under its deadline, and
-/// merges the results. `now` is the report's time. Returns by the deadline, however
-/// the collectors behave.
+/// Runs the collectors of the chosen sections once, each on its own thread and
+/// under its deadline, and merges the results. `now` is the report's time. Returns
+/// by the deadline, however the collectors behave.
 pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Context {
-    gather_with_counters(settings, now).0
+    gather_and_remember(settings, now).0
 }
 
-/// `gather`, also returning this report's counters, to be saved for the next one.
-pub fn gather_with_counters(
-    settings: &Settings,
-    now: DateTime<Utc>,
-) -> (Context, counters::Snapshot) {
-    let started = Instant::now();
-    let deadline = started + settings.timeout;
-    let limit = format!(
-        "{} s (collector_timeout_secs)",
-        settings.timeout.as_secs_f64()
-    );
-    let (zone, window, filesystems) = (
-        settings.zone,
-        settings.cpu_sample,
-        settings.filesystems.clone(),
-    );
-    // All start at once, so the others run inside the CPU sample window.
-    let cpu = deadline::spawn("cpu", move || cpu::CpuSample::start()?.finish(window));
-    let want_hostname = settings.hostname.is_none();
-    let quick = deadline::spawn("procfs", move || Ok(Quick::collect(want_hostname, zone)));
-    // Counters from before a reboot are useless; /proc/stat's btime says which boot this is.
-    let boot_time = psutil::host::boot_time()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs());
-    let earlier = settings.previous.clone();
-    let processes = deadline::spawn("processes", move || {
-        let previous = counters::previous(earlier.as_ref(), "process_io", boot_time, now);
-        processes::collect(window, previous)
-    });
-    let disk = deadline::spawn("disk", move || {
-        disk::collect(filesystems.as_deref(), deadline)
-    });
-    let extra: Vec<_> = settings
-        .extra
-        .iter()
-        .map(|(name, work)| {
-            let work = work.clone();
-            (name.clone(), deadline::spawn(name, move || work()))
-        })
-        .collect();
-
+/// `gather`, also returning what this report leaves for the next one.
+pub fn gather_and_remember(settings: &Settings, now: DateTime<Utc>) -> (Context, Remembered) {
+    let running = Running::start(settings, now);
     let mut m = Merge {
         ctx: Context(Map::new()),
         errors: Vec::new(),
         snapshot: counters::Snapshot {
             version: counters::SNAPSHOT_VERSION,
             taken_at: now,
-            boot_time,
+            boot_time: running.boot_time,
             tables: Default::default(),
         },
-        limit,
+        files: None,
+        limit: format!(
+            "{} s (collector_timeout_secs)",
+            settings.timeout.as_secs_f64()
+        ),
     };
-    let q = m.wait(quick, deadline).unwrap_or_else(Quick::failed);
-    let hostname = match (q.hostname, &settings.hostname) {
-        (Some(result), _) => m.ctx.merge("hostname", "hostname", result, &mut m.errors),
-        (None, name) => name.clone(),
-    };
-    m.put_hostname(hostname.unwrap_or_else(|| "unknown-host".into()));
-    m.ctx.merge("boot", "boot", q.boot, &mut m.errors);
-    m.ctx.merge("memory", "memory", q.memory, &mut m.errors);
-    m.ctx.merge("load", "load", q.load, &mut m.errors);
-    // The disk collector returns partial results at the deadline itself; a little grace.
-    let disks = m
-        .wait(disk, deadline + Duration::from_millis(250))
-        .map(|(disks, failures)| {
-            m.errors
-                .extend(failures.into_iter().map(|message| CollectorFailure {
-                    collector: "disk".into(),
-                    message,
-                }));
-            disks
-        });
-    m.ctx.merge("disks", "disk", disks, &mut m.errors);
-    m.take("cpu", "cpu", cpu, deadline + window);
-    for (name, running) in extra {
-        m.take(&name, &name, running, deadline);
-    }
-    let previous = |kind| counters::previous(settings.previous.as_ref(), kind, boot_time, now);
-    let network = q.network.map(|table| {
-        m.remember(
-            "network",
-            network::report(&table, previous("network"), zone),
-            table,
-        )
-    });
-    m.ctx.merge("network", "network", network, &mut m.errors);
-    let diskio = q.diskio.map(|table| {
-        m.remember(
-            "diskio",
-            diskio::report(&table, previous("diskio"), zone),
-            table,
-        )
-    });
-    m.ctx.merge("diskio", "diskio", diskio, &mut m.errors);
-    let processes = m
-        .wait(processes, deadline + window)
-        .map(|(section, io)| m.remember("process_io", section, io));
-    m.ctx
-        .merge("processes", "processes", processes, &mut m.errors);
-    m.ctx.merge("users", "users", q.users, &mut m.errors);
+    running.merge_into(&mut m, settings, now);
     let Merge {
         mut ctx,
         errors,
         snapshot,
+        files,
         ..
     } = m;
     ctx.put(
@@ -210,48 +156,240 @@ pub fn gather_with_counters(
         now.with_timezone(&settings.zone)
             .to_rfc3339_opts(SecondsFormat::Secs, false),
     );
+    ctx.put("sections", &settings.sections);
     ctx.put("errors", &errors);
     crate::status::assess(&mut ctx, &settings.thresholds);
-    (ctx, snapshot)
+    let remembered = Remembered {
+        counters: Some(snapshot),
+        files,
+    };
+    (ctx, remembered)
 }
+
+type Started<T> = Option<Result<deadline::Running<T>, CollectError>>;
+
+/// Every collector of the report, started at once, so the others run inside the
+/// CPU sample window. `None`: its section is not shown.
+struct Running {
+    started: Instant,
+    deadline: Instant,
+    boot_time: u64,
+    quick: Result<deadline::Running<Quick>, CollectError>,
+    cpu: Started<cpu::Cpu>,
+    processes: Started<(processes::Processes, counters::Table)>,
+    disk: Started<(Vec<disk::Disk>, Vec<String>)>,
+    files: Started<(files::Files, manifest::Manifest)>,
+    checks: Option<checks::Started>,
+    extra: Vec<(String, Result<deadline::Running<Value>, CollectError>)>,
+}
+
+impl Running {
+    fn start(settings: &Settings, now: DateTime<Utc>) -> Running {
+        let started = Instant::now();
+        let deadline = started + settings.timeout;
+        let (zone, window) = (settings.zone, settings.cpu_sample);
+        let when = |section| settings.shows(section).then_some(());
+        // Counters from before a reboot are useless; /proc/stat's btime says which boot this is.
+        let boot_time = psutil::host::boot_time()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        let cpu = when(Section::Cpu)
+            .map(|()| deadline::spawn("cpu", move || cpu::CpuSample::start()?.finish(window)));
+        let wanted = Wanted::from(settings);
+        let quick = deadline::spawn("procfs", move || Ok(Quick::collect(&wanted, zone)));
+        let processes = when(Section::Processes).map(|()| {
+            let earlier = settings.previous.counters.clone();
+            deadline::spawn("processes", move || {
+                let previous = counters::previous(earlier.as_ref(), "process_io", boot_time, now);
+                processes::collect(window, previous)
+            })
+        });
+        let disk = when(Section::Filesystems).map(|()| {
+            let filesystems = settings.filesystems.clone();
+            deadline::spawn("disk", move || {
+                disk::collect(filesystems.as_deref(), deadline)
+            })
+        });
+        let files = (settings.shows(Section::Files) && !settings.watches.is_empty()).then(|| {
+            let (watches, before) = (settings.watches.clone(), settings.previous.files.clone());
+            deadline::spawn("files", move || {
+                Ok(files::collect(&watches, before.as_ref(), now, zone))
+            })
+        });
+        let checks = (settings.shows(Section::Checks) && !settings.checks.is_empty())
+            .then(|| checks::start(&settings.checks));
+        let extra = settings
+            .extra
+            .iter()
+            .map(|(name, work)| {
+                let work = work.clone();
+                (name.clone(), deadline::spawn(name, move || work()))
+            })
+            .collect();
+        Running {
+            started,
+            deadline,
+            boot_time,
+            quick,
+            cpu,
+            processes,
+            disk,
+            files,
+            checks,
+            extra,
+        }
+    }
+
+    /// Waits for each collector in the report's order and merges its result.
+    fn merge_into(self, m: &mut Merge, settings: &Settings, now: DateTime<Utc>) {
+        let (deadline, window, zone) = (self.deadline, settings.cpu_sample, settings.zone);
+        let q = m
+            .wait(self.quick, deadline)
+            .unwrap_or_else(|e| Quick::failed(&Wanted::from(settings), e));
+        let hostname = match (q.hostname, &settings.hostname) {
+            (Some(result), _) => m.ctx.merge("hostname", "hostname", result, &mut m.errors),
+            (None, name) => name.clone(),
+        };
+        m.put_hostname(hostname.unwrap_or_else(|| "unknown-host".into()));
+        m.put("boot", "boot", q.boot);
+        m.put("memory", "memory", q.memory);
+        m.put("load", "load", q.load);
+        if let Some(disk) = self.disk {
+            // The disk collector returns partial results at the deadline itself; a little grace.
+            let disks =
+                m.wait(disk, deadline + Duration::from_millis(250))
+                    .map(|(disks, failures)| {
+                        m.errors
+                            .extend(failures.into_iter().map(|message| CollectorFailure {
+                                collector: "disk".into(),
+                                message,
+                            }));
+                        disks
+                    });
+            m.ctx.merge("disks", "disk", disks, &mut m.errors);
+        }
+        if let Some(cpu) = self.cpu {
+            m.take("cpu", "cpu", cpu, deadline + window);
+        }
+        for (name, running) in self.extra {
+            m.take(&name, &name, running, deadline);
+        }
+        let earlier = settings.previous.counters.as_ref();
+        let previous = |kind| counters::previous(earlier, kind, self.boot_time, now);
+        let network = q.network.map(|r| {
+            r.map(|table| {
+                m.remember(
+                    "network",
+                    network::report(&table, previous("network"), zone),
+                    table,
+                )
+            })
+        });
+        m.put("network", "network", network);
+        let diskio = q.diskio.map(|r| {
+            r.map(|table| {
+                m.remember(
+                    "diskio",
+                    diskio::report(&table, previous("diskio"), zone),
+                    table,
+                )
+            })
+        });
+        m.put("diskio", "diskio", diskio);
+        if let Some(processes) = self.processes {
+            let processes = m
+                .wait(processes, deadline + window)
+                .map(|(section, io)| m.remember("process_io", section, io));
+            m.ctx
+                .merge("processes", "processes", processes, &mut m.errors);
+        }
+        if let Some(checks) = self.checks {
+            let outcomes = checks.finish();
+            m.ctx.put("checks", outcomes);
+        }
+        m.put("users", "users", q.users);
+        if let Some(files) = self.files {
+            let until = self.started + settings.timeout;
+            let section = m.wait(files, until).map(|(section, manifest)| {
+                m.files = Some(manifest);
+                section
+            });
+            m.ctx.merge("files", "files", section, &mut m.errors);
+        }
+    }
+}
+
+/// Which of the cheap collectors to run.
+#[derive(Clone, Copy)]
+struct Wanted {
+    hostname: bool,
+    boot: bool,
+    memory: bool,
+    load: bool,
+    network: bool,
+    diskio: bool,
+    users: bool,
+}
+
+impl From<&Settings> for Wanted {
+    fn from(s: &Settings) -> Wanted {
+        Wanted {
+            hostname: s.hostname.is_none(),
+            boot: s.shows(Section::Host),
+            memory: s.shows(Section::Memory),
+            load: s.shows(Section::Cpu),
+            network: s.shows(Section::Network),
+            diskio: s.shows(Section::Diskio),
+            users: s.shows(Section::Users),
+        }
+    }
+}
+
+type Maybe<T> = Option<Result<T, CollectError>>;
 
 /// The collectors that only read a few small procfs or /run files: microseconds each,
 /// and procfs never waits on a device or a network. They share one thread (one
 /// deadline) because every thread costs the daemon memory: glibc keeps a malloc
-/// arena and a cached stack per concurrent thread.
+/// arena and a cached stack per concurrent thread. `None`: not wanted.
 struct Quick {
-    hostname: Option<Result<String, CollectError>>,
-    boot: Result<boot::Boot, CollectError>,
-    memory: Result<memory::Memory, CollectError>,
-    load: Result<load::Load, CollectError>,
-    network: Result<counters::Table, CollectError>,
-    diskio: Result<counters::Table, CollectError>,
-    users: Result<Vec<users::Session>, CollectError>,
+    hostname: Maybe<String>,
+    boot: Maybe<boot::Boot>,
+    memory: Maybe<memory::Memory>,
+    load: Maybe<load::Load>,
+    network: Maybe<counters::Table>,
+    diskio: Maybe<counters::Table>,
+    users: Maybe<Vec<users::Session>>,
 }
 
 impl Quick {
-    fn collect(want_hostname: bool, zone: Tz) -> Quick {
+    fn collect(want: &Wanted, zone: Tz) -> Quick {
         Quick {
-            hostname: want_hostname.then(|| deadline::guarded(host::hostname)),
-            boot: deadline::guarded(|| boot::collect(zone)),
-            memory: deadline::guarded(memory::collect),
-            load: deadline::guarded(load::collect),
-            network: deadline::guarded(network::read),
-            diskio: deadline::guarded(diskio::read),
-            users: deadline::guarded(|| users::collect(zone)),
+            hostname: want.hostname.then(|| deadline::guarded(host::hostname)),
+            boot: want.boot.then(|| deadline::guarded(|| boot::collect(zone))),
+            memory: want.memory.then(|| deadline::guarded(memory::collect)),
+            load: want.load.then(|| deadline::guarded(load::collect)),
+            network: want.network.then(|| deadline::guarded(network::read)),
+            diskio: want.diskio.then(|| deadline::guarded(diskio::read)),
+            users: want
+                .users
+                .then(|| deadline::guarded(|| users::collect(zone))),
         }
     }
 
-    /// Every one of them failed the same way (the shared thread missed its deadline).
-    fn failed(e: CollectError) -> Quick {
+    /// Every wanted one failed the same way (the shared thread missed its deadline).
+    fn failed(want: &Wanted, e: CollectError) -> Quick {
+        fn fail<T>(wanted: bool, e: &CollectError) -> Maybe<T> {
+            wanted.then(|| Err(e.clone()))
+        }
         Quick {
-            hostname: Some(Err(e.clone())),
-            boot: Err(e.clone()),
-            memory: Err(e.clone()),
-            load: Err(e.clone()),
-            network: Err(e.clone()),
-            diskio: Err(e.clone()),
-            users: Err(e),
+            hostname: fail(want.hostname, &e),
+            boot: fail(want.boot, &e),
+            memory: fail(want.memory, &e),
+            load: fail(want.load, &e),
+            network: fail(want.network, &e),
+            diskio: fail(want.diskio, &e),
+            users: fail(want.users, &e),
         }
     }
 }
@@ -262,6 +400,8 @@ struct Merge {
     ctx: Context,
     errors: Vec<CollectorFailure>,
     snapshot: counters::Snapshot,
+    /// The watched files' manifest, when the files collector ran and finished.
+    files: Option<manifest::Manifest>,
     /// How the deadline is named in messages.
     limit: String,
 }
@@ -285,6 +425,13 @@ impl Merge {
     ) -> Option<T> {
         let result = self.wait(running, until);
         self.ctx.merge(key, collector, result, &mut self.errors)
+    }
+
+    /// Puts a result under `key` when its collector ran.
+    fn put<T: Serialize>(&mut self, key: &str, collector: &str, result: Maybe<T>) {
+        if let Some(result) = result {
+            self.ctx.merge(key, collector, result, &mut self.errors);
+        }
     }
 
     /// Keeps a counter table for the next report; returns the section made from it.

@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+mod checks;
 mod smtp;
 mod thresholds;
+mod watch;
 
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -18,6 +20,7 @@ use toml::Spanned;
 
 pub use self::smtp::{parse_duration, Credentials, RetryPolicy, Server, SmtpSettings, TlsMode};
 use crate::schedule::Schedule;
+use crate::sections::{Section, Sections};
 
 pub const DEFAULT_PATH: &str = "/etc/rreport/config.toml";
 pub const DEFAULT_SCHEDULE: &str = "0 8 * * *";
@@ -42,6 +45,10 @@ pub struct Config {
     /// How long one collector may take before the report goes out without it.
     pub collector_timeout: Duration,
     pub thresholds: crate::status::Thresholds,
+    /// `[[checks]]`: the admin's health checks, in the config's order.
+    pub checks: Vec<crate::collect::checks::Check>,
+    /// `[[watch]]`: the paths whose changes the report lists.
+    pub watches: Vec<crate::collect::manifest::Watch>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +61,8 @@ pub struct ReportSettings {
     pub filesystems: Option<Vec<PathBuf>>,
     /// How long CPU use is sampled at report time.
     pub cpu_sample: Duration,
+    /// The sections shown, in order; only their collectors run.
+    pub sections: Sections,
 }
 
 /// A config mistake: where it is (`file:line:col`, a file, or the environment) and what.
@@ -76,6 +85,10 @@ struct RawConfig {
     report: RawReport,
     smtp: Option<Spanned<smtp::RawSmtp>>,
     thresholds: Option<thresholds::RawThresholds>,
+    #[serde(default)]
+    checks: Vec<Spanned<checks::RawCheck>>,
+    #[serde(default)]
+    watch: Vec<watch::RawWatch>,
 }
 
 #[derive(Deserialize, Default)]
@@ -85,6 +98,7 @@ struct RawReport {
     template_dir: Option<PathBuf>,
     filesystems: Option<Vec<PathBuf>>,
     cpu_sample_ms: Option<Spanned<u64>>,
+    sections: Option<Vec<Spanned<String>>>,
 }
 
 /// Looks up an environment variable; injected so tests need not touch the process's.
@@ -166,6 +180,8 @@ impl Config {
             state_dir: raw.state_dir,
             collector_timeout,
             thresholds: thresholds::check(raw.thresholds, &loc)?,
+            checks: checks::check_all(raw.checks, &loc)?,
+            watches: watch::check_all(raw.watch, &loc)?,
         })
     }
 
@@ -201,6 +217,37 @@ fn check_report(raw: RawReport, loc: &Locator) -> Result<ReportSettings, ConfigE
         template_dir: raw.template_dir,
         filesystems: raw.filesystems,
         cpu_sample: Duration::from_millis(cpu_sample_ms),
+        sections: check_sections(raw.sections, loc)?,
+    })
+}
+
+fn check_sections(
+    raw: Option<Vec<Spanned<String>>>,
+    loc: &Locator,
+) -> Result<Sections, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(Sections::default());
+    };
+    let mut chosen = Vec::new();
+    for name in &raw {
+        let section = Section::from_name(name.get_ref()).ok_or_else(|| {
+            loc.at(
+                name.span().start,
+                format!(
+                    "unknown section '{}', expected one of {}",
+                    name.get_ref(),
+                    Section::names()
+                ),
+            )
+        })?;
+        chosen.push(section);
+    }
+    Sections::new(chosen).map_err(|twice| {
+        let at = raw.iter().rfind(|n| n.get_ref() == twice.name());
+        loc.at(
+            at.map_or(0, |n| n.span().start),
+            format!("section '{}' is listed twice", twice.name()),
+        )
     })
 }
 

@@ -60,7 +60,7 @@ fn port_follows_tls() {
 
 #[test]
 fn errors_say_where_and_what() {
-    check_err("schedul = \"x\"", "config.toml:1:1: unknown field `schedul`, expected one of `schedule`, `timezone`, `hostname`, `state_dir`, `collector_timeout_secs`, `report`, `smtp`, `thresholds`");
+    check_err("schedul = \"x\"", "config.toml:1:1: unknown field `schedul`, expected one of `schedule`, `timezone`, `hostname`, `state_dir`, `collector_timeout_secs`, `report`, `smtp`, `thresholds`, `checks`, `watch`");
     check_err(&format!("{SMTP}tsl = \"tls\"\n"), "config.toml:5:1: unknown field `tsl`, expected one of `host`, `port`, `tls`, `ca_file`, `from`, `to`, `timeout_secs`, `retry_initial`, `retry_max`, `max_queue_age`, `username`, `password`");
     check_err(
         &format!("{SMTP}tls = \"ssl\"\n"),
@@ -211,4 +211,138 @@ fn thresholds_per_metric_and_per_mount_point() {
     check_err("[thresholds]\ncpuu = [1, 2, 3]\n", "config.toml:2:8: unknown threshold 'cpuu', expected cpu, memory, swap, filesystem, inodes, load, or a mount point such as \"/boot\"");
     check_err("[thresholds]\ncpu = [90, 70, 50]\n", "config.toml:2:7: thresholds.cpu must be three ascending numbers, at least 0 (careful, warning, critical), such as [50, 70, 90]");
     check_err("[thresholds]\ncpu = [50, 70]\n", "config.toml:2:7: thresholds.cpu must be three ascending numbers, at least 0 (careful, warning, critical), such as [50, 70, 90]");
+}
+
+#[test]
+fn sections_choose_and_order() {
+    use crate::sections::Section;
+    let c = parse("[report]\nsections = [\"checks\", \"host\"]\n").unwrap();
+    assert!(c.report.sections.shows(Section::Checks) && c.report.sections.shows(Section::Host));
+    assert!(!c.report.sections.shows(Section::Processes));
+    assert_eq!(
+        serde_json::to_value(&c.report.sections).unwrap(),
+        serde_json::json!(["checks", "host"])
+    );
+    assert!(parse("").unwrap().report.sections.shows(Section::Files));
+    check_err("[report]\nsections = [\"host\", \"disks\"]\n", "config.toml:2:21: unknown section 'disks', expected one of attention, host, cpu, memory, filesystems, diskio, network, processes, checks, users, files, errors");
+    check_err(
+        "[report]\nsections = [\"host\", \"cpu\", \"host\"]\n",
+        "config.toml:2:28: section 'host' is listed twice",
+    );
+}
+
+#[test]
+fn checks_of_every_kind() {
+    use crate::collect::checks::Probe;
+    let c = parse(
+        r#"
+[[checks]]
+name = "nginx"
+process = "nginx"
+max = 9
+
+[[checks]]
+name = "php"
+cmdline = "^php-fpm: pool (www|api)"
+min = 2
+
+[[checks]]
+name = "app"
+pidfile = "/run/app.pid"
+
+[[checks]]
+name = "db"
+tcp = "[::1]:5432"
+timeout_secs = 2
+
+[[checks]]
+name = "cron"
+systemd = "cron.service"
+
+[[checks]]
+name = "replica set"
+command = ["mongosh", "--quiet", "--eval", "rs.status().ok"]
+
+[[checks]]
+name = "queue"
+command = "test $(ls /var/spool/q | wc -l) -lt 100"
+shell = true
+"#,
+    )
+    .unwrap();
+    let kinds: Vec<_> = c.checks.iter().map(|c| c.probe.kind()).collect();
+    assert_eq!(
+        kinds,
+        ["process", "process", "pidfile", "tcp", "systemd", "command", "command"]
+    );
+    assert!(matches!(
+        &c.checks[0].probe,
+        Probe::Process { name: Some(n), cmdline: None, min: 1, max: Some(9) } if n == "nginx"
+    ));
+    assert_eq!(c.checks[3].timeout, Duration::from_secs(2));
+    assert_eq!(c.checks[0].timeout, Duration::from_secs(5), "the default");
+    assert!(matches!(&c.checks[6].probe, Probe::Command(argv) if argv[..2] == ["/bin/sh", "-c"]));
+}
+
+#[test]
+fn check_mistakes_say_where_and_what() {
+    let kinds = "process (or cmdline), pidfile, tcp, systemd or command";
+    check_err(
+        "[[checks]]\nname = \"x\"\n",
+        &format!("config.toml:1:1: check 'x' has no kind; give one of {kinds}"),
+    );
+    check_err(
+        "[[checks]]\nname = \"x\"\ntcp = \"a:1\"\nsystemd = \"b\"\n",
+        &format!("config.toml:1:1: check 'x' has more than one kind; give exactly one of {kinds}"),
+    );
+    check_err(
+        "[[checks]]\nprocess = \"x\"\n",
+        "config.toml:1:1: a [[checks]] entry needs a name",
+    );
+    check_err("[[checks]]\nname = \"x\"\ntcp = \"localhost\"\n", "config.toml:3:7: checks.tcp = \"localhost\" is not host:port; expected something like \"db.example.com:5432\" or \"[::1]:22\"");
+    check_err("[[checks]]\nname = \"x\"\ncommand = \"pgrep x\"\n", "config.toml:3:11: checks.command is one string, which would need a shell: give the program and its arguments as a list, or set shell = true to run it with /bin/sh -c");
+    check_err(
+        "[[checks]]\nname = \"x\"\ncommand = []\n",
+        "config.toml:3:11: checks.command is empty; expected the program and its arguments, such as [\"/usr/local/bin/check-app\", \"--quick\"]",
+    );
+    check_err(
+        "[[checks]]\nname = \"x\"\ncmdline = \"(\"\n",
+        "config.toml:3:11: checks.cmdline is not a valid regular expression: found open group without closing ')'",
+    );
+    check_err(
+        "[[checks]]\nname = \"x\"\nprocess = \"x\"\nmin = 3\nmax = 2\n",
+        "config.toml:5:7: check 'x': max = 2 is below min = 3",
+    );
+    check_err(
+        "[[checks]]\nname = \"x\"\ntcp = \"a:1\"\nmin = 3\n",
+        "config.toml:4:7: checks.min only applies to a process check",
+    );
+    check_err(
+        "[[checks]]\nname = \"x\"\npidfile = \"run/x.pid\"\n",
+        "config.toml:3:11: checks.pidfile must be an absolute path",
+    );
+    check_err(
+        "[[checks]]\nname = \"x\"\nsystemd = \"a\"\n[[checks]]\nname = \"x\"\nsystemd = \"b\"\n",
+        "config.toml:4:1: two checks are named 'x'; names must differ, they label the report's lines",
+    );
+}
+
+#[test]
+fn watches() {
+    let c = parse("[[watch]]\npath = \"/etc/\"\nexclude = [\"*.swp\"]\n[[watch]]\npath = \"/srv/app\"\nrecursive = false\nhash_max_bytes = 0\n").unwrap();
+    let w = &c.watches;
+    assert_eq!(
+        (w[0].path.to_str(), w[0].recursive, w[0].hash_max_bytes),
+        (Some("/etc"), true, 1 << 20)
+    );
+    assert_eq!((w[1].recursive, w[1].hash_max_bytes), (false, 0));
+    check_err(
+        "[[watch]]\npath = \"etc\"\n",
+        "config.toml:2:8: watch.path = \"etc\" must be an absolute path",
+    );
+    check_err(
+        "[[watch]]\npath = \"/etc\"\n[[watch]]\npath = \"/etc/\"\n",
+        "config.toml:4:8: /etc is watched twice",
+    );
+    check_err("[[watch]]\npath = \"/etc\"\nexclude = [\"a[\"]\n", "config.toml:3:12: watch.exclude pattern \"a[\" is not a valid glob: Pattern syntax error near position 1: invalid range pattern");
 }

@@ -1,0 +1,157 @@
+//! Running a program for a check: no shell, no stdin, a clean slate of credentials,
+//! a timeout that kills the whole process group, and only the first lines of what
+//! it printed.
+//!
+//! stdout and stderr share one pipe, read on a thread that keeps the first
+//! `OUTPUT_MAX_BYTES` and throws the rest away, so a chatty program can never
+//! block on a full pipe, and never fill rreport's memory.
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// What a program did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    /// The exit code; None when a signal ended it (ours at the timeout, or another).
+    pub code: Option<i32>,
+    pub timed_out: bool,
+    /// The first lines of stdout and stderr together, control characters removed.
+    pub output: Vec<String>,
+    pub took: Duration,
+}
+
+const OUTPUT_MAX_BYTES: usize = 16 * 1024;
+/// Lines of output kept, and characters per line.
+pub const OUTPUT_LINES: usize = 5;
+const LINE_MAX_CHARS: usize = 200;
+
+/// Runs `argv` with `timeout`; an error only when it cannot be started.
+pub fn run(argv: &[String], timeout: Duration) -> Result<Finished, String> {
+    let (program, args) = argv.split_first().ok_or("no program to run")?;
+    let (reader, writer) = std::io::pipe().map_err(|e| format!("cannot make a pipe: {e}"))?;
+    let writer2 = writer
+        .try_clone()
+        .map_err(|e| format!("cannot make a pipe: {e}"))?;
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(writer2)
+        .current_dir("/")
+        // The check must not learn the SMTP credentials rreport was given.
+        .env_remove(crate::config::USERNAME_VAR)
+        .env_remove(crate::config::PASSWORD_VAR)
+        // Its own process group, so the timeout can end what it started too.
+        .process_group(0);
+    let started = Instant::now();
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    // The Command holds our copies of the pipe's write end: without dropping it the
+    // reader would never see end-of-file.
+    drop(command);
+    let output = read_in_background(reader);
+    let (status, timed_out) = wait_or_kill(&mut child, started + timeout)?;
+    let took = started.elapsed();
+    // A grandchild that left its own process group may hold the pipe open: take
+    // what arrived so far rather than wait for it.
+    let bytes = output
+        .recv_timeout(Duration::from_millis(200))
+        .unwrap_or_default();
+    Ok(Finished {
+        code: status.and_then(|s| s.code()),
+        timed_out,
+        output: first_lines(&bytes),
+        took,
+    })
+}
+
+fn read_in_background(mut reader: std::io::PipeReader) -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("check output".into())
+        .spawn(move || {
+            let mut kept = Vec::new();
+            let _ = (&mut reader)
+                .take(OUTPUT_MAX_BYTES as u64)
+                .read_to_end(&mut kept);
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+            let _ = tx.send(kept);
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot start a thread to read a check's output: {e}");
+    }
+    rx
+}
+
+/// Waits for the child until `deadline`, then kills its process group.
+fn wait_or_kill(
+    child: &mut std::process::Child,
+    deadline: Instant,
+) -> Result<(Option<std::process::ExitStatus>, bool), String> {
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok((Some(status), false)),
+            Ok(None) if Instant::now() >= deadline => break,
+            Ok(None) => {
+                std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+            Err(e) => return Err(format!("cannot wait for it: {e}")),
+        }
+    }
+    let group = nix::unistd::Pid::from_raw(child.id() as i32);
+    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+    Ok((child.wait().ok(), true))
+}
+
+/// The first `OUTPUT_LINES` non-blank lines, each cut to `LINE_MAX_CHARS`.
+pub fn first_lines(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .map(|l| {
+            let clean: String = l.chars().filter(|c| !c.is_control()).collect();
+            super::truncate(clean.trim_end(), LINE_MAX_CHARS).0
+        })
+        .filter(|l| !l.trim().is_empty())
+        .take(OUTPUT_LINES)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn exit_code_and_output_are_kept() {
+        let done = run(
+            &argv(&["sh", "-c", "echo one; echo two >&2; exit 3"]),
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        assert_eq!(done.code, Some(3));
+        assert!(!done.timed_out);
+        assert_eq!(done.output, ["one", "two"]);
+    }
+
+    #[test]
+    fn a_missing_program_is_an_error() {
+        let e = run(&argv(&["/nonexistent/prog"]), Duration::from_secs(1)).unwrap_err();
+        assert!(e.starts_with("cannot run /nonexistent/prog:"), "{e}");
+    }
+
+    #[test]
+    fn first_lines_skips_blank_lines_and_control_characters() {
+        let lines = first_lines(b"\n a\x1b[31mred\n\n\nb\nc\nd\ne\nf\n");
+        assert_eq!(lines, [" a[31mred", "b", "c", "d", "e"]);
+    }
+}

@@ -1,0 +1,99 @@
+//! The report's sections: their names, the order an admin reads them in, and the
+//! admin's choice of them (`report.sections`). A collector runs only when a section
+//! that shows it is chosen, so a disabled section costs nothing at report time.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Section {
+    /// What needs attention, worst first.
+    Attention,
+    /// Boot time and uptime.
+    Host,
+    /// CPU use and load.
+    Cpu,
+    /// Memory and swap.
+    Memory,
+    Filesystems,
+    Diskio,
+    Network,
+    Processes,
+    Checks,
+    Users,
+    /// Changes under the `[[watch]]` paths.
+    Files,
+    /// Collectors that failed.
+    Errors,
+}
+
+impl Section {
+    /// Every section, in the default order: the order the issue that asked for them set.
+    pub const ALL: [Section; 12] = [
+        Section::Attention,
+        Section::Host,
+        Section::Cpu,
+        Section::Memory,
+        Section::Filesystems,
+        Section::Diskio,
+        Section::Network,
+        Section::Processes,
+        Section::Checks,
+        Section::Users,
+        Section::Files,
+        Section::Errors,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Attention => "attention",
+            Section::Host => "host",
+            Section::Cpu => "cpu",
+            Section::Memory => "memory",
+            Section::Filesystems => "filesystems",
+            Section::Diskio => "diskio",
+            Section::Network => "network",
+            Section::Processes => "processes",
+            Section::Checks => "checks",
+            Section::Users => "users",
+            Section::Files => "files",
+            Section::Errors => "errors",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Section> {
+        Section::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// "attention, host, …" for error messages.
+    pub fn names() -> String {
+        Section::ALL.map(Section::name).join(", ")
+    }
+}
+
+/// The chosen sections, in the chosen order, each at most once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Sections(Vec<Section>);
+
+impl Default for Sections {
+    fn default() -> Sections {
+        Sections(Section::ALL.to_vec())
+    }
+}
+
+impl Sections {
+    /// Refuses a list that names a section twice, returning that section.
+    pub fn new(chosen: Vec<Section>) -> Result<Sections, Section> {
+        for (i, s) in chosen.iter().enumerate() {
+            if chosen[..i].contains(s) {
+                return Err(*s);
+            }
+        }
+        Ok(Sections(chosen))
+    }
+
+    pub fn shows(&self, section: Section) -> bool {
+        self.0.contains(&section)
+    }
+}
