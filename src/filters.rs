@@ -1,5 +1,5 @@
-//! Template filters for humans: `bytes`, `duration`, `percent`, `fixed`, `datetime`,
-//! `ljust`, `rjust`.
+//! Template filters for humans: `bytes`, `duration`, `seconds`, `percent`, `fixed`,
+//! `datetime`, `ljust`, `rjust`.
 //!
 //! Each takes whatever the context holds, including null (a failed collector),
 //! and prints "n/a" rather than failing the whole report.
@@ -14,6 +14,7 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("percent", |v: Value| {
         number(&v).map_or_else(na, |p| format!("{p:.1}%"))
     });
+    env.add_filter("seconds", |v: Value| number(&v).map_or_else(na, seconds));
     env.add_filter("fixed", |v: Value, places: Option<usize>| {
         number(&v).map_or_else(na, |n| format!("{n:.*}", places.unwrap_or(2)))
     });
@@ -44,6 +45,15 @@ fn display(v: &Value) -> String {
         na()
     } else {
         v.to_string()
+    }
+}
+
+/// A short time taken: "0.4 ms", "12 ms", "2.50 s".
+pub fn seconds(s: f64) -> String {
+    match s {
+        s if s < 0.01 => format!("{:.1} ms", s * 1000.0),
+        s if s < 1.0 => format!("{:.0} ms", s * 1000.0),
+        s => format!("{s:.2} s"),
     }
 }
 
@@ -94,6 +104,11 @@ mod tests {
         let ctx =
             minijinja::context! { mem => 16777216000_u64, up => 338400, p => 12.5, none => () };
         check("{{ mem | bytes }}", ctx.clone(), "15.6 GiB");
+        check(
+            "{{ 0.0004 | seconds }} {{ 0.0123 | seconds }} {{ 2.5 | seconds }} {{ none | seconds }}",
+            ctx.clone(),
+            "0.4 ms 12 ms 2.50 s n/a",
+        );
         check(
             "{{ 1023 | bytes }} {{ 1536 | bytes }} {{ 0 | bytes }}",
             ctx.clone(),

@@ -182,7 +182,10 @@ fn logged_in_users_or_nobody() {
     let mut nobody = fixture();
     nobody["users"] = json!([]);
     let r = render(nobody);
-    assert!(r.text.contains("nobody is logged in") && r.html.contains("Nobody is logged in."));
+    assert!(r.text.contains("\nLOGGED-IN USERS: nobody\n"), "{}", r.text);
+    assert!(r
+        .html
+        .contains("<strong>Logged-in users:</strong> nobody.</p>"));
 }
 
 #[test]
@@ -210,6 +213,7 @@ fn every_collector_failed() {
         "diskio",
         "processes",
         "users",
+        "files",
     ] {
         ctx[key] = Value::Null;
     }
@@ -222,7 +226,7 @@ fn every_collector_failed() {
     let r = render(ctx);
     assert_eq!(
         r.text.matches("unavailable (see collector errors)").count(),
-        8,
+        9,
         "{}",
         r.text
     );
@@ -230,7 +234,7 @@ fn every_collector_failed() {
         r.html
             .matches("unavailable (see collector errors below)")
             .count(),
-        8
+        9
     );
     for e in [
         "/proc/meminfo: No such file or directory",
@@ -245,8 +249,10 @@ fn no_filesystems_is_said_not_hidden() {
     let mut ctx = fixture();
     ctx["disks"] = json!([]);
     let r = render(ctx);
-    assert!(r.text.contains("no filesystems to report"));
-    assert!(r.html.contains("No filesystems to report."));
+    assert!(r.text.contains("\nFILESYSTEMS: none to report\n"));
+    assert!(r
+        .html
+        .contains("<strong>Filesystems:</strong> none to report.</p>"));
 }
 
 #[test]
@@ -310,7 +316,7 @@ fn the_email_stays_small_with_many_filesystems() {
     let size = r.html.len() + r.text.len();
     assert!(
         size < 102 * 1024,
-        "{size} bytes with 200 filesystems and 50 interfaces; Gmail clips at 102 KB"
+        "{size} bytes ({} html, {} text) with 200 filesystems and 50 interfaces; Gmail clips at 102 KB", r.html.len(), r.text.len()
     );
 }
 
@@ -328,7 +334,7 @@ fn the_live_context_renders_strictly() {
 }
 
 #[test]
-fn ten_thousand_filesystems_are_cut_and_counted() {
+fn ten_thousand_filesystems_are_cut_to_the_fullest_and_counted() {
     let mut ctx = fixture();
     let disk = ctx["disks"][1].clone();
     ctx["disks"] = Value::Array(
@@ -336,6 +342,7 @@ fn ten_thousand_filesystems_are_cut_and_counted() {
             .map(|i| {
                 let mut d = disk.clone();
                 d["mount"] = json!(format!("/srv/volume-{i:05}"));
+                d["percent"] = json!(f64::from(i) / 100.0);
                 d
             })
             .collect(),
@@ -346,7 +353,71 @@ fn ten_thousand_filesystems_are_cut_and_counted() {
         "{} bytes",
         r.html.len() + r.text.len()
     );
-    assert!(r.html.contains("9950 more filesystems not shown"));
-    assert!(r.text.contains("... and 9900 more filesystems"));
-    assert!(r.text.contains("/srv/volume-00099") && !r.text.contains("/srv/volume-00100"));
+    assert!(r
+        .html
+        .contains("The 30 fullest are shown; 9970 more filesystems are not"));
+    assert!(r.html.contains("/srv/volume-09970") && !r.html.contains("/srv/volume-09969"));
+    assert!(r
+        .text
+        .contains("... the 100 fullest are shown, and 9900 more are not"));
+    assert!(r.text.contains("/srv/volume-09900") && !r.text.contains("/srv/volume-09899"));
+}
+
+#[test]
+fn checks_say_ok_or_failed_in_words_with_their_output() {
+    let r = render(fixture());
+    assert!(r
+        .text
+        .contains("  FAILED    nginx (process, 12 ms): no process named nginx\n"));
+    assert!(r
+        .text
+        .contains("  ok        replica set (command, 840 ms): exit status 0\n              | 1\n"));
+    assert!(r.html.contains(">FAILED</strong> no process named nginx"));
+    let mut none = fixture();
+    none.as_object_mut().unwrap().remove("checks");
+    let r = render(none);
+    assert!(r
+        .text
+        .contains("\nCHECKS: none configured ([[checks]] in the config)\n"));
+}
+
+#[test]
+fn file_changes_listed_or_said_in_one_line() {
+    let r = render(fixture());
+    assert!(r.text.contains(
+        "  modified, mode    /etc/ssh/sshd_config (content changed, same size; mode 0644 → 0666)\n"
+    ));
+    let mut quiet = fixture();
+    quiet["files"]["changes"] = json!([]);
+    quiet["files"]["total"] = json!(0);
+    let r = render(quiet.clone());
+    assert!(r.text.contains("\nFILE CHANGES: none under /etc since the previous report; baseline recorded for /srv/app/config (12 entries), its changes are listed from the next report on\n"), "{}", r.text);
+    assert!(r.html.contains("<strong>File changes:</strong> none under /etc since the previous report; baseline recorded for /srv/app/config (12 entries), its changes are listed from the next report on.</p>"));
+    quiet["files"]["watched"][0]["baseline"] = json!(true);
+    let r = render(quiet);
+    assert!(r.text.contains("\nFILE CHANGES: baseline recorded for /etc (1412 entries), its changes are listed from the next report on; baseline recorded for /srv/app/config"), "{}", r.text);
+    let mut many = fixture();
+    many["files"]["total"] = json!(312);
+    let r = render(many);
+    assert!(r.text.contains("  ... and 212 more\n") && r.html.contains("And 282 more."));
+}
+
+#[test]
+fn sections_appear_in_the_chosen_order_and_only_those() {
+    let mut ctx = fixture();
+    ctx["sections"] = json!(["checks", "host"]);
+    let r = render(ctx);
+    let (checks, host) = (r.text.find("\nCHECKS\n"), r.text.find("\nHOST\n"));
+    assert!(checks.unwrap() < host.unwrap(), "{}", r.text);
+    for absent in [
+        "NEEDS ATTENTION",
+        "FILESYSTEMS",
+        "PROCESSES",
+        "COLLECTOR ERRORS",
+    ] {
+        assert!(!r.text.contains(absent), "{absent} in\n{}", r.text);
+    }
+    let (checks, host) = (r.html.find(">Checks</h2>"), r.html.find(">Host</h2>"));
+    assert!(checks.unwrap() < host.unwrap());
+    assert!(!r.html.contains(">Filesystems</h2>"));
 }
