@@ -326,20 +326,28 @@ fn systemd(unit: &str, timeout: Duration) -> Verdict {
             done.output,
         ),
         Ok(done) => {
-            // is-active prints the state (active, inactive, failed, activating…) and
-            // exits 0 only for active.
-            let state = done
-                .output
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "unknown".into());
-            (
-                done.code == Some(0),
-                format!("{unit} is {state}"),
-                done.output,
-            )
+            let (ok, detail) = unit_state(unit, done.code, done.output.first());
+            (ok, detail, done.output)
         }
         Err(e) => (false, e, Vec::new()),
+    }
+}
+
+/// What `systemctl is-active` said: it prints the unit's state (active, inactive,
+/// failed, activating…) and exits 0 only for active; anything else it prints is
+/// an error of its own, such as no systemd running.
+pub fn unit_state(unit: &str, code: Option<i32>, first: Option<&String>) -> (bool, String) {
+    let state = first.filter(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_lowercase()));
+    match (code, state) {
+        (Some(0), _) => (true, format!("{unit} is active")),
+        (_, Some(state)) => (false, format!("{unit} is {state}")),
+        (_, None) => (
+            false,
+            format!(
+                "systemctl failed: {}",
+                first.map_or("no output", String::as_str)
+            ),
+        ),
     }
 }
 
@@ -388,6 +396,27 @@ mod tests {
         let re = re.map(|r| regex_lite::Regex::new(r).unwrap());
         let (ok, detail) = count(&table, name, re.as_ref(), min, max);
         assert_eq!((ok, detail.as_str()), expected);
+    }
+
+    #[test]
+    fn systemctl_answers() {
+        let said = |code, line: &str| unit_state("cron.service", code, Some(&line.to_string()));
+        assert_eq!(
+            said(Some(0), "active"),
+            (true, "cron.service is active".into())
+        );
+        assert_eq!(
+            said(Some(3), "inactive"),
+            (false, "cron.service is inactive".into())
+        );
+        assert_eq!(
+            said(Some(3), "failed"),
+            (false, "cron.service is failed".into())
+        );
+        assert_eq!(
+            said(Some(1), "System has not been booted with systemd as init system (PID 1). Can't operate."),
+            (false, "systemctl failed: System has not been booted with systemd as init system (PID 1). Can't operate.".into())
+        );
     }
 
     #[test]

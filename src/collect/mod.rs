@@ -313,6 +313,11 @@ impl Running {
             let until = self.started + settings.timeout;
             let section = m.wait(files, until).map(|(section, manifest)| {
                 m.files = Some(manifest);
+                let unreadable = section.watched.iter().filter_map(|w| w.error.clone());
+                m.errors.extend(unreadable.map(|message| CollectorFailure {
+                    collector: "files".into(),
+                    message,
+                }));
                 section
             });
             m.ctx.merge("files", "files", section, &mut m.errors);

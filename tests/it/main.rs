@@ -1,9 +1,11 @@
 //! The one integration-test binary (see Cargo.toml's `[[test]]`): modules per area.
 
+mod checks;
 mod cli;
 mod collectors;
 mod daemon;
 mod delivery;
+mod files;
 mod queue;
 mod support;
 mod systemd;

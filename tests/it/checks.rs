@@ -1,0 +1,209 @@
+//! The admin's checks through the real binary: a listening socket and a closed
+//! port, a command that times out (and its children with it), a process and a
+//! pidfile made here, and systemctl as it answers on this machine.
+
+use std::net::TcpListener;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{closed_port, rreport, Sandbox, PASSWORD};
+
+/// Runs a dry run with only the checks section, and returns the context.
+fn report(sandbox: &Sandbox, checks: &str) -> Value {
+    let config = format!(
+        "state_dir = \"{}\"\n[report]\nsections = [\"attention\", \"checks\"]\n{checks}",
+        sandbox.path("state").display()
+    );
+    let config = sandbox.write("config.toml", &config);
+    let out = rreport()
+        .args(["--once", "--dry-run", "--format", "json", "-c"])
+        .args([&config])
+        .env("RREPORT_SMTP_PASSWORD", PASSWORD)
+        .run();
+    out.status(0).no_secret();
+    serde_json::from_str(&out.stdout).unwrap()
+}
+
+fn outcome<'a>(ctx: &'a Value, name: &str) -> &'a Value {
+    ctx["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name} in {}", ctx["checks"]))
+}
+
+#[track_caller]
+fn expect(ctx: &Value, name: &str, ok: bool, detail_starts: &str) {
+    let c = outcome(ctx, name);
+    assert_eq!(c["ok"], ok, "{c}");
+    assert!(
+        c["detail"].as_str().unwrap().starts_with(detail_starts),
+        "{name}: {c}"
+    );
+}
+
+#[test]
+fn tcp_connects_to_a_listener_and_fails_on_a_closed_port() {
+    let sandbox = Sandbox::new();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let open = listener.local_addr().unwrap().port();
+    let closed = closed_port();
+    let ctx = report(
+        &sandbox,
+        &format!(
+            "[[checks]]\nname = \"open\"\ntcp = \"127.0.0.1:{open}\"\n\
+             [[checks]]\nname = \"closed\"\ntcp = \"localhost:{closed}\"\ntimeout_secs = 2\n"
+        ),
+    );
+    expect(
+        &ctx,
+        "open",
+        true,
+        &format!("connected to 127.0.0.1:{open} in "),
+    );
+    expect(&ctx, "closed", false, "");
+    let detail = outcome(&ctx, "closed")["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!(":{closed}: Connection refused")),
+        "{detail}"
+    );
+    assert!(outcome(&ctx, "open")["secs"].as_f64().unwrap() < 2.0);
+    // A failed check is critical, and says so first.
+    assert_eq!(ctx["status"], "critical");
+    let first = ctx["attention"][0]["text"].as_str().unwrap();
+    assert!(first.starts_with("check closed failed: "), "{first}");
+    assert!(
+        ctx.get("processes").is_none() && ctx.get("disks").is_none(),
+        "collectors of sections not chosen do not run"
+    );
+}
+
+/// Whether any process has exactly this command line.
+fn running(cmdline: &str) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        std::fs::read(e.path().join("cmdline"))
+            .is_ok_and(|raw| String::from_utf8_lossy(&raw).replace('\0', " ").trim() == cmdline)
+    })
+}
+
+#[test]
+fn a_command_that_overruns_is_killed_with_its_children() {
+    let sandbox = Sandbox::new();
+    let started = Instant::now();
+    // The shell starts a child and waits: killing the shell alone would leave it.
+    let ctx = report(
+        &sandbox,
+        "[[checks]]\nname = \"slow\"\ncommand = \"echo starting; sleep 3117 & wait\"\nshell = true\ntimeout_secs = 1\n\
+         [[checks]]\nname = \"quick\"\ncommand = [\"true\"]\n",
+    );
+    let took = started.elapsed();
+    expect(&ctx, "slow", false, "killed after its timeout of 1 s");
+    assert_eq!(
+        outcome(&ctx, "slow")["output"],
+        serde_json::json!(["starting"])
+    );
+    expect(&ctx, "quick", true, "exit status 0");
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    let secs = outcome(&ctx, "slow")["secs"].as_f64().unwrap();
+    assert!((1.0..5.0).contains(&secs), "{secs}");
+    assert!(
+        crate::support::eventually(Duration::from_secs(5), || !running("sleep 3117")),
+        "the shell's child outlived the timeout"
+    );
+}
+
+#[test]
+fn a_command_keeps_its_first_lines_and_never_sees_the_credentials() {
+    let sandbox = Sandbox::new();
+    let ctx = report(
+        &sandbox,
+        "[[checks]]\nname = \"app\"\ncommand = [\"sh\", \"-c\", \"echo ${RREPORT_SMTP_PASSWORD:-no password here}; seq 1 100 >&2; exit 2\"]\n\
+         [[checks]]\nname = \"missing\"\ncommand = [\"/nonexistent/check-app\"]\n",
+    );
+    expect(&ctx, "app", false, "exit status 2");
+    assert_eq!(
+        outcome(&ctx, "app")["output"],
+        serde_json::json!(["no password here", "1", "2", "3", "4"])
+    );
+    expect(
+        &ctx,
+        "missing",
+        false,
+        "cannot run /nonexistent/check-app: ",
+    );
+}
+
+fn sleeper(secs: &str) -> Child {
+    Command::new("sleep").arg(secs).spawn().unwrap()
+}
+
+#[test]
+fn processes_and_pidfiles() {
+    let sandbox = Sandbox::new();
+    let mut child = sleeper("3118");
+    let mut gone = sleeper("0");
+    gone.wait().unwrap();
+    sandbox.write("app.pid", &format!("{}\n", child.id()));
+    sandbox.write("gone.pid", &gone.id().to_string());
+    sandbox.write("junk.pid", "-1");
+    let pidfile = |name: &str| sandbox.path(name).display().to_string();
+    let ctx = report(
+        &sandbox,
+        &format!(
+            "[[checks]]\nname = \"sleeper\"\nprocess = \"sleep\"\ncmdline = \"^sleep 3118$\"\nmax = 1\n\
+             [[checks]]\nname = \"nothing\"\nprocess = \"no-such-daemon\"\n\
+             [[checks]]\nname = \"app\"\npidfile = \"{}\"\n\
+             [[checks]]\nname = \"gone\"\npidfile = \"{}\"\n\
+             [[checks]]\nname = \"junk\"\npidfile = \"{}\"\n\
+             [[checks]]\nname = \"absent\"\npidfile = \"{}\"\n",
+            pidfile("app.pid"),
+            pidfile("gone.pid"),
+            pidfile("junk.pid"),
+            pidfile("absent.pid")
+        ),
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    expect(
+        &ctx,
+        "sleeper",
+        true,
+        &format!("1 running (pid {})", child.id()),
+    );
+    expect(&ctx, "nothing", false, "no process named no-such-daemon");
+    expect(
+        &ctx,
+        "app",
+        true,
+        &format!("pid {} (sleep) is running", child.id()),
+    );
+    expect(&ctx, "gone", false, &format!("pid {} from ", gone.id()));
+    expect(&ctx, "junk", false, "");
+    assert!(outcome(&ctx, "junk")["detail"]
+        .as_str()
+        .unwrap()
+        .ends_with("does not hold a pid: \"-1\""));
+    expect(&ctx, "absent", false, "cannot read ");
+}
+
+#[test]
+fn systemd_units_through_systemctl() {
+    let sandbox = Sandbox::new();
+    // This machine's own systemctl: whether or not systemd runs here, a unit that
+    // does not exist is not active.
+    let ctx = report(
+        &sandbox,
+        "[[checks]]\nname = \"nosuch\"\nsystemd = \"rreport-no-such-unit.service\"\n",
+    );
+    let c = outcome(&ctx, "nosuch");
+    assert_eq!(c["ok"], false, "{c}");
+    let detail = c["detail"].as_str().unwrap();
+    assert!(
+        detail == "rreport-no-such-unit.service is inactive"
+            || detail.starts_with("systemctl failed: "),
+        "{detail}"
+    );
+}
