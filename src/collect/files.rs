@@ -116,7 +116,7 @@ pub fn compare(before: &Tree, now: &Tree) -> Vec<Change> {
     for (path, new) in now {
         match before.get(path) {
             None => changes.push(Change {
-                path: path.clone(),
+                path: shown(path),
                 what: vec!["created"],
                 detail: describe(new),
             }),
@@ -130,7 +130,7 @@ pub fn compare(before: &Tree, now: &Tree) -> Vec<Change> {
     for (path, old) in before {
         if !now.contains_key(path) {
             changes.push(Change {
-                path: path.clone(),
+                path: shown(path),
                 what: vec!["deleted"],
                 detail: describe(old),
             });
@@ -148,7 +148,7 @@ fn differences(path: &str, old: &Entry, new: &Entry) -> Option<Change> {
     } else if content_changed(old, new) {
         what.push("modified");
         detail.push(match (&old.target, &new.target) {
-            (Some(a), Some(b)) => format!("link {a} → {b}"),
+            (Some(a), Some(b)) => format!("link {} → {}", shown(a), shown(b)),
             _ if old.size != new.size => format!("{} → {} bytes", old.size, new.size),
             _ => "content changed, same size".into(),
         });
@@ -165,10 +165,24 @@ fn differences(path: &str, old: &Entry, new: &Entry) -> Option<Change> {
         ));
     }
     (!what.is_empty()).then(|| Change {
-        path: path.to_string(),
+        path: shown(path),
         what,
         detail: detail.join("; "),
     })
+}
+
+/// A path as the report shows it: control characters escaped as `ls -b` does, so
+/// a file named "x\nCRITICAL …" cannot forge a line of the text report.
+pub fn shown(path: &str) -> String {
+    path.chars()
+        .map(|c| match c {
+            '\n' => "\\n".to_string(),
+            '\t' => "\\t".to_string(),
+            '\r' => "\\r".to_string(),
+            c if c.is_control() => format!("\\x{:02x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// Content, for a file: the hash when both sides have one, else size and mtime (a
@@ -185,7 +199,7 @@ fn content_changed(old: &Entry, new: &Entry) -> bool {
 fn describe(e: &Entry) -> String {
     let what = match e.kind.as_str() {
         "file" => format!("file, {} bytes", e.size),
-        "link" => format!("link to {}", e.target.as_deref().unwrap_or("?")),
+        "link" => format!("link to {}", shown(e.target.as_deref().unwrap_or("?"))),
         kind => kind.to_string(),
     };
     format!("{what}, mode {:04o}, owner {}:{}", e.mode, e.uid, e.gid)
@@ -253,6 +267,15 @@ mod tests {
             bigger,
             Some((&["modified"], "content changed, same size")),
         );
+    }
+
+    #[test]
+    fn control_characters_in_names_are_escaped() {
+        assert_eq!(
+            shown("/etc/a\nCRITICAL b\t\x1b"),
+            "/etc/a\\nCRITICAL b\\t\\x1b"
+        );
+        assert_eq!(shown("/etc/ünïcode ok"), "/etc/ünïcode ok");
     }
 
     #[test]
