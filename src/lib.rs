@@ -4,14 +4,15 @@
 //! - `cli`: the command line (clap). `main.rs` parses it and calls [`run`].
 //! - `config`: the TOML file → a checked [`config::Config`]; credentials from the environment.
 //! - `schedule`: crontab(5) expression + "now" → next fire time. Pure.
+//! - `sections`: which sections the report shows, in which order; only their collectors run.
 //! - `collect`: the collectors (`host`, `boot`, `cpu`, `load`, `memory`, `disk`,
-//!   `network`, `diskio`, `processes`, `users`), each returning
+//!   `network`, `diskio`, `processes`, `users`, `checks`, `files`), each returning
 //!   its own map, merged into one [`collect::Context`]; failures become `errors` entries.
 //! - `status`: the report's overall status, decided in one place.
 //! - `report` (+ `filters`): context → subject, HTML and text through minijinja.
 //! - `mail`: the MIME message and SMTP delivery through lettre.
 //! - `outbox`: the durable queue on disk; the only code that touches the spool.
-//! - `history`: the previous report's counters (network, disk I/O) in the state dir.
+//! - `history`: what the previous report left (counters, the watched files' manifest) in the state dir.
 //! - `atomic`: crash-safe file replacement, for the outbox and the history.
 //! - `delivery`: one attempt at a queued message, backoff, giving up to failed/.
 //! - `pipeline`: one report start to finish, shared by `--once`, `--check` and the daemon.

@@ -346,3 +346,20 @@ fn watches() {
     );
     check_err("[[watch]]\npath = \"/etc\"\nexclude = [\"a[\"]\n", "config.toml:3:12: watch.exclude pattern \"a[\" is not a valid glob: Pattern syntax error near position 1: invalid range pattern");
 }
+
+/// The commented-out examples of `[[checks]]` and `[[watch]]` in
+/// config.example.toml parse once uncommented.
+#[test]
+fn the_example_checks_and_watches_parse() {
+    let text = include_str!("../../config.example.toml");
+    let from = text.find("# [[checks]]").unwrap();
+    let uncommented: String = text[from..]
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| l.starts_with("[[") || l.split(" = ").count() > 1)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let c = Config::parse(&uncommented, "example", &no_env).unwrap();
+    assert_eq!(c.checks.len(), 7, "{uncommented}");
+    assert_eq!(c.watches.len(), 1);
+}
