@@ -19,7 +19,7 @@ fn collector_hostname() -> String {
 
 #[divan::bench]
 fn collector_boot() -> boot::Boot {
-    boot::collect(chrono_tz::UTC).unwrap()
+    boot::collect(&rreport::zone::Zone::utc()).unwrap()
 }
 
 #[divan::bench]
@@ -44,12 +44,79 @@ fn collector_disk() -> usize {
         .len()
 }
 
+fn watch_etc() -> Vec<rreport::collect::manifest::Watch> {
+    vec![rreport::collect::manifest::Watch {
+        path: "/etc".into(),
+        recursive: true,
+        exclude: Vec::new(),
+        hash_max_bytes: 1 << 20,
+    }]
+}
+
+/// A first report of /etc: every entry stat'ed, every file up to 1 MiB hashed.
+#[divan::bench(sample_count = 20)]
+fn collector_files_etc_baseline() -> usize {
+    let (files, _) = collect::files::collect(
+        &watch_etc(),
+        None,
+        chrono::Utc::now(),
+        &rreport::zone::Zone::utc(),
+    );
+    files.watched[0].entries
+}
+
+/// Every later report of /etc: one stat per entry, unchanged files not reread.
+#[divan::bench(sample_count = 20)]
+fn collector_files_etc_compared(bencher: Bencher) {
+    let (_, before) = collect::files::collect(
+        &watch_etc(),
+        None,
+        chrono::Utc::now(),
+        &rreport::zone::Zone::utc(),
+    );
+    bencher.bench_local(|| {
+        collect::files::collect(
+            &watch_etc(),
+            Some(&before),
+            chrono::Utc::now(),
+            &rreport::zone::Zone::utc(),
+        )
+        .0
+        .total
+    });
+}
+
+/// Three checks in parallel: a process scan, a refused tcp connect, `true`.
+#[divan::bench(sample_count = 20)]
+fn collector_checks_three() -> usize {
+    use rreport::collect::checks::{self, Check, Probe};
+    let check = |name: &str, probe| Check {
+        name: name.into(),
+        probe,
+        timeout: Duration::from_secs(5),
+    };
+    let all = [
+        check(
+            "init",
+            Probe::Process {
+                name: Some("no-such-process".into()),
+                cmdline: None,
+                min: 1,
+                max: None,
+            },
+        ),
+        check("tcp", Probe::Tcp("127.0.0.1:1".into())),
+        check("true", Probe::Command(vec!["true".into()])),
+    ];
+    checks::start(&all).finish().len()
+}
+
 /// Every collector on its threads and the merge, with the shortest CPU window (10 ms).
 #[divan::bench(sample_count = 20)]
 fn gather_context_10ms_window() -> Context {
     collect::gather(
         &collect::Settings::new(
-            chrono_tz::UTC,
+            rreport::zone::Zone::utc(),
             Duration::from_millis(10),
             Duration::from_secs(10),
         ),

@@ -188,7 +188,7 @@ fn next_fire(pipeline: &Pipeline, after: DateTime<Utc>) -> anyhow::Result<DateTi
     let config = &pipeline.config;
     config
         .schedule
-        .next_after(after, config.timezone)
+        .next_after(after, &config.timezone)
         .map(|t| t.with_timezone(&Utc))
         .ok_or_else(|| anyhow::anyhow!("schedule '{}' never fires", config.schedule.as_str()))
 }

@@ -4,6 +4,7 @@
 //! - `cli`: the command line (clap). `main.rs` parses it and calls [`run`].
 //! - `config`: the TOML file → a checked [`config::Config`]; credentials from the environment.
 //! - `schedule`: crontab(5) expression + "now" → next fire time. Pure.
+//! - `zone`: time zones from the system's tz database, for the schedule and the report.
 //! - `sections`: which sections the report shows, in which order; only their collectors run.
 //! - `collect`: the collectors (`host`, `boot`, `cpu`, `load`, `memory`, `disk`,
 //!   `network`, `diskio`, `processes`, `users`, `checks`, `files`), each returning
@@ -39,6 +40,7 @@ pub mod schedule;
 pub mod secret;
 pub mod sections;
 mod status;
+pub mod zone;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -265,7 +267,7 @@ fn check(config: Config, n: usize) -> Result<(), RunError> {
     let ctx = pipeline.collect(Utc::now());
     pipeline.render(&ctx)?;
     let config = &pipeline.config;
-    let times = config.schedule.upcoming(Utc::now(), config.timezone, n);
+    let times = config.schedule.upcoming(Utc::now(), &config.timezone, n);
     if times.is_empty() && n > 0 {
         return Err(anyhow::anyhow!("schedule '{}' never fires", config.schedule.as_str()).into());
     }

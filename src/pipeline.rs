@@ -74,24 +74,25 @@ impl Pipeline {
         .map(drop)
     }
 
-    /// Runs every collector; `now` is the report's time. Reads the previous report's
-    /// counters but does not replace them (a preview must not move "since").
+    /// Runs the chosen sections' collectors; `now` is the report's time. Reads what
+    /// the previous report left (counters, the watched files' manifest) but does not
+    /// replace it: a preview must not move "since the previous report".
     pub fn collect(&self, now: DateTime<Utc>) -> Context {
-        self.collect_counters(now).0
+        self.gather(now).0
     }
 
-    /// Runs every collector and saves this report's counters for the next one.
+    /// Runs the collectors and saves what this report leaves for the next one.
     fn collect_and_remember(&self, now: DateTime<Utc>) -> Context {
-        let (ctx, remembered) = self.collect_counters(now);
+        let (ctx, remembered) = self.gather(now);
         if let Some(dir) = &self.state_dir {
             crate::history::save(dir, &remembered);
         }
         ctx
     }
 
-    fn collect_counters(&self, now: DateTime<Utc>) -> (Context, collect::Remembered) {
+    fn gather(&self, now: DateTime<Utc>) -> (Context, collect::Remembered) {
         let settings = collect::Settings {
-            zone: self.config.timezone,
+            zone: self.config.timezone.clone(),
             hostname: self.config.hostname.clone(),
             filesystems: self.config.report.filesystems.clone(),
             cpu_sample: self.config.report.cpu_sample,

@@ -11,8 +11,8 @@
 
 use std::str::FromStr;
 
+use crate::zone::Zone;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use croner::parser::{CronParser, Seconds, Year};
 use croner::Cron;
 
@@ -106,14 +106,14 @@ fn blame_field(parser: &CronParser, fields: &[&str]) -> Option<String> {
 impl Schedule {
     /// The first fire time strictly after `after`, in `zone`.
     /// `None` only for an expression that can never fire (such as `0 0 31 2 *`).
-    pub fn next_after(&self, after: DateTime<Utc>, zone: Tz) -> Option<DateTime<Tz>> {
+    pub fn next_after(&self, after: DateTime<Utc>, zone: &Zone) -> Option<DateTime<Zone>> {
         self.cron
-            .find_next_occurrence(&after.with_timezone(&zone), false)
+            .find_next_occurrence(&after.with_timezone(zone), false)
             .ok()
     }
 
     /// The next `n` fire times after `after`.
-    pub fn upcoming(&self, after: DateTime<Utc>, zone: Tz, n: usize) -> Vec<DateTime<Tz>> {
+    pub fn upcoming(&self, after: DateTime<Utc>, zone: &Zone, n: usize) -> Vec<DateTime<Zone>> {
         let mut times = Vec::with_capacity(n);
         let mut cursor = after;
         while times.len() < n {
@@ -143,16 +143,16 @@ mod tests {
     #[track_caller]
     fn check(expr: &str, zone: &str, after: &str, expected: &[&str]) {
         let schedule: Schedule = expr.parse().unwrap();
-        let zone: Tz = zone.parse().unwrap();
+        let zone = Zone::named(zone).unwrap();
         let after = DateTime::parse_from_rfc3339(after)
             .unwrap()
             .with_timezone(&Utc);
         let got: Vec<String> = schedule
-            .upcoming(after, zone, expected.len())
+            .upcoming(after, &zone, expected.len())
             .iter()
             .map(|t| t.to_rfc3339())
             .collect();
-        assert_eq!(got, expected, "{expr} in {zone}");
+        assert_eq!(got, expected, "{expr} in {zone:?}");
     }
 
     // 2026-11-23 is a Monday.
@@ -358,6 +358,6 @@ mod tests {
     fn never_firing_expression_gives_no_times() {
         let s: Schedule = "0 0 31 2 *".parse().unwrap();
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        assert!(s.upcoming(now, chrono_tz::UTC, 3).is_empty());
+        assert!(s.upcoming(now, &crate::zone::Zone::utc(), 3).is_empty());
     }
 }

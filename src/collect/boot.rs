@@ -1,7 +1,7 @@
 //! The `boot` collector: when the machine booted and how long it has been up.
 
+use crate::zone::Zone;
 use chrono::{DateTime, SecondsFormat, Utc};
-use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::CollectError;
@@ -14,14 +14,14 @@ pub struct Boot {
     pub uptime_secs: u64,
 }
 
-pub fn collect(zone: Tz) -> Result<Boot, CollectError> {
+pub fn collect(zone: &Zone) -> Result<Boot, CollectError> {
     let booted: DateTime<Utc> = psutil::host::boot_time()
         .map_err(|e| CollectError::new(format!("boot time: {e}")))?
         .into();
     let uptime = psutil::host::uptime().map_err(|e| CollectError::new(format!("uptime: {e}")))?;
     Ok(Boot {
         time: booted
-            .with_timezone(&zone)
+            .with_timezone(zone)
             .to_rfc3339_opts(SecondsFormat::Secs, false),
         uptime_secs: uptime.as_secs(),
     })

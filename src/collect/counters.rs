@@ -67,10 +67,13 @@ pub fn since(previous: Option<Previous>, name: &str, values: &[u64]) -> Option<(
 
 /// When the previous report's counters were taken (RFC 3339 in `zone`) and how many
 /// seconds ago: a section's `previous_report` and `interval_secs`.
-pub fn period(previous: Option<Previous>, zone: chrono_tz::Tz) -> (Option<String>, Option<u64>) {
+pub fn period(
+    previous: Option<Previous>,
+    zone: &crate::zone::Zone,
+) -> (Option<String>, Option<u64>) {
     let when = previous.map(|p| {
         p.taken_at
-            .with_timezone(&zone)
+            .with_timezone(zone)
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
     });
     (when, previous.map(|p| p.seconds.round() as u64))

@@ -75,7 +75,7 @@ pub fn parse(text: &str, disks: &BTreeSet<String>) -> Table {
         .collect()
 }
 
-pub fn report(now: &Table, previous: Option<Previous>, zone: chrono_tz::Tz) -> DiskIo {
+pub fn report(now: &Table, previous: Option<Previous>, zone: &crate::zone::Zone) -> DiskIo {
     let devices = now
         .iter()
         .map(|(name, values)| {
@@ -142,7 +142,7 @@ mod tests {
                 taken_at: Utc::now(),
                 seconds: 10.0,
             }),
-            chrono_tz::UTC,
+            &crate::zone::Zone::utc(),
         );
         let vda = &io.devices[0];
         assert_eq!(vda.delta.as_ref().unwrap()["reads"], 100);

@@ -6,8 +6,8 @@
 //! all the same. A path seen for the first time records a baseline and lists
 //! nothing.
 
+use crate::zone::Zone;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::manifest::{self, Entry, Manifest, Tree, Watch};
@@ -52,7 +52,7 @@ pub fn collect(
     watches: &[Watch],
     previous: Option<&Manifest>,
     now: DateTime<Utc>,
-    zone: Tz,
+    zone: &Zone,
 ) -> (Files, Manifest) {
     let previous = previous.filter(|m| m.version == manifest::MANIFEST_VERSION);
     let mut next = Manifest {
@@ -98,7 +98,7 @@ pub fn collect(
         .filter(|_| compared)
         .and_then(|m| m.taken_at)
         .map(|t| {
-            t.with_timezone(&zone)
+            t.with_timezone(zone)
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
         });
     let files = Files {

@@ -27,8 +27,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::zone::Zone;
 use chrono::{DateTime, SecondsFormat, Utc};
-use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::sections::{Section, Sections};
@@ -62,7 +62,7 @@ pub type Extra = (
 /// What the collectors need to know from the config.
 #[derive(Clone)]
 pub struct Settings {
-    pub zone: Tz,
+    pub zone: Zone,
     /// Replaces the collected hostname.
     pub hostname: Option<String>,
     pub filesystems: Option<Vec<PathBuf>>,
@@ -80,7 +80,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn new(zone: Tz, cpu_sample: Duration, timeout: Duration) -> Settings {
+    pub fn new(zone: Zone, cpu_sample: Duration, timeout: Duration) -> Settings {
         Settings {
             zone,
             hostname: None,
@@ -187,7 +187,7 @@ impl Running {
     fn start(settings: &Settings, now: DateTime<Utc>) -> Running {
         let started = Instant::now();
         let deadline = started + settings.timeout;
-        let (zone, window) = (settings.zone, settings.cpu_sample);
+        let (zone, window) = (settings.zone.clone(), settings.cpu_sample);
         let when = |section| settings.shows(section).then_some(());
         // Counters from before a reboot are useless; /proc/stat's btime says which boot this is.
         let boot_time = psutil::host::boot_time()
@@ -197,7 +197,10 @@ impl Running {
         let cpu = when(Section::Cpu)
             .map(|()| deadline::spawn("cpu", move || cpu::CpuSample::start()?.finish(window)));
         let wanted = Wanted::from(settings);
-        let quick = deadline::spawn("procfs", move || Ok(Quick::collect(&wanted, zone)));
+        let quick = {
+            let zone = zone.clone();
+            deadline::spawn("procfs", move || Ok(Quick::collect(&wanted, &zone)))
+        };
         let processes = when(Section::Processes).map(|()| {
             let earlier = settings.previous.counters.clone();
             deadline::spawn("processes", move || {
@@ -214,7 +217,7 @@ impl Running {
         let files = (settings.shows(Section::Files) && !settings.watches.is_empty()).then(|| {
             let (watches, before) = (settings.watches.clone(), settings.previous.files.clone());
             deadline::spawn("files", move || {
-                Ok(files::collect(&watches, before.as_ref(), now, zone))
+                Ok(files::collect(&watches, before.as_ref(), now, &zone))
             })
         });
         let checks = (settings.shows(Section::Checks) && !settings.checks.is_empty())
@@ -243,7 +246,7 @@ impl Running {
 
     /// Waits for each collector in the report's order and merges its result.
     fn merge_into(self, m: &mut Merge, settings: &Settings, now: DateTime<Utc>) {
-        let (deadline, window, zone) = (self.deadline, settings.cpu_sample, settings.zone);
+        let (deadline, window, zone) = (self.deadline, settings.cpu_sample, &settings.zone);
         let q = m
             .wait(self.quick, deadline)
             .unwrap_or_else(|e| Quick::failed(&Wanted::from(settings), e));
@@ -368,7 +371,7 @@ struct Quick {
 }
 
 impl Quick {
-    fn collect(want: &Wanted, zone: Tz) -> Quick {
+    fn collect(want: &Wanted, zone: &Zone) -> Quick {
         Quick {
             hostname: want.hostname.then(|| deadline::guarded(host::hostname)),
             boot: want.boot.then(|| deadline::guarded(|| boot::collect(zone))),

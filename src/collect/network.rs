@@ -70,7 +70,7 @@ pub fn parse(text: &str) -> Table {
 }
 
 /// The report section from the current counters and the previous report's.
-pub fn report(now: &Table, previous: Option<Previous>, zone: chrono_tz::Tz) -> Network {
+pub fn report(now: &Table, previous: Option<Previous>, zone: &crate::zone::Zone) -> Network {
     let interfaces = now
         .iter()
         .map(|(name, values)| {
@@ -126,13 +126,13 @@ mod tests {
                 taken_at,
                 seconds: 60.0,
             }),
-            chrono_tz::UTC,
+            &crate::zone::Zone::utc(),
         );
         let eth0 = &net.interfaces[0];
         assert_eq!(eth0.delta.as_ref().unwrap()["rx_bytes"], 3600);
         assert_eq!((eth0.rx_rate, eth0.tx_rate), (Some(60), Some(67)));
         assert_eq!(net.interval_secs, Some(60));
-        let first = report(&now, None, chrono_tz::UTC);
+        let first = report(&now, None, &crate::zone::Zone::utc());
         assert!(first.previous_report.is_none() && first.interfaces[0].delta.is_none());
     }
 }

@@ -3,8 +3,8 @@
 //! Parsed here because psutil's `users()` is unimplemented on Linux (`todo!()`). A
 //! machine without /run/utmp (many containers) simply has no sessions to list.
 
+use crate::zone::Zone;
 use chrono::{DateTime, SecondsFormat};
-use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::CollectError;
@@ -24,7 +24,7 @@ pub struct Session {
     pub pid: i32,
 }
 
-pub fn collect(zone: Tz) -> Result<Vec<Session>, CollectError> {
+pub fn collect(zone: &Zone) -> Result<Vec<Session>, CollectError> {
     for path in ["/run/utmp", "/var/run/utmp"] {
         match std::fs::read(path) {
             Ok(bytes) => return Ok(parse(&bytes, zone)),
@@ -36,7 +36,7 @@ pub fn collect(zone: Tz) -> Result<Vec<Session>, CollectError> {
 }
 
 /// The user sessions in a utmp file's bytes; other record kinds are skipped.
-pub fn parse(bytes: &[u8], zone: Tz) -> Vec<Session> {
+pub fn parse(bytes: &[u8], zone: &Zone) -> Vec<Session> {
     bytes
         .chunks_exact(RECORD)
         .filter(|r| i16::from_ne_bytes([r[0], r[1]]) == USER_PROCESS)
@@ -44,7 +44,7 @@ pub fn parse(bytes: &[u8], zone: Tz) -> Vec<Session> {
             let int = |at: usize| i32::from_ne_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]);
             let since = DateTime::from_timestamp(i64::from(int(340)), 0)
                 .map(|t| {
-                    t.with_timezone(&zone)
+                    t.with_timezone(zone)
                         .to_rfc3339_opts(SecondsFormat::Secs, false)
                 })
                 .unwrap_or_default();
@@ -98,7 +98,7 @@ pub(crate) mod tests {
         bytes.extend(record(8, 4243, "pts/1", "", "", 0)); // DEAD_PROCESS
         bytes.extend(record(7, 4244, "tty1", "bob\r\nx", "", 1_763_974_800));
         bytes.extend(&[1, 2, 3]); // a torn last record is ignored
-        let sessions = parse(&bytes, chrono_tz::Europe::Berlin);
+        let sessions = parse(&bytes, &crate::zone::Zone::named("Europe/Berlin").unwrap());
         assert_eq!(sessions.len(), 2);
         assert_eq!(
             sessions[0],

@@ -6,7 +6,6 @@
 //! from the environment, into a `Secret`.
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
 mod checks;
@@ -14,7 +13,7 @@ mod smtp;
 mod thresholds;
 mod watch;
 
-use chrono_tz::Tz;
+use crate::zone::Zone;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -34,7 +33,7 @@ pub struct Config {
     /// Where the settings came from, for messages: a path or "built-in defaults".
     pub origin: String,
     pub schedule: Schedule,
-    pub timezone: Tz,
+    pub timezone: Zone,
     /// Overrides the system's hostname in the report and subject.
     pub hostname: Option<String>,
     pub report: ReportSettings,
@@ -145,10 +144,10 @@ impl Config {
                 .expect("the default schedule parses"),
         };
         let timezone = match &raw.timezone {
-            Some(z) => Tz::from_str(z.get_ref()).map_err(|_| {
-                at(z.span(), format!("unknown time zone '{}', expected an IANA name such as \"Europe/Berlin\" or \"UTC\"", z.get_ref()))
+            Some(z) => Zone::named(z.get_ref()).map_err(|e| {
+                at(z.span(), format!("unknown time zone '{}': {e}; expected an IANA name such as \"Europe/Berlin\" or \"UTC\" (the tz database is the tzdata package)", z.get_ref()))
             })?,
-            None => system_zone(),
+            None => Zone::system(),
         };
         let hostname = match raw.hostname {
             Some(h) if h.get_ref().trim().is_empty() => {
@@ -249,14 +248,6 @@ fn check_sections(
             format!("section '{}' is listed twice", twice.name()),
         )
     })
-}
-
-/// The system's time zone (from /etc/localtime or TZ), or UTC when it has no IANA name.
-fn system_zone() -> Tz {
-    iana_time_zone::get_timezone()
-        .ok()
-        .and_then(|name| Tz::from_str(&name).ok())
-        .unwrap_or(Tz::UTC)
 }
 
 /// Turns byte offsets into `file:line:col` errors for one config text.

@@ -251,7 +251,7 @@ fn check_prints_only_the_next_fire_times() {
         .collect();
     assert_eq!(times.len(), 3, "{}", out.stdout);
     for t in &times {
-        let local = t.with_timezone(&chrono_tz::Europe::Berlin);
+        let local = t.with_timezone(&rreport::zone::Zone::named("Europe/Berlin").unwrap());
         assert_eq!(local.format("%a %H:%M").to_string(), "Mon 06:30", "{t}");
         use chrono::Offset;
         assert_eq!(

@@ -36,7 +36,7 @@ fn memory_matches_proc_meminfo() {
 
 #[test]
 fn boot_matches_proc_stat_and_uptime() {
-    let b = boot::collect(chrono_tz::UTC).unwrap();
+    let b = boot::collect(&rreport::zone::Zone::utc()).unwrap();
     let btime = proc_field("/proc/stat", "btime") as i64;
     let booted = chrono::DateTime::parse_from_rfc3339(&b.time).unwrap();
     assert_eq!(booted.timestamp(), btime);
@@ -56,7 +56,7 @@ fn boot_matches_proc_stat_and_uptime() {
 
 #[test]
 fn boot_time_is_shown_in_the_configured_zone() {
-    let b = boot::collect(chrono_tz::Asia::Kolkata).unwrap();
+    let b = boot::collect(&rreport::zone::Zone::named("Asia/Kolkata").unwrap()).unwrap();
     assert!(b.time.ends_with("+05:30"), "{}", b.time);
 }
 
@@ -195,7 +195,7 @@ fn named_filesystems_are_reported_as_named() {
 #[test]
 fn gather_merges_every_collector() {
     let settings = collect::Settings::new(
-        chrono_tz::UTC,
+        rreport::zone::Zone::utc(),
         Duration::from_millis(20),
         Duration::from_secs(10),
     );
@@ -232,7 +232,7 @@ fn gather_merges_every_collector() {
 #[test]
 fn a_failing_filesystem_is_listed_in_errors_not_fatal() {
     let mut settings = collect::Settings::new(
-        chrono_tz::UTC,
+        rreport::zone::Zone::utc(),
         Duration::from_millis(10),
         Duration::from_secs(10),
     );
@@ -252,7 +252,7 @@ fn a_failing_filesystem_is_listed_in_errors_not_fatal() {
 fn a_hung_and_a_panicking_collector_do_not_stop_the_report() {
     use std::sync::Arc;
     let mut settings = collect::Settings::new(
-        chrono_tz::UTC,
+        rreport::zone::Zone::utc(),
         Duration::from_millis(10),
         Duration::from_millis(500),
     );
@@ -476,7 +476,7 @@ fn a_cpu_burning_child_tops_cpu_and_a_200_mb_child_tops_memory() {
 
 #[test]
 fn users_match_who() {
-    let sessions = rreport::collect::users::collect(chrono_tz::UTC).unwrap();
+    let sessions = rreport::collect::users::collect(&rreport::zone::Zone::utc()).unwrap();
     let who = Command::new("who").output().unwrap();
     let lines: Vec<String> = String::from_utf8_lossy(&who.stdout)
         .lines()

@@ -323,7 +323,7 @@ fn the_email_stays_small_with_many_filesystems() {
 #[test]
 fn the_live_context_renders_strictly() {
     let settings = rreport::collect::Settings::new(
-        chrono_tz::UTC,
+        rreport::zone::Zone::utc(),
         std::time::Duration::from_millis(10),
         std::time::Duration::from_secs(10),
     );
