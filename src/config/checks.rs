@@ -69,59 +69,73 @@ pub(super) fn check_all(
     Ok(checks)
 }
 
-fn check_one(raw: RawCheck, start: usize, loc: &Locator) -> Result<Check, ConfigError> {
-    let name = match raw.name {
+fn check_one(mut raw: RawCheck, start: usize, loc: &Locator) -> Result<Check, ConfigError> {
+    let name = match raw.name.take() {
         Some(n) if n.get_ref().trim().is_empty() => {
             return Err(loc.at(n.span().start, "checks.name is empty".into()))
         }
         Some(n) => n.into_inner(),
         None => return Err(loc.at(start, "a [[checks]] entry needs a name".into())),
     };
-    let kinds = [
-        raw.process.is_some() || raw.cmdline.is_some(),
-        raw.pidfile.is_some(),
-        raw.tcp.is_some(),
-        raw.systemd.is_some(),
-        raw.command.is_some(),
-    ];
-    match kinds.iter().filter(|k| **k).count() {
-        1 => {}
-        0 => {
-            return Err(loc.at(
-                start,
-                format!("check '{name}' has no kind; give one of {KINDS}"),
-            ))
-        }
-        _ => {
-            return Err(loc.at(
-                start,
-                format!("check '{name}' has more than one kind; give exactly one of {KINDS}"),
-            ))
-        }
-    }
-    let process_only = [("min", &raw.min), ("max", &raw.max)];
-    if !kinds[0] {
-        if let Some((key, Some(v))) = process_only.iter().find(|(_, v)| v.is_some()) {
-            return Err(loc.at(
-                v.span().start,
-                format!("checks.{key} only applies to a process check"),
-            ));
-        }
-    }
-    if let (Some(shell), None) = (&raw.shell, &raw.command) {
-        return Err(loc.at(
-            shell.span().start,
-            "checks.shell only applies to a command check".into(),
-        ));
-    }
     let timeout = Duration::from_secs(loc.bounded(
         &raw.timeout_secs,
         "timeout_secs",
         1..=3600,
         DEFAULT_TIMEOUT_SECS,
     )?);
-    let probe = if kinds[0] {
-        process(&name, raw.process, raw.cmdline, raw.min, raw.max, loc)?
+    let probe = probe(raw, &name, start, loc)?;
+    Ok(Check {
+        name,
+        probe,
+        timeout,
+    })
+}
+
+/// The one kind of check `raw` defines, refusing none, several, and keys that
+/// belong to another kind.
+fn probe(raw: RawCheck, name: &str, start: usize, loc: &Locator) -> Result<Probe, ConfigError> {
+    let is_process = raw.process.is_some() || raw.cmdline.is_some();
+    let kinds = [
+        is_process,
+        raw.pidfile.is_some(),
+        raw.tcp.is_some(),
+        raw.systemd.is_some(),
+        raw.command.is_some(),
+    ];
+    if kinds.iter().filter(|k| **k).count() > 1 {
+        return Err(loc.at(
+            start,
+            format!("check '{name}' has more than one kind; give exactly one of {KINDS}"),
+        ));
+    }
+    let misplaced = [
+        (
+            "min",
+            raw.min.as_ref().map(|v| v.span()),
+            !is_process,
+            "a process",
+        ),
+        (
+            "max",
+            raw.max.as_ref().map(|v| v.span()),
+            !is_process,
+            "a process",
+        ),
+        (
+            "shell",
+            raw.shell.as_ref().map(|v| v.span()),
+            raw.command.is_none(),
+            "a command",
+        ),
+    ];
+    if let Some((key, Some(span), _, kind)) = misplaced.iter().find(|m| m.1.is_some() && m.2) {
+        return Err(loc.at(
+            span.start,
+            format!("checks.{key} only applies to {kind} check"),
+        ));
+    }
+    if is_process {
+        process(name, raw.process, raw.cmdline, raw.min, raw.max, loc)
     } else if let Some(path) = raw.pidfile {
         if !path.get_ref().is_absolute() {
             return Err(loc.at(
@@ -129,9 +143,9 @@ fn check_one(raw: RawCheck, start: usize, loc: &Locator) -> Result<Check, Config
                 "checks.pidfile must be an absolute path".into(),
             ));
         }
-        Probe::Pidfile(path.into_inner())
+        Ok(Probe::Pidfile(path.into_inner()))
     } else if let Some(address) = raw.tcp {
-        tcp(address, loc)?
+        tcp(address, loc)
     } else if let Some(unit) = raw.systemd {
         if unit.get_ref().trim().is_empty() || unit.get_ref().starts_with('-') {
             return Err(loc.at(
@@ -139,17 +153,15 @@ fn check_one(raw: RawCheck, start: usize, loc: &Locator) -> Result<Check, Config
                 "checks.systemd must name a unit, such as \"nginx.service\"".into(),
             ));
         }
-        Probe::Systemd(unit.into_inner())
+        Ok(Probe::Systemd(unit.into_inner()))
     } else if let Some(argv) = raw.command {
-        command(argv, raw.shell, loc)?
+        command(argv, raw.shell, loc)
     } else {
-        unreachable!("exactly one kind was found above")
-    };
-    Ok(Check {
-        name,
-        probe,
-        timeout,
-    })
+        Err(loc.at(
+            start,
+            format!("check '{name}' has no kind; give one of {KINDS}"),
+        ))
+    }
 }
 
 fn process(
