@@ -113,15 +113,6 @@ impl Started {
             })
             .collect()
     }
-
-    /// The longest any check may take.
-    pub fn longest(&self) -> Duration {
-        self.0
-            .iter()
-            .map(|(c, ..)| c.timeout)
-            .max()
-            .unwrap_or_default()
-    }
 }
 
 fn run(check: &Check, processes: &OnceLock<Vec<Proc>>) -> Outcome {
