@@ -266,6 +266,18 @@ fn check(config: Config, n: usize) -> Result<(), RunError> {
     let pipeline = Pipeline::new(config, true)?;
     let ctx = pipeline.collect(Utc::now());
     pipeline.render(&ctx)?;
+    // The config is fine either way, but the admin who just wrote a check wants to
+    // know whether it passes now.
+    let failed = ctx
+        .0
+        .get("checks")
+        .and_then(|c| c.as_array())
+        .into_iter()
+        .flatten();
+    for check in failed.filter(|c| c["ok"] != true) {
+        let text = |key: &str| check[key].as_str().unwrap_or_default().to_string();
+        tracing::warn!("check '{}' failed now: {}", text("name"), text("detail"));
+    }
     let config = &pipeline.config;
     let times = config.schedule.upcoming(Utc::now(), &config.timezone, n);
     if times.is_empty() && n > 0 {

@@ -230,6 +230,21 @@ fn half_the_credentials_is_exit_78() {
 }
 
 #[test]
+fn check_runs_the_checks_and_warns_of_failures_without_failing() {
+    let sandbox = Sandbox::new();
+    let mut text = sandbox.smtp_config(closed_port(), "none", None);
+    text.push_str(&format!(
+        "[[checks]]\nname = \"web\"\ntcp = \"127.0.0.1:{}\"\n[[checks]]\nname = \"fine\"\ncommand = [\"true\"]\n",
+        closed_port()
+    ));
+    let config = sandbox.write("config.toml", &text);
+    let out = rreport().args(["--check", "-c"]).args([&config]).run();
+    out.status(0)
+        .stderr_has("check 'web' failed now: 127.0.0.1:");
+    assert!(!out.stderr.contains("'fine'"), "{}", out.stderr);
+}
+
+#[test]
 fn check_prints_only_the_next_fire_times() {
     let sandbox = Sandbox::new();
     let config = sandbox.write(
