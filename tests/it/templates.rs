@@ -167,6 +167,16 @@ fn top_processes_with_their_owners_and_command_lines() {
 }
 
 #[test]
+fn an_idle_machine_says_no_process_used_cpu() {
+    let mut idle = fixture();
+    idle["processes"]["top_cpu"] = json!([]);
+    let r = render(idle);
+    let line = "Top CPU: no process used measurable CPU during the sample window.";
+    assert!(r.text.contains(&format!("  {line}\n")), "{}", r.text);
+    assert!(r.html.contains(line));
+}
+
+#[test]
 fn logged_in_users_or_nobody() {
     let r = render(fixture());
     assert!(
