@@ -18,6 +18,15 @@ fn dry_run(config: &Path) -> Value {
     serde_json::from_str(&out.stdout).unwrap()
 }
 
+/// A real report (`--once`): sent, so its manifest becomes the next one's baseline.
+fn send(config: &Path) {
+    rreport()
+        .args(["--once", "-c"])
+        .args([config])
+        .run()
+        .status(0);
+}
+
 /// The text part of the last message the relay received.
 fn last_text(server: &crate::support::SmtpServer) -> String {
     let received = server.received();
@@ -61,11 +70,7 @@ fn created_modified_chmod_deleted_across_restarts() {
     let key = tree.display().to_string();
 
     // The first report records the baseline and lists nothing.
-    rreport()
-        .args(["--once", "-c"])
-        .args([&config])
-        .run()
-        .status(0);
+    send(&config);
     let first = last_text(&server);
     assert!(
         first.contains(&format!(
@@ -105,11 +110,7 @@ fn created_modified_chmod_deleted_across_restarts() {
 
     // A preview does not move the baseline; a sent report does.
     assert_eq!(changes(&dry_run(&config)).len(), 4);
-    rreport()
-        .args(["--once", "-c"])
-        .args([&config])
-        .run()
-        .status(0);
+    send(&config);
     let second = last_text(&server);
     for line in [
         format!(
@@ -136,11 +137,7 @@ fn a_touch_is_not_a_change_but_an_edit_of_the_same_size_is() {
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&format!("[[watch]]\npath = \"{}\"\n", file.display()));
     std::fs::write(&config, text).unwrap();
-    rreport()
-        .args(["--once", "-c"])
-        .args([&config])
-        .run()
-        .status(0);
+    send(&config);
 
     let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
     std::fs::File::options()
