@@ -69,7 +69,6 @@ type Started<T> = Option<Result<deadline::Running<T>, CollectError>>;
 /// Every collector of the report, started at once, so the others run inside the
 /// CPU sample window. `None`: its section is not shown.
 struct Running {
-    started: Instant,
     deadline: Instant,
     boot_time: u64,
     quick: Result<deadline::Running<Quick>, CollectError>,
@@ -83,30 +82,29 @@ struct Running {
 
 impl Running {
     fn start(settings: &Settings, now: DateTime<Utc>) -> Running {
-        let started = Instant::now();
-        let deadline = started + settings.timeout;
+        let deadline = Instant::now() + settings.timeout;
         let (zone, window) = (settings.zone.clone(), settings.cpu_sample);
-        let when = |section| settings.shows(section).then_some(());
         // Counters from before a reboot are useless; /proc/stat's btime says which boot this is.
         let boot_time = psutil::host::boot_time()
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
-        let cpu = when(Section::Cpu)
-            .map(|()| deadline::spawn("cpu", move || cpu::CpuSample::start()?.finish(window)));
+        let cpu = settings
+            .shows(Section::Cpu)
+            .then(|| deadline::spawn("cpu", move || cpu::CpuSample::start()?.finish(window)));
         let wanted = Wanted::from(settings);
         let quick = {
             let zone = zone.clone();
             deadline::spawn("procfs", move || Ok(Quick::collect(&wanted, &zone)))
         };
-        let processes = when(Section::Processes).map(|()| {
+        let processes = settings.shows(Section::Processes).then(|| {
             let earlier = settings.previous.counters.clone();
             deadline::spawn("processes", move || {
                 let previous = counters::previous(earlier.as_ref(), "process_io", boot_time, now);
                 processes::collect(window, previous)
             })
         });
-        let disk = when(Section::Filesystems).map(|()| {
+        let disk = settings.shows(Section::Filesystems).then(|| {
             let filesystems = settings.filesystems.clone();
             deadline::spawn("disk", move || {
                 disk::collect(filesystems.as_deref(), deadline)
@@ -129,7 +127,6 @@ impl Running {
             })
             .collect();
         Running {
-            started,
             deadline,
             boot_time,
             quick,
@@ -189,17 +186,15 @@ impl Running {
         }
         m.put("users", "users", q.users);
         if let Some(files) = self.files {
-            let section =
-                m.wait(files, self.started + settings.timeout)
-                    .map(|(section, manifest)| {
-                        m.files = Some(manifest);
-                        let unreadable: Vec<_> = section
-                            .watched
-                            .iter()
-                            .filter_map(|w| w.error.clone())
-                            .collect();
-                        m.also_failed("files", unreadable, section)
-                    });
+            let section = m.wait(files, deadline).map(|(section, manifest)| {
+                m.files = Some(manifest);
+                let unreadable: Vec<_> = section
+                    .watched
+                    .iter()
+                    .filter_map(|w| w.error.clone())
+                    .collect();
+                m.also_failed("files", unreadable, section)
+            });
             m.ctx.merge("files", "files", section, &mut m.errors);
         }
     }
