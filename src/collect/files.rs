@@ -69,7 +69,7 @@ pub fn collect(
         let (entries, error) = match manifest::walk(watch, before) {
             Ok(tree) => {
                 if let Some(before) = before {
-                    changes.extend(compare(before, &tree));
+                    changes.extend(compare(before, &tree, &owner_names));
                     compared = true;
                 }
                 let n = tree.len();
@@ -110,18 +110,25 @@ pub fn collect(
     (files, next)
 }
 
+/// How an owner is shown: "root:adm", from a uid and a gid.
+pub type Owner<'a> = &'a dyn Fn(u32, u32) -> String;
+
+fn owner_names(uid: u32, gid: u32) -> String {
+    format!("{}:{}", super::names::user(uid), super::names::group(gid))
+}
+
 /// Every difference between two walks of one watch.
-pub fn compare(before: &Tree, now: &Tree) -> Vec<Change> {
+pub fn compare(before: &Tree, now: &Tree, owner: Owner) -> Vec<Change> {
     let mut changes = Vec::new();
     for (path, new) in now {
         match before.get(path) {
             None => changes.push(Change {
                 path: shown(path),
                 what: vec!["created"],
-                detail: describe(new),
+                detail: describe(new, owner),
             }),
             Some(old) => {
-                if let Some(change) = differences(path, old, new) {
+                if let Some(change) = differences(path, old, new, owner) {
                     changes.push(change);
                 }
             }
@@ -132,14 +139,14 @@ pub fn compare(before: &Tree, now: &Tree) -> Vec<Change> {
             changes.push(Change {
                 path: shown(path),
                 what: vec!["deleted"],
-                detail: describe(old),
+                detail: describe(old, owner),
             });
         }
     }
     changes
 }
 
-fn differences(path: &str, old: &Entry, new: &Entry) -> Option<Change> {
+fn differences(path: &str, old: &Entry, new: &Entry, owner: Owner) -> Option<Change> {
     let mut what = Vec::new();
     let mut detail = Vec::new();
     if old.kind != new.kind {
@@ -160,8 +167,9 @@ fn differences(path: &str, old: &Entry, new: &Entry) -> Option<Change> {
     if (old.uid, old.gid) != (new.uid, new.gid) {
         what.push("owner");
         detail.push(format!(
-            "owner {}:{} → {}:{}",
-            old.uid, old.gid, new.uid, new.gid
+            "owner {} → {}",
+            owner(old.uid, old.gid),
+            owner(new.uid, new.gid)
         ));
     }
     (!what.is_empty()).then(|| Change {
@@ -196,18 +204,22 @@ fn content_changed(old: &Entry, new: &Entry) -> bool {
     }
 }
 
-fn describe(e: &Entry) -> String {
+fn describe(e: &Entry, owner: Owner) -> String {
     let what = match e.kind.as_str() {
         "file" => format!("file, {} bytes", e.size),
         "link" => format!("link to {}", shown(e.target.as_deref().unwrap_or("?"))),
         kind => kind.to_string(),
     };
-    format!("{what}, mode {:04o}, owner {}:{}", e.mode, e.uid, e.gid)
+    format!("{what}, mode {:04o}, owner {}", e.mode, owner(e.uid, e.gid))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn numeric(uid: u32, gid: u32) -> String {
+        format!("{uid}:{gid}")
+    }
 
     fn file(size: u64, mtime: i64, mode: u32, sha: &str) -> Entry {
         Entry {
@@ -225,7 +237,7 @@ mod tests {
 
     #[track_caller]
     fn check(old: Entry, new: Entry, expected: Option<(&[&str], &str)>) {
-        let got = differences("/p", &old, &new);
+        let got = differences("/p", &old, &new, &numeric);
         let got = got.as_ref().map(|c| (c.what.as_slice(), c.detail.as_str()));
         assert_eq!(got, expected);
     }
@@ -282,7 +294,7 @@ mod tests {
     fn created_and_deleted() {
         let before = Tree::from([("/w/a".to_string(), file(1, 1, 0o644, "x"))]);
         let now = Tree::from([("/w/b".to_string(), file(2, 1, 0o600, "y"))]);
-        let changes = compare(&before, &now);
+        let changes = compare(&before, &now, &numeric);
         assert_eq!(changes.len(), 2);
         assert_eq!(
             (changes[0].path.as_str(), changes[0].what.as_slice()),

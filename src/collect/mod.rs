@@ -20,6 +20,7 @@ pub mod host;
 pub mod load;
 pub mod manifest;
 pub mod memory;
+mod names;
 pub mod network;
 pub mod processes;
 pub mod users;

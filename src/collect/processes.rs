@@ -240,29 +240,12 @@ fn cmdline(pid: u32) -> Option<String> {
     Some(super::truncate(&text, CMDLINE_MAX_CHARS).0)
 }
 
-/// The owner's user name (through NSS, so LDAP users resolve), else the uid.
-/// The three top lists name the same few users again and again, and every NSS
-/// lookup may read /etc/passwd or ask a directory server: look each uid up once per
-/// report (the collector runs on a fresh thread each time).
+/// The owner's user name, else the uid (see `names`).
 fn owner(pid: u32) -> String {
-    thread_local! {
-        static NAMES: std::cell::RefCell<BTreeMap<u32, String>> = const { std::cell::RefCell::new(BTreeMap::new()) };
+    match std::fs::metadata(format!("/proc/{pid}")) {
+        Ok(meta) => super::names::user(meta.uid()),
+        Err(_) => "?".into(),
     }
-    let Ok(meta) = std::fs::metadata(format!("/proc/{pid}")) else {
-        return "?".into();
-    };
-    let uid = meta.uid();
-    NAMES.with_borrow_mut(|names| {
-        names
-            .entry(uid)
-            .or_insert_with(
-                || match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
-                    Ok(Some(user)) => user.name,
-                    _ => uid.to_string(),
-                },
-            )
-            .clone()
-    })
 }
 
 fn ticks_per_second() -> f64 {
