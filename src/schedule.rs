@@ -11,10 +11,11 @@
 
 use std::str::FromStr;
 
-use crate::zone::Zone;
 use chrono::{DateTime, Utc};
 use croner::parser::{CronParser, Seconds, Year};
 use croner::Cron;
+
+use crate::zone::Zone;
 
 /// A parsed schedule expression.
 #[derive(Clone)]

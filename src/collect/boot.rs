@@ -1,10 +1,10 @@
 //! The `boot` collector: when the machine booted and how long it has been up.
 
-use crate::zone::Zone;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::CollectError;
+use crate::zone::Zone;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Boot {

@@ -6,11 +6,11 @@
 //! all the same. A path seen for the first time records a baseline and lists
 //! nothing.
 
-use crate::zone::Zone;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::manifest::{self, Entry, Manifest, Tree, Watch};
+use crate::zone::Zone;
 
 /// The changes kept in the context; the report shows fewer and counts the rest.
 const MAX_CHANGES: usize = 1000;

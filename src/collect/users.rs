@@ -3,11 +3,11 @@
 //! Parsed here because psutil's `users()` is unimplemented on Linux (`todo!()`). A
 //! machine without /run/utmp (many containers) simply has no sessions to list.
 
-use crate::zone::Zone;
 use chrono::{DateTime, SecondsFormat};
 use serde::Serialize;
 
 use super::CollectError;
+use crate::zone::Zone;
 
 /// glibc's `struct utmp` on Linux: 384 bytes, the fields at these offsets.
 const RECORD: usize = 384;

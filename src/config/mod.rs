@@ -13,13 +13,13 @@ mod smtp;
 mod thresholds;
 mod watch;
 
-use crate::zone::Zone;
 use serde::Deserialize;
 use toml::Spanned;
 
 pub use self::smtp::{parse_duration, Credentials, RetryPolicy, Server, SmtpSettings, TlsMode};
 use crate::schedule::Schedule;
 use crate::sections::{Section, Sections};
+use crate::zone::Zone;
 
 pub const DEFAULT_PATH: &str = "/etc/rreport/config.toml";
 pub const DEFAULT_SCHEDULE: &str = "0 8 * * *";
