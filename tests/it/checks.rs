@@ -207,3 +207,19 @@ fn systemd_units_through_systemctl() {
         "{detail}"
     );
 }
+
+#[test]
+fn checks_run_side_by_side_not_one_after_another() {
+    use rreport::collect::checks::{self, Check, Probe};
+    let slow = |name: &str| Check {
+        name: name.into(),
+        probe: Probe::Command(vec!["sleep".into(), "1".into()]),
+        timeout: Duration::from_secs(10),
+    };
+    let started = Instant::now();
+    let outcomes = checks::start(&[slow("a"), slow("b"), slow("c")]).finish();
+    let took = started.elapsed();
+    assert!(outcomes.iter().all(|o| o.ok), "{outcomes:?}");
+    // One after another they would need 3 s at the least.
+    assert!(took < Duration::from_millis(2900), "took {took:?}");
+}
