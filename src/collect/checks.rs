@@ -163,21 +163,13 @@ pub struct Proc {
 }
 
 fn scan() -> Vec<Proc> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+    super::processes::pids()
         .filter_map(|pid| {
             let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-            let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let cmdline = String::from_utf8_lossy(&raw)
-                .trim_end_matches('\0')
-                .replace('\0', " ");
             Some(Proc {
                 pid,
                 comm: comm.trim_end_matches('\n').to_string(),
-                cmdline,
+                cmdline: super::processes::command_line(pid),
             })
         })
         .collect()

@@ -79,18 +79,28 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
 }
 
 fn snapshot() -> Vec<Stat> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_str()
-                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        })
-        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+    pids()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
         .filter_map(|text| parse_stat(&text))
         .collect()
+}
+
+/// Every process id in /proc (the process checks scan them too).
+pub(super) fn pids() -> impl Iterator<Item = u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+}
+
+/// The whole command line, arguments joined by spaces; empty for kernel threads
+/// and for processes that exited or cannot be read.
+pub(super) fn command_line(pid: u32) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    String::from_utf8_lossy(&raw)
+        .trim_end_matches('\0')
+        .replace('\0', " ")
 }
 
 /// Storage bytes read and written by one process so far, if readable.
@@ -228,12 +238,8 @@ fn state_name(state: char) -> &'static str {
 
 /// The command line, NULs as spaces, cut to a readable length; None for kernel threads.
 fn cmdline(pid: u32) -> Option<String> {
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline"))
-        .ok()
-        .filter(|r| !r.is_empty())?;
-    let text: String = String::from_utf8_lossy(&raw)
-        .trim_end_matches('\0')
-        .replace('\0', " ")
+    let text: String = Some(command_line(pid))
+        .filter(|t| !t.is_empty())?
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
