@@ -12,11 +12,12 @@ use crate::collect::Remembered;
 const COUNTERS: &str = "counters.json";
 const FILES: &str = "files.json";
 
-/// What the previous report left, as far as it is usable.
-pub fn load(state_dir: &Path) -> Remembered {
+/// What the previous report left, as far as it is usable. The manifest (which may
+/// be large) only when this report watches files.
+pub fn load(state_dir: &Path, files: bool) -> Remembered {
     Remembered {
         counters: read(state_dir, COUNTERS),
-        files: read(state_dir, FILES),
+        files: files.then(|| read(state_dir, FILES)).flatten(),
     }
 }
 

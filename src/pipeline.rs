@@ -91,7 +91,7 @@ impl Pipeline {
     }
 
     fn gather(&self, now: DateTime<Utc>) -> (Context, collect::Remembered) {
-        let settings = collect::Settings {
+        let mut settings = collect::Settings {
             zone: self.config.timezone.clone(),
             hostname: self.config.hostname.clone(),
             filesystems: self.config.report.filesystems.clone(),
@@ -101,13 +101,12 @@ impl Pipeline {
             sections: self.config.report.sections.clone(),
             checks: self.config.checks.clone(),
             watches: self.config.watches.clone(),
-            previous: self
-                .state_dir
-                .as_deref()
-                .map(crate::history::load)
-                .unwrap_or_default(),
+            previous: Default::default(),
             extra: Vec::new(),
         };
+        if let Some(dir) = &self.state_dir {
+            settings.previous = crate::history::load(dir, settings.watches_files());
+        }
         collect::gather_and_remember(&settings, now)
     }
 

@@ -110,7 +110,7 @@ impl Running {
                 disk::collect(filesystems.as_deref(), deadline)
             })
         });
-        let files = (settings.shows(Section::Files) && !settings.watches.is_empty()).then(|| {
+        let files = settings.watches_files().then(|| {
             let (watches, before) = (settings.watches.clone(), settings.previous.files.clone());
             deadline::spawn("files", move || {
                 Ok(files::collect(&watches, before.as_ref(), now, &zone))

@@ -101,6 +101,11 @@ impl Settings {
     fn shows(&self, section: Section) -> bool {
         self.sections.shows(section)
     }
+
+    /// Whether this report compares watched files (and so needs the previous manifest).
+    pub fn watches_files(&self) -> bool {
+        self.shows(Section::Files) && !self.watches.is_empty()
+    }
 }
 
 /// What one report leaves for the next: counters and the watched files' manifest.
