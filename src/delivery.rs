@@ -59,7 +59,11 @@ pub fn attempt(
         return Ok(Attempt::Failed { error, path });
     }
     let wait = backoff(entry.meta.attempts, &smtp.retry, fastrand::f64());
-    let next = now + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::hours(1));
+    // Checked: a date past what chrono holds must not panic the daemon at every start.
+    let next = chrono::TimeDelta::from_std(wait)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(now + chrono::TimeDelta::hours(1));
     entry.meta.next_attempt = next;
     outbox.update(entry)?;
     Ok(Attempt::Deferred { error, next })

@@ -108,8 +108,8 @@ impl Config {
     /// missing file an error; a missing default file means the built-in defaults.
     pub fn load(path: &Path, explicit: bool, env: EnvLookup) -> Result<Config, ConfigError> {
         let origin = path.display().to_string();
-        match std::fs::read_to_string(path) {
-            Ok(text) => Config::parse(&text, &origin, env),
+        match std::fs::read(path) {
+            Ok(bytes) => Config::parse(&utf8(&bytes, &origin)?, &origin, env),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Config::parse(
                 "",
                 &format!("built-in defaults ({origin} does not exist)"),
@@ -143,6 +143,9 @@ impl Config {
                 .parse()
                 .expect("the default schedule parses"),
         };
+        if let Some(s) = &raw.schedule {
+            check_fires(&schedule, s, &loc)?;
+        }
         let timezone = match &raw.timezone {
             Some(z) => Zone::named(z.get_ref()).map_err(|e| {
                 at(z.span(), format!("unknown time zone '{}': {e}; expected an IANA name such as \"Europe/Berlin\" or \"UTC\" (the tz database is the tzdata package)", z.get_ref()))
@@ -197,6 +200,46 @@ impl Config {
             });
         }
         Ok(smtp)
+    }
+}
+
+/// The config text, or an error at the first byte that is not UTF-8.
+fn utf8(bytes: &[u8], origin: &str) -> Result<String, ConfigError> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.to_string()),
+        Err(e) => {
+            let good = e.valid_up_to();
+            // Everything before the bad byte is UTF-8, so the position can be counted in it.
+            let before = std::str::from_utf8(&bytes[..good]).unwrap_or_default();
+            Err(ConfigError {
+                location: locate(origin, before, good),
+                message: format!(
+                    "byte 0x{:02x} is not UTF-8; the config must be UTF-8 text (was it saved as Latin-1?)",
+                    bytes[good]
+                ),
+            })
+        }
+    }
+}
+
+/// A schedule that can never fire (`0 0 30 2 *`) is a config error, not a daemon
+/// that exits at start and restart-loops. Pure: searched from a fixed instant, since
+/// a crontab expression that fires at all fires within any four years.
+fn check_fires(
+    schedule: &Schedule,
+    at: &Spanned<String>,
+    loc: &Locator,
+) -> Result<(), ConfigError> {
+    let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH + chrono::TimeDelta::days(365 * 30);
+    match schedule.next_after(epoch, &Zone::utc()) {
+        Some(_) => Ok(()),
+        None => Err(loc.at(
+            at.span().start,
+            format!(
+                "schedule '{}' never fires (no such date in any year); check the day-of-month and month fields",
+                at.get_ref()
+            ),
+        )),
     }
 }
 

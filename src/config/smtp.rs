@@ -160,18 +160,14 @@ pub(super) fn check(
         Some(path) => Some(read_ca(path.get_ref()).map_err(|e| loc.at(path.span().start, e))?),
         None => None,
     };
-    let duration = |value: &Option<Spanned<String>>, key: &str, default: u64| {
-        match value {
-        Some(v) => parse_duration(v.get_ref()).ok_or_else(|| {
-            loc.at(v.span().start, format!("smtp.{key} = \"{}\" is not a duration; expected a number and a unit, such as \"30s\", \"1m\", \"2h\" or \"7d\"", v.get_ref()))
-        }),
-        None => Ok(Duration::from_secs(default)),
-    }
+    let duration = |value: &Option<Spanned<String>>, key: &str, default: u64, max: u64| {
+        bounded_duration(value.as_ref(), key, max, loc)
+            .map(|d| d.unwrap_or(Duration::from_secs(default)))
     };
     let retry = RetryPolicy {
-        initial: duration(&raw.retry_initial, "retry_initial", 60)?,
-        max: duration(&raw.retry_max, "retry_max", 3600)?,
-        max_queue_age: duration(&raw.max_queue_age, "max_queue_age", 7 * 86_400)?,
+        initial: duration(&raw.retry_initial, "retry_initial", 60, DAY)?,
+        max: duration(&raw.retry_max, "retry_max", 3600, 7 * DAY)?,
+        max_queue_age: duration(&raw.max_queue_age, "max_queue_age", 7 * DAY, 365 * DAY)?,
     };
     Ok(SmtpSettings {
         servers,
@@ -235,6 +231,34 @@ fn parse_server(text: &str, default_port: u16) -> Option<Server> {
         host: host.to_string(),
         port,
     })
+}
+
+const DAY: u64 = 86_400;
+
+/// A duration key of `[smtp]`: at least a second (less would hammer the relay) and
+/// at most `max` seconds, so that every time computed from it stays far inside
+/// what a date can hold.
+fn bounded_duration(
+    value: Option<&Spanned<String>>,
+    key: &str,
+    max: u64,
+    loc: &Locator,
+) -> Result<Option<Duration>, ConfigError> {
+    let Some(v) = value else { return Ok(None) };
+    let text = v.get_ref();
+    let d = parse_duration(text).ok_or_else(|| {
+        loc.at(v.span().start, format!("smtp.{key} = \"{text}\" is not a duration; expected a number and a unit, such as \"30s\", \"1m\", \"2h\" or \"7d\""))
+    })?;
+    if d < Duration::from_secs(1) || d > Duration::from_secs(max) {
+        return Err(loc.at(
+            v.span().start,
+            format!(
+                "smtp.{key} = \"{text}\" is out of range; expected 1s to {}d",
+                max / DAY
+            ),
+        ));
+    }
+    Ok(Some(d))
 }
 
 /// "30s", "5m", "2h", "7d" → a duration; a bare number is seconds.

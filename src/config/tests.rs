@@ -366,3 +366,57 @@ fn the_example_checks_and_watches_parse() {
     assert_eq!(c.checks.len(), 7, "{uncommented}");
     assert_eq!(c.watches.len(), 1);
 }
+
+#[test]
+fn durations_are_bounded_where_they_are_written() {
+    // Found by fault injection: "100000000d" passed and then overflowed a date at
+    // every start while a message was queued; "0s" retried ~700 times a second.
+    check_err(
+        &format!("{SMTP}retry_initial = \"100000000d\"\n"),
+        "config.toml:5:17: smtp.retry_initial = \"100000000d\" is out of range; expected 1s to 1d",
+    );
+    check_err(
+        &format!("{SMTP}retry_initial = \"0s\"\n"),
+        "config.toml:5:17: smtp.retry_initial = \"0s\" is out of range; expected 1s to 1d",
+    );
+    check_err(
+        &format!("{SMTP}retry_max = \"30d\"\n"),
+        "config.toml:5:13: smtp.retry_max = \"30d\" is out of range; expected 1s to 7d",
+    );
+    check_err(
+        &format!("{SMTP}max_queue_age = \"99999d\"\n"),
+        "config.toml:5:17: smtp.max_queue_age = \"99999d\" is out of range; expected 1s to 365d",
+    );
+    let c = parse(&format!(
+        "{SMTP}retry_initial = \"1s\"\nmax_queue_age = \"365d\"\n"
+    ))
+    .unwrap();
+    let retry = c.smtp.unwrap().retry;
+    assert_eq!(retry.initial, Duration::from_secs(1));
+    assert_eq!(retry.max_queue_age, Duration::from_secs(365 * 86_400));
+}
+
+#[test]
+fn a_schedule_that_never_fires_is_refused_where_it_is_written() {
+    check_err(
+        "timezone = \"UTC\"\nschedule = \"0 0 30 2 *\"\n",
+        "config.toml:2:12: schedule '0 0 30 2 *' never fires (no such date in any year); check the day-of-month and month fields",
+    );
+    // February 29th exists, if rarely.
+    assert!(parse("schedule = \"0 0 29 2 *\"\n").is_ok());
+}
+
+#[test]
+fn invalid_utf8_is_located_at_its_first_bad_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, b"timezone = \"UTC\"\nhostname = \"caf\xe9\"\n").unwrap();
+    let err = Config::load(&path, true, &no_env).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}:2:16: byte 0xe9 is not UTF-8; the config must be UTF-8 text (was it saved as Latin-1?)",
+            path.display()
+        )
+    );
+}
