@@ -35,6 +35,7 @@ pub mod logging;
 pub mod mail;
 pub mod outbox;
 pub mod pipeline;
+mod regular;
 pub mod report;
 pub mod schedule;
 pub mod secret;

@@ -25,6 +25,9 @@ use serde::{Deserialize, Serialize};
 
 const META_HEADER: &str = "X-Rreport-Queue: ";
 const FORMAT_VERSION: u32 = 1;
+/// Far above any report (a report with 200 filesystems is under 100 KB); a bigger
+/// file in the spool is not ours.
+const QUEUE_FILE_LIMIT: u64 = 64 << 20;
 
 /// A spool operation that failed, naming the path.
 #[derive(Debug, thiserror::Error)]
@@ -216,7 +219,8 @@ fn read_entries(dir: &Path) -> Result<Vec<Entry>, OutboxError> {
         if path.extension().is_none_or(|e| e != "eml") {
             continue;
         }
-        match fs::read(&path)
+        // Anyone who can write the spool could leave a FIFO named *.eml there.
+        match crate::regular::read(&path, QUEUE_FILE_LIMIT, crate::regular::Links::Refuse)
             .map_err(|e| e.to_string())
             .and_then(|bytes| parse_entry(&bytes))
         {

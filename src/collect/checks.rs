@@ -228,10 +228,15 @@ pub fn count(
 
 type Verdict = (bool, String, Vec<String>);
 
+/// A pid and a newline, with room for the odd extra line some daemons write.
+const PIDFILE_LIMIT: u64 = 512;
+
 fn pidfile(path: &std::path::Path) -> Verdict {
     let shown = path.display();
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    // The watched service owns its pidfile's directory: it could leave a FIFO or a
+    // link to /dev/zero there, which must cost a failed check, not the daemon.
+    let text = match crate::regular::read(path, PIDFILE_LIMIT, crate::regular::Links::Follow) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) => return (false, format!("cannot read {shown}: {e}"), Vec::new()),
     };
     // 0 and negative numbers would name process groups to kill(2): only real pids.

@@ -297,10 +297,23 @@ fn read_ca(path: &Path) -> Result<String, String> {
     }
 }
 
-/// The SMTP credentials from the environment: both variables or neither.
+/// systemd's credentials (`LoadCredential=smtp-password:/etc/rreport/smtp-password`):
+/// files in `$CREDENTIALS_DIRECTORY`, readable only by the service, and in no
+/// process's environment.
+const USERNAME_CREDENTIAL: &str = "smtp-username";
+const PASSWORD_CREDENTIAL: &str = "smtp-password";
+
+/// The SMTP credentials: each from its environment variable, else from the systemd
+/// credential of the same purpose. Both or neither.
 fn credentials(env: EnvLookup) -> Result<Option<Credentials>, ConfigError> {
-    let get = |name: &str| env(name).filter(|v| !v.is_empty());
-    match (get(USERNAME_VAR), get(PASSWORD_VAR)) {
+    let get = |var: &str, credential: &str| match env(var).filter(|v| !v.is_empty()) {
+        Some(value) => Ok(Some(value)),
+        None => systemd_credential(env, credential),
+    };
+    match (
+        get(USERNAME_VAR, USERNAME_CREDENTIAL)?,
+        get(PASSWORD_VAR, PASSWORD_CREDENTIAL)?,
+    ) {
         (Some(username), Some(password)) => Ok(Some(Credentials {
             username,
             password: Secret::new(password),
@@ -320,6 +333,31 @@ fn credentials(env: EnvLookup) -> Result<Option<Credentials>, ConfigError> {
             })
         }
     }
+}
+
+/// One credential file, without its trailing newline; `None` when there is no
+/// credentials directory or no such file. Never says what the file holds.
+fn systemd_credential(env: EnvLookup, name: &str) -> Result<Option<String>, ConfigError> {
+    let Some(dir) = env("CREDENTIALS_DIRECTORY").filter(|d| !d.is_empty()) else {
+        return Ok(None);
+    };
+    let path = Path::new(&dir).join(name);
+    let bytes = match crate::regular::read(&path, 4096, crate::regular::Links::Follow) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(ConfigError {
+                location: path.display().to_string(),
+                message: format!("cannot read the systemd credential: {e}"),
+            })
+        }
+    };
+    let text = String::from_utf8(bytes).map_err(|_| ConfigError {
+        location: path.display().to_string(),
+        message: "the systemd credential is not UTF-8 text".into(),
+    })?;
+    let value = text.trim_end_matches(['\r', '\n']).to_string();
+    Ok((!value.is_empty()).then_some(value))
 }
 
 #[cfg(test)]

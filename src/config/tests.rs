@@ -150,6 +150,32 @@ fn credentials_come_from_the_environment_both_or_neither() {
 }
 
 #[test]
+fn credentials_come_from_systemd_credentials_when_not_in_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("smtp-password"), "hunter2\n").unwrap();
+    let creds_dir = dir.path().display().to_string();
+    let env = |name: &str| match name {
+        "CREDENTIALS_DIRECTORY" => Some(creds_dir.clone()),
+        USERNAME_VAR => Some("me".to_string()),
+        _ => None,
+    };
+    let c = Config::parse(SMTP, "config.toml", &env).unwrap();
+    let creds = c.smtp.unwrap().credentials.unwrap();
+    assert_eq!(
+        (creds.username.as_str(), creds.password.expose()),
+        ("me", "hunter2")
+    );
+    // Without the file, half the credentials is the same error as in the environment.
+    std::fs::remove_file(dir.path().join("smtp-password")).unwrap();
+    let err = Config::parse(SMTP, "config.toml", &env).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("RREPORT_SMTP_USERNAME is set but RREPORT_SMTP_PASSWORD is not"),
+        "{err}"
+    );
+}
+
+#[test]
 fn sending_needs_smtp_and_recipients() {
     let err = parse("").unwrap().smtp_for_sending().unwrap_err();
     assert!(

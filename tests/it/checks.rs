@@ -136,6 +136,49 @@ fn a_command_keeps_its_first_lines_and_never_sees_the_credentials() {
     );
 }
 
+#[test]
+fn a_command_cannot_read_the_password_from_rreports_own_environ() {
+    // Found by fault injection: the check ran as rreport's user, so it could read
+    // /proc/<rreport>/environ. As the service does, run as an unprivileged user (root
+    // may read any process's environ, so as root the test drops to nobody).
+    let sandbox = Sandbox::new();
+    let root = nix::unistd::geteuid().is_root();
+    let config = sandbox.write(
+        "config.toml",
+        "[report]\nsections = [\"checks\"]\n\
+         [[checks]]\nname = \"peek\"\ncommand = [\"sh\", \"-c\", \"tr '\\\\0' '\\\\n' < /proc/$PPID/environ | grep RREPORT_ || echo unreadable\"]\n\
+         [[checks]]\nname = \"parent\"\ncommand = [\"sh\", \"-c\", \"cat /proc/$PPID/comm\"]\n",
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(sandbox.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut run = rreport();
+    if root {
+        run = rreport().program(
+            "setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", "--"],
+        );
+    }
+    let out = run
+        .args(["--once", "--dry-run", "--format", "json", "-c"])
+        .args([&config])
+        .env("RREPORT_SMTP_USERNAME", "reporter")
+        .env("RREPORT_SMTP_PASSWORD", PASSWORD)
+        .run();
+    out.status(0).no_secret();
+    let ctx: Value = serde_json::from_str(&out.stdout).unwrap();
+    // The check did look at rreport, not at some other parent.
+    assert_eq!(
+        outcome(&ctx, "parent")["output"],
+        serde_json::json!(["rreport"])
+    );
+    let peek = outcome(&ctx, "peek")["output"].to_string();
+    assert!(
+        peek.contains("Permission denied") && peek.ends_with("\"unreadable\"]"),
+        "{peek}"
+    );
+}
+
 fn sleeper(secs: &str) -> Child {
     Command::new("sleep").arg(secs).spawn().unwrap()
 }
@@ -187,6 +230,45 @@ fn processes_and_pidfiles() {
         .unwrap()
         .ends_with("does not hold a pid: \"-1\""));
     expect(&ctx, "absent", false, "cannot read ");
+}
+
+#[test]
+fn a_pidfile_that_is_a_fifo_or_dev_zero_fails_the_check_without_blocking_or_reading() {
+    // Found by fault injection: a watched service can put these where its pidfile
+    // was; reading /dev/zero took the daemon from 5 MB to 3.6 GB in 7 s.
+    let sandbox = Sandbox::new();
+    let fifo = sandbox.path("fifo.pid");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    let zero = sandbox.path("zero.pid");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let big = sandbox.write("big.pid", &"1".repeat(4096));
+    let ctx = report(
+        &sandbox,
+        &format!(
+            "[[checks]]\nname = \"fifo\"\npidfile = \"{}\"\n\
+             [[checks]]\nname = \"zero\"\npidfile = \"{}\"\n\
+             [[checks]]\nname = \"big\"\npidfile = \"{}\"\n",
+            fifo.display(),
+            zero.display(),
+            big.display()
+        ),
+    );
+    let detail = |name: &str| outcome(&ctx, name)["detail"].as_str().unwrap().to_string();
+    assert!(
+        detail("fifo").ends_with(": not a regular file but a FIFO"),
+        "{}",
+        detail("fifo")
+    );
+    assert!(
+        detail("zero").ends_with(": not a regular file but a character device"),
+        "{}",
+        detail("zero")
+    );
+    assert!(
+        detail("big").ends_with(": larger than 512 bytes"),
+        "{}",
+        detail("big")
+    );
 }
 
 #[test]

@@ -259,3 +259,29 @@ fn kill_9_at_random_points_never_leaves_a_partial_or_lost_report() {
         "reported as queued but never delivered: {lost:?}"
     );
 }
+
+#[test]
+fn a_fifo_named_like_a_queue_file_is_skipped_not_waited_on() {
+    // Found by fault injection: opening it blocked --outbox, --once and the daemon.
+    let (sandbox, server, config) = plain_relay();
+    std::fs::create_dir_all(sandbox.path("state/outbox")).unwrap();
+    let fifo = sandbox.path("state/outbox/20260101T000000.000000Z-1-deadbeef.eml");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let limit = Duration::from_secs(30);
+    let listing = rreport()
+        .args(["--outbox", "-c"])
+        .args([&config])
+        .run_within(limit);
+    listing
+        .status(0)
+        .stderr_has("skipping unreadable queue file")
+        .stderr_has("not a regular file but a FIFO");
+    assert!(listing.stdout.contains("0 queued"), "{}", listing.stdout);
+    rreport()
+        .args(["--once", "-c"])
+        .args([&config])
+        .run_within(limit)
+        .status(0);
+    assert_eq!(server.received().len(), 1);
+    assert!(fifo.exists(), "what is not ours is left alone");
+}

@@ -45,9 +45,59 @@ impl Rreport {
         self
     }
 
+    /// Runs rreport through `wrapper` (e.g. setpriv to another user), which then
+    /// execs it: `wrapper args… /path/to/rreport`, with this builder's environment.
+    pub fn program<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(
+        self,
+        wrapper: &str,
+        args: I,
+    ) -> Self {
+        let mut cmd = Command::new(wrapper);
+        cmd.args(args).arg(self.cmd.get_program());
+        for (key, value) in self.cmd.get_envs() {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            };
+        }
+        cmd.stdin(Stdio::null());
+        Rreport { cmd }
+    }
+
     pub fn credentials(self, password: &str) -> Self {
         self.env("RREPORT_SMTP_USERNAME", USER)
             .env("RREPORT_SMTP_PASSWORD", password)
+    }
+
+    /// Runs it, killing it if it has not finished within `limit` (a bound so that a
+    /// hang fails the test instead of stalling the suite; never a timing assertion).
+    pub fn run_within(mut self, limit: std::time::Duration) -> Outcome {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
+        self.cmd
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap());
+        let mut child = self.cmd.spawn().expect("run rreport");
+        let deadline = std::time::Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "rreport hung (killed after {limit:?}); stderr:\n{}",
+                    std::fs::read_to_string(&err).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        Outcome {
+            code: status.code(),
+            stdout: std::fs::read_to_string(&out).unwrap_or_default(),
+            stderr: std::fs::read_to_string(&err).unwrap_or_default(),
+        }
     }
 
     pub fn run(mut self) -> Outcome {

@@ -45,6 +45,10 @@ fn unit_keeps_the_contract() {
         "StateDirectory=rreport",
         "DynamicUser=yes",
         "CapabilityBoundingSet=\n",
+        "MemoryMax=",
+        "LimitCORE=0",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+        "PrivateMounts=yes",
     ] {
         assert!(unit.contains(line), "unit lacks {line:?}");
     }
