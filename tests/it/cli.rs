@@ -374,6 +374,59 @@ fn a_broken_user_template_still_gives_a_report_with_a_banner() {
 }
 
 #[test]
+fn a_template_that_never_ends_fails_like_any_other() {
+    // Found by fault injection: no report, memory without bound, --check hung.
+    let sandbox = Sandbox::new();
+    std::fs::create_dir(sandbox.path("templates")).unwrap();
+    let text = sandbox.smtp_config(closed_port(), "none", None).replace(
+        "[report]\n",
+        &format!(
+            "[report]\ntemplate_dir = \"{}\"\n",
+            sandbox.path("templates").display()
+        ),
+    );
+    let config = sandbox.write("config.toml", &text);
+    let limit = std::time::Duration::from_secs(60);
+    for (file, source, format, error) in [
+        (
+            "report.txt",
+            "{% for a in range(100000) %}{% for b in range(100000) %}{{ a }}{% endfor %}{% endfor %}\n",
+            "text",
+            "out of fuel",
+        ),
+        (
+            "report.html",
+            "{% for a in range(100000) %}{% for b in range(100000) %}{{ hostname * 1000 }}{% endfor %}{% endfor %}\n",
+            "html",
+            "the output passed 16 MiB at line 1",
+        ),
+    ] {
+        let _ = std::fs::remove_file(sandbox.path("templates/report.txt"));
+        let _ = std::fs::remove_file(sandbox.path("templates/report.html"));
+        sandbox.write(&format!("templates/{file}"), source);
+        let out = rreport()
+            .args(["--once", "--dry-run", "--format", format, "-c"])
+            .args([&config])
+            .run_within(limit);
+        out.status(0)
+            .stderr_has("template failed, the built-in one was used instead: ");
+        assert!(
+            out.stdout
+                .contains("Your report template failed, so this report uses the built-in one"),
+            "{}",
+            &out.stdout[..out.stdout.len().min(3000)]
+        );
+        rreport()
+            .args(["--check", "-c"])
+            .args([&config])
+            .run_within(limit)
+            .status(78)
+            .stderr_has(&format!("templates/{file}"))
+            .stderr_has(error);
+    }
+}
+
+#[test]
 fn user_templates_replace_the_built_in_ones() {
     let sandbox = Sandbox::new();
     std::fs::create_dir(sandbox.path("templates")).unwrap();
