@@ -398,7 +398,7 @@ fn a_template_that_never_ends_fails_like_any_other() {
             "report.html",
             "{% for a in range(100000) %}{% for b in range(100000) %}{{ hostname * 1000 }}{% endfor %}{% endfor %}\n",
             "html",
-            "the output passed 16 MiB at line 1",
+            "the output passed 16 MiB",
         ),
     ] {
         let _ = std::fs::remove_file(sandbox.path("templates/report.txt"));
