@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
+use crate::delivery::Flushed;
 use crate::outbox::Outbox;
 use crate::pipeline::Pipeline;
 use crate::RunError;
@@ -84,7 +85,13 @@ pub fn run(mut pipeline: Pipeline, outbox: &Outbox, reload: Reload) -> anyhow::R
                 );
             }
             flush(&pipeline, outbox, false, &keep_going);
-            report(&pipeline, outbox, now);
+            // After SIGTERM: no new report, no new relay; what is queued stays queued.
+            if keep_going() {
+                report(&pipeline, outbox, now, &keep_going);
+            }
+            if !keep_going() {
+                return stopping(outbox);
+            }
             retry_at = flush(&pipeline, outbox, true, &keep_going);
             due = next_fire(&pipeline, Utc::now().max(now))?;
             notify(&format!("STATUS=next report at {}", local(&pipeline, due)));
@@ -148,8 +155,9 @@ fn reloaded(
     Ok(due)
 }
 
-/// Sends one new report and logs its outcome in one line.
-fn report(pipeline: &Pipeline, outbox: &Outbox, now: DateTime<Utc>) {
+/// Sends one new report and logs its outcome in one line, with its subject (which
+/// carries the status): the journal alone then tells how the host was.
+fn report(pipeline: &Pipeline, outbox: &Outbox, now: DateTime<Utc>, keep_going: &dyn Fn() -> bool) {
     let started = Instant::now();
     let to = pipeline
         .config
@@ -163,25 +171,34 @@ fn report(pipeline: &Pipeline, outbox: &Outbox, now: DateTime<Utc>) {
         })
         .unwrap_or_default();
     let ms = || started.elapsed().as_millis();
-    match pipeline.send_report(outbox, now) {
-        Ok(()) => tracing::info!("report sent to {to} in {} ms", ms()),
+    match pipeline.send_report(outbox, now, keep_going) {
+        Ok(sent) => tracing::info!("report sent to {to} in {} ms: {}", ms(), sent.subject),
         Err(e) => tracing::error!("report to {to} ({} ms): {e}", ms()),
     }
 }
 
 /// Flushes the outbox, logging rather than failing: the daemon must keep running.
+/// Returns when to flush again.
 fn flush(
     pipeline: &Pipeline,
     outbox: &Outbox,
     only_due: bool,
     keep_going: &dyn Fn() -> bool,
 ) -> Option<DateTime<Utc>> {
-    pipeline
-        .flush(outbox, Utc::now(), only_due, keep_going)
-        .unwrap_or_else(|e| {
+    let in_a_minute = || Some(Utc::now() + chrono::TimeDelta::minutes(1));
+    match pipeline.flush(outbox, Utc::now(), only_due, keep_going) {
+        Ok(Flushed::Done { next_due }) => next_due,
+        Ok(Flushed::Busy) => {
+            tracing::info!(
+                "another rreport is delivering from the outbox; trying again in a minute"
+            );
+            in_a_minute()
+        }
+        Err(e) => {
             tracing::error!("cannot flush the outbox: {e}");
-            Some(Utc::now() + chrono::TimeDelta::minutes(1))
-        })
+            in_a_minute()
+        }
+    }
 }
 
 fn next_fire(pipeline: &Pipeline, after: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {

@@ -11,7 +11,8 @@
 //!   its own map, merged into one [`collect::Context`]; failures become `errors` entries.
 //! - `status`: the report's overall status, decided in one place.
 //! - `report` (+ `filters`): context → subject, HTML and text through minijinja.
-//! - `mail`: the MIME message and SMTP delivery through lettre.
+//! - `mail`: the MIME message (lettre's builder).
+//! - `smtp`: delivery over SMTP: relays, TLS, AUTH, recipients one by one; redacted errors.
 //! - `outbox`: the durable queue on disk; the only code that touches the spool.
 //! - `history`: what the previous report left (counters, the watched files' manifest) in the state dir.
 //! - `atomic`: crash-safe file replacement, for the outbox and the history.
@@ -40,6 +41,7 @@ pub mod report;
 pub mod schedule;
 pub mod secret;
 pub mod sections;
+pub mod smtp;
 mod status;
 pub mod zone;
 
@@ -75,7 +77,9 @@ impl RunError {
             RunError::Delivery(
                 DeliveryError::Queued { .. }
                 | DeliveryError::Refused { .. }
-                | DeliveryError::NotQueued { .. },
+                | DeliveryError::NotQueued { .. }
+                | DeliveryError::Waiting { .. }
+                | DeliveryError::Partly { .. },
             ) => Exit::TempFail,
             RunError::Delivery(DeliveryError::Build(_) | DeliveryError::Outbox(_))
             | RunError::Other(_) => Exit::Failure,
@@ -108,11 +112,18 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
     if cli.once {
         // Older reports first, in the order they were queued; their failures are
         // logged and kept queued, and do not decide this run's exit status.
-        if let Err(e) = pipeline.flush(&outbox, Utc::now(), false, &|| true) {
-            tracing::error!("cannot flush the outbox: {e}");
+        match pipeline.flush(&outbox, Utc::now(), false, &|| true) {
+            Ok(delivery::Flushed::Done { .. }) => {}
+            Ok(delivery::Flushed::Busy) => {
+                tracing::warn!(
+                    "another rreport is delivering from the outbox; leaving the queue to it"
+                )
+            }
+            Err(e) => tracing::error!("cannot flush the outbox: {e}"),
         }
         return pipeline
-            .send_report(&outbox, Utc::now())
+            .send_report(&outbox, Utc::now(), &|| true)
+            .map(drop)
             .map_err(RunError::Delivery);
     }
     let reload = || -> Result<Pipeline, RunError> {

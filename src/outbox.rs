@@ -10,21 +10,26 @@
 //! - `failed/<id>.eml`: messages given up on (a 5xx, or older than max_queue_age).
 //!   Never deleted by rreport.
 //! - `lock`: held (flock) while a process delivers, so a daemon and a manual
-//!   `--once` never send the same message twice at once.
+//!   `--once` never send the same message twice. A new report takes it before its
+//!   message is queued: otherwise another process's flush could find and send the
+//!   message while this one sends it too.
 //!
 //! Every write goes to a hidden temp file in the same directory, is fsynced, renamed
 //! over its final name, and the directory is fsynced: a crash at any instant leaves
 //! the old file or the new one, never a partial one. Files are 0600, directories 0700.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 const META_HEADER: &str = "X-Rreport-Queue: ";
 const FORMAT_VERSION: u32 = 1;
+/// How often a process waiting for the delivery lock tries again.
+const LOCK_POLL: Duration = Duration::from_millis(100);
 /// Far above any report (a report with 200 filesystems is under 100 KB); a bigger
 /// file in the spool is not ours.
 const QUEUE_FILE_LIMIT: u64 = 64 << 20;
@@ -116,8 +121,10 @@ impl Outbox {
         &self.queue
     }
 
-    /// Takes the delivery lock, waiting for another process that holds it.
-    pub fn lock(&self) -> Result<File, OutboxError> {
+    /// Takes the delivery lock, waiting up to `patience` for another process that
+    /// holds it; `None` when it is still held then. Bounded, because the holder may
+    /// be a flush behind a silent relay, and the caller has its own work to do.
+    pub fn lock(&self, patience: Duration) -> Result<Option<File>, OutboxError> {
         let path = self.root.join("lock");
         let file = OpenOptions::new()
             .create(true)
@@ -126,8 +133,27 @@ impl Outbox {
             .mode(0o600)
             .open(&path)
             .map_err(io_err(&path, "cannot open lock"))?;
-        file.lock().map_err(io_err(&path, "cannot lock"))?;
-        Ok(file)
+        let deadline = Instant::now() + patience;
+        let mut told = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Some(file)),
+                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    if !told {
+                        tracing::info!(
+                            "another rreport is delivering from {}; waiting up to {} s for it",
+                            self.queue.display(),
+                            patience.as_secs()
+                        );
+                        told = true;
+                    }
+                    // Polled, not a blocking flock: that could not be given up on.
+                    std::thread::sleep(LOCK_POLL);
+                }
+                Err(TryLockError::WouldBlock) => return Ok(None),
+                Err(TryLockError::Error(e)) => return Err(io_err(&path, "cannot lock")(e)),
+            }
+        }
     }
 
     /// Queues a message durably; when this returns Ok, the message survives a crash.
@@ -150,6 +176,35 @@ impl Outbox {
     /// Rewrites an entry's metadata (after a failed attempt), atomically.
     pub fn update(&self, entry: &Entry) -> Result<(), OutboxError> {
         self.write(entry)
+    }
+
+    /// Rewrites an entry's metadata over its file, keeping `message` (the entry's
+    /// own `message` may have been left empty by the caller).
+    pub fn rewrite(&self, entry: &Entry, message: &[u8]) -> Result<(), OutboxError> {
+        self.write_parts(&entry.path, &entry.meta, message)
+    }
+
+    /// Keeps a copy of a queued message in failed/ for recipients that refused it
+    /// with a 5xx while others took it: `to` are they, `error` their replies.
+    pub fn fail_copy(
+        &self,
+        entry: &Entry,
+        to: Vec<String>,
+        error: String,
+    ) -> Result<PathBuf, OutboxError> {
+        let name = format!("{}-refused-{}.eml", entry.id(), entry.meta.attempts + 1);
+        let copy = Entry {
+            path: self.failed.join(name),
+            meta: Meta {
+                to,
+                attempts: entry.meta.attempts + 1,
+                last_error: Some(error),
+                ..entry.meta.clone()
+            },
+            message: Vec::new(),
+        };
+        self.write_parts(&copy.path, &copy.meta, &entry.message)?;
+        Ok(copy.path)
     }
 
     /// Removes a message the server accepted.
@@ -181,11 +236,15 @@ impl Outbox {
     }
 
     fn write(&self, entry: &Entry) -> Result<(), OutboxError> {
-        let meta = serde_json::to_string(&entry.meta)
-            .map_err(|e| io_err(&entry.path, "cannot encode metadata")(e.into()))?;
+        self.write_parts(&entry.path, &entry.meta, &entry.message)
+    }
+
+    fn write_parts(&self, path: &Path, meta: &Meta, message: &[u8]) -> Result<(), OutboxError> {
+        let meta = serde_json::to_string(meta)
+            .map_err(|e| io_err(path, "cannot encode metadata")(e.into()))?;
         let header = format!("{META_HEADER}{meta}\r\n");
-        crate::atomic::write(&entry.path, &[header.as_bytes(), &entry.message])
-            .map_err(io_err(&entry.path, "cannot write"))
+        crate::atomic::write(path, &[header.as_bytes(), message])
+            .map_err(io_err(path, "cannot write"))
     }
 }
 

@@ -7,10 +7,11 @@ use chrono::{DateTime, Utc};
 
 use crate::collect::{self, Context};
 use crate::config::Config;
-use crate::delivery::{self, Attempt};
-use crate::mail::{self, SendError};
+use crate::delivery::{self, Attempt, Flushed};
+use crate::mail;
 use crate::outbox::{self, Outbox, OutboxError};
 use crate::report::{Rendered, Renderer, TemplateError};
+use crate::smtp::{self, Refusal, SendError};
 
 pub struct Pipeline {
     pub config: Config,
@@ -21,7 +22,7 @@ pub struct Pipeline {
     pub hello: String,
 }
 
-/// Why a report was not delivered now. The first three are delivery failures (exit 75).
+/// Why a report was not delivered now. The first four are delivery failures (exit 75).
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
     #[error("report not delivered, queued as {path} for the daemon or the next --once to retry: {error}")]
@@ -33,12 +34,24 @@ pub enum DeliveryError {
         queue_error: OutboxError,
         error: SendError,
     },
+    /// Queued, not tried: another process holds the delivery lock, or rreport is stopping.
+    #[error("report queued as {path}, not sent now: {reason}")]
+    Waiting { path: String, reason: String },
+    /// Taken by the server for some recipients, not for these.
+    #[error("report delivered, but not to every recipient: {}", .refused.iter().map(|r| format!("{} ({})", r.address, r.reply)).collect::<Vec<_>>().join("; "))]
+    Partly { refused: Vec<Refusal> },
     #[error(transparent)]
     Build(#[from] mail::BuildError),
     #[error(transparent)]
     Template(#[from] TemplateError),
     #[error(transparent)]
     Outbox(#[from] OutboxError),
+}
+
+/// A report that went out: its subject (which carries its status), for the log.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub subject: String,
 }
 
 impl Pipeline {
@@ -81,15 +94,6 @@ impl Pipeline {
         self.gather(now).0
     }
 
-    /// Runs the collectors and saves what this report leaves for the next one.
-    fn collect_and_remember(&self, now: DateTime<Utc>) -> Context {
-        let (ctx, remembered) = self.gather(now);
-        if let Some(dir) = &self.state_dir {
-            crate::history::save(dir, &remembered);
-        }
-        ctx
-    }
-
     fn gather(&self, now: DateTime<Utc>) -> (Context, collect::Remembered) {
         let mut settings = collect::Settings {
             zone: self.config.timezone.clone(),
@@ -122,14 +126,26 @@ impl Pipeline {
 
     /// Collects, renders and queues one report, then makes the first delivery attempt.
     /// The caller has checked that SMTP is configured (`Config::smtp_for_sending`).
-    pub fn send_report(&self, outbox: &Outbox, now: DateTime<Utc>) -> Result<(), DeliveryError> {
+    ///
+    /// The order is the guarantee: the delivery lock before the queue file (so no
+    /// other process's flush sends it too), the queue file before "since the previous
+    /// report" moves (so a kill in between cannot erase a change from every report).
+    pub fn send_report(
+        &self,
+        outbox: &Outbox,
+        now: DateTime<Utc>,
+        keep_going: &dyn Fn() -> bool,
+    ) -> Result<Sent, DeliveryError> {
         let Some(smtp) = &self.config.smtp else {
             unreachable!("send_report is only called after smtp_for_sending succeeded")
         };
-        let ctx = self.collect_and_remember(now);
+        let (ctx, remembered) = self.gather(now);
         let rendered = self.render(&ctx)?;
+        let sent = Sent {
+            subject: rendered.subject.clone(),
+        };
         let (message, id) = mail::build(smtp, &rendered, now.into())?;
-        let envelope = message.envelope();
+        let envelope = message.envelope().clone();
         let meta = outbox::new_meta(
             &id,
             envelope.from().map(|a| a.to_string()),
@@ -137,23 +153,52 @@ impl Pipeline {
             now,
         );
         let bytes = message.formatted();
+        let lock = outbox.lock(delivery::patience(smtp)).unwrap_or_else(|e| {
+            tracing::error!("{e}; queueing the report for a later delivery");
+            None
+        });
         let mut entry = match outbox.enqueue(meta, bytes.clone()) {
             Ok(entry) => entry,
             // A full or broken disk must not cost the report: send it from memory.
             Err(queue_error) => {
                 tracing::error!("cannot queue {id}, sending without a copy on disk: {queue_error}");
-                return mail::send(smtp, &self.hello, envelope, &bytes)
-                    .map_err(|error| DeliveryError::NotQueued { queue_error, error });
+                let accepted = smtp::send(
+                    smtp,
+                    &self.hello,
+                    &envelope,
+                    &bytes,
+                    keep_going,
+                    &mut |_| {},
+                )
+                .map_err(|error| DeliveryError::NotQueued { queue_error, error })?;
+                self.remember(&remembered);
+                return finished(sent, accepted.refused);
             }
         };
         tracing::debug!("queued {id} as {}", entry.path.display());
-        let _lock = outbox.lock()?;
-        match delivery::attempt(outbox, smtp, &self.hello, &mut entry, now)? {
-            Attempt::Delivered => Ok(()),
-            Attempt::Deferred { error, .. } => Err(DeliveryError::Queued {
-                path: entry.path.display().to_string(),
-                error,
-            }),
+        self.remember(&remembered);
+        let path = entry.path.display().to_string();
+        let reason = match (&lock, keep_going()) {
+            (None, _) => "another rreport holds the outbox lock and will deliver it",
+            (Some(_), false) => "rreport is stopping; it stays queued",
+            (Some(_), true) => "",
+        };
+        if !reason.is_empty() {
+            return Err(DeliveryError::Waiting {
+                path,
+                reason: reason.into(),
+            });
+        }
+        match delivery::attempt(outbox, smtp, &self.hello, &mut entry, now, keep_going)? {
+            Attempt::Delivered {
+                refused,
+                failed_copy,
+                retry_at,
+            } => {
+                delivery::log_refused(&id, &refused, failed_copy.as_deref(), retry_at);
+                finished(sent, refused)
+            }
+            Attempt::Deferred { error, .. } => Err(DeliveryError::Queued { path, error }),
             Attempt::Failed { error, path } => Err(DeliveryError::Refused {
                 path: path.display().to_string(),
                 error,
@@ -161,18 +206,33 @@ impl Pipeline {
         }
     }
 
-    /// One attempt at every queued message (only those due when `only_due`);
-    /// returns when the next one left queued is due.
+    /// Saves what this report leaves for the next one, once the report is safe.
+    fn remember(&self, remembered: &collect::Remembered) {
+        if let Some(dir) = &self.state_dir {
+            crate::history::save(dir, remembered);
+        }
+    }
+
+    /// One attempt at every queued message (only those due when `only_due`); says
+    /// when the next one left queued is due.
     pub fn flush(
         &self,
         outbox: &Outbox,
         now: DateTime<Utc>,
         only_due: bool,
         keep_going: &dyn Fn() -> bool,
-    ) -> Result<Option<DateTime<Utc>>, OutboxError> {
+    ) -> Result<Flushed, OutboxError> {
         match &self.config.smtp {
             Some(smtp) => delivery::flush(outbox, smtp, &self.hello, now, only_due, keep_going),
-            None => Ok(None),
+            None => Ok(Flushed::Done { next_due: None }),
         }
+    }
+}
+
+/// Delivered: fine if every recipient took it.
+fn finished(sent: Sent, refused: Vec<Refusal>) -> Result<Sent, DeliveryError> {
+    match refused.is_empty() {
+        true => Ok(sent),
+        false => Err(DeliveryError::Partly { refused }),
     }
 }

@@ -190,7 +190,7 @@ impl Renderer {
 /// Renders with at most `OUTPUT_LIMIT` bytes of output (fuel bounds the time).
 fn render_bounded(template: &minijinja::Template, ctx: &Value) -> Result<String, minijinja::Error> {
     let mut out = Bounded(Vec::new());
-    match template.render_to_write(ctx, &mut out) {
+    match template.render_captured_to(ctx, &mut out) {
         Ok(_) => String::from_utf8(out.0).map_err(|_| {
             minijinja::Error::new(
                 minijinja::ErrorKind::BadSerialization,
