@@ -5,6 +5,7 @@ mod cli;
 mod collectors;
 mod daemon;
 mod delivery;
+mod faults;
 mod files;
 mod queue;
 mod support;

@@ -100,6 +100,17 @@ impl Rreport {
         }
     }
 
+    /// Starts it in the background, its stderr going to `log`.
+    pub fn spawn(mut self, log: PathBuf) -> Daemon {
+        self.cmd
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        Daemon {
+            child: self.cmd.spawn().unwrap(),
+            log,
+        }
+    }
+
     pub fn run(mut self) -> Outcome {
         let Output {
             status,
@@ -259,6 +270,10 @@ struct Recorder {
     inbox: Arc<Mutex<Vec<Received>>>,
     /// Replies to give at the end of DATA, in order; then 250.
     script: Arc<Mutex<VecDeque<(u16, &'static str)>>>,
+    /// Recipients to refuse at RCPT, with the reply.
+    refuse: Arc<Mutex<Vec<(String, u16, &'static str)>>>,
+    /// Refuse every AUTH with a 535 that echoes the credentials in every form.
+    echo_auth: Arc<std::sync::atomic::AtomicBool>,
     current: Received,
 }
 
@@ -269,6 +284,17 @@ impl Handler for Recorder {
             ..Received::default()
         };
         OK
+    }
+
+    fn rcpt(&mut self, to: &str) -> Response {
+        let refuse = self.refuse.lock().unwrap();
+        match refuse
+            .iter()
+            .find(|(address, _, _)| to.contains(address.as_str()))
+        {
+            Some((_, code, text)) => Response::custom(*code, text.to_string()),
+            None => OK,
+        }
     }
 
     fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> Response {
@@ -299,6 +325,18 @@ impl Handler for Recorder {
     }
 
     fn auth_login(&mut self, user: &str, password: &str) -> Response {
+        if self.echo_auth.load(std::sync::atomic::Ordering::Relaxed) {
+            use base64::Engine;
+            let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+            return Response::custom(
+                535,
+                format!(
+                    "5.7.8 no: {password} {user}:{password} {} {}",
+                    b64(password),
+                    b64(&format!("\0{user}\0{password}"))
+                ),
+            );
+        }
         if user == USER && password == PASSWORD {
             self.current.authenticated_as = Some(user.to_string());
             AUTH_OK
@@ -313,6 +351,8 @@ pub struct SmtpServer {
     pub port: u16,
     inbox: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<VecDeque<(u16, &'static str)>>>,
+    refuse: Arc<Mutex<Vec<(String, u16, &'static str)>>>,
+    echo_auth: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SmtpServer {
@@ -330,10 +370,14 @@ impl SmtpServer {
         let port = listener.local_addr().unwrap().port();
         let inbox = Arc::new(Mutex::new(Vec::new()));
         let script = Arc::new(Mutex::new(VecDeque::new()));
+        let refuse = Arc::new(Mutex::new(Vec::new()));
+        let echo_auth = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut server = Server::new(Recorder {
             mode,
             inbox: inbox.clone(),
             script: script.clone(),
+            refuse: refuse.clone(),
+            echo_auth: echo_auth.clone(),
             current: Received::default(),
         });
         server
@@ -357,7 +401,27 @@ impl SmtpServer {
             port,
             inbox,
             script,
+            refuse,
+            echo_auth,
         }
+    }
+
+    /// RCPT TO an address containing `address` gets this reply.
+    pub fn refuse_recipient(&self, address: &str, code: u16, text: &'static str) {
+        self.refuse
+            .lock()
+            .unwrap()
+            .push((address.to_string(), code, text));
+    }
+
+    pub fn clear_refusals(&self) {
+        self.refuse.lock().unwrap().clear();
+    }
+
+    /// Every AUTH is refused with a 535 that echoes what the client sent.
+    pub fn echo_credentials_in_refusal(&self) {
+        self.echo_auth
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The next messages get these replies at the end of DATA instead of 250.
