@@ -255,6 +255,9 @@ pub struct Received {
     pub authenticated_as: Option<String>,
 }
 
+/// Recipients the server refuses at RCPT: (part of the address, code, text).
+type Refusals = Arc<Mutex<Vec<(String, u16, &'static str)>>>;
+
 /// How the test server behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -271,7 +274,7 @@ struct Recorder {
     /// Replies to give at the end of DATA, in order; then 250.
     script: Arc<Mutex<VecDeque<(u16, &'static str)>>>,
     /// Recipients to refuse at RCPT, with the reply.
-    refuse: Arc<Mutex<Vec<(String, u16, &'static str)>>>,
+    refuse: Refusals,
     /// Refuse every AUTH with a 535 that echoes the credentials in every form.
     echo_auth: Arc<std::sync::atomic::AtomicBool>,
     current: Received,
@@ -351,7 +354,7 @@ pub struct SmtpServer {
     pub port: u16,
     inbox: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<VecDeque<(u16, &'static str)>>>,
-    refuse: Arc<Mutex<Vec<(String, u16, &'static str)>>>,
+    refuse: Refusals,
     echo_auth: Arc<std::sync::atomic::AtomicBool>,
 }
 
