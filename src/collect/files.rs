@@ -35,6 +35,8 @@ pub struct Watched {
     pub baseline: bool,
     /// Why it could not be read; its previous manifest is kept.
     pub error: Option<String>,
+    /// Mount points under it, not looked at (another filesystem; maybe a dead one).
+    pub mounts_skipped: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,7 +56,17 @@ pub fn collect(
     now: DateTime<Utc>,
     zone: &Zone,
 ) -> (Files, Manifest) {
-    let previous = previous.filter(|m| m.version == manifest::MANIFEST_VERSION);
+    let previous = previous.filter(|m| (1..=manifest::MANIFEST_VERSION).contains(&m.version));
+    // Read once for every watch; without it, no mount point is skipped (the -xdev
+    // rule still keeps the walk from descending into them).
+    let mount_points: Vec<_> = std::fs::read("/proc/self/mounts")
+        .map(|t| {
+            super::disk::parse_mounts(&t)
+                .into_iter()
+                .map(|m| m.point)
+                .collect()
+        })
+        .unwrap_or_default();
     let mut next = Manifest {
         version: manifest::MANIFEST_VERSION,
         taken_at: Some(now),
@@ -66,8 +78,11 @@ pub fn collect(
     for watch in watches {
         let key = watch.path.to_string_lossy().into_owned();
         let before = previous.and_then(|m| m.trees.get(&key));
-        let (entries, error) = match manifest::walk(watch, before) {
-            Ok(tree) => {
+        let mut mounts_skipped = Vec::new();
+        let (entries, error) = match manifest::walk(watch, before, &mount_points) {
+            Ok(walked) => {
+                let tree = walked.tree;
+                mounts_skipped = walked.mounts_skipped;
                 if let Some(before) = before {
                     changes.extend(compare(before, &tree, &owner_names));
                     compared = true;
@@ -89,6 +104,7 @@ pub fn collect(
             entries,
             baseline: before.is_none() && error.is_none(),
             error,
+            mounts_skipped: mounts_skipped.iter().map(|p| shown(p)).collect(),
         });
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));

@@ -4,17 +4,25 @@
 //!
 //! The walk never follows symbolic links and never leaves the watched path's
 //! filesystem (find -xdev), so /proc, a network mount or a link to / cannot make it
-//! endless. A file whose size, mtime and ctime are all unchanged keeps its previous
-//! hash without being read again: a report reads only what changed.
+//! endless. Mount points under the watched path are skipped by name, from the mount
+//! table, without an lstat: on a dead NFS mount even that blocks for good. A file
+//! whose size, mtime and ctime are all unchanged keeps its previous hash without
+//! being read again: a report reads only what changed.
+//!
+//! Entries are keyed by `key()`, an unambiguous text form of the path's bytes, so
+//! names that differ only in bytes that are not UTF-8 stay apart.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub const MANIFEST_VERSION: u32 = 1;
+/// 2: keys escape backslashes and non-UTF-8 bytes (1 replaced the latter with U+FFFD).
+/// A version 1 manifest is still read: its keys are the same for every path without
+/// a backslash or invalid UTF-8, and such a path shows once as deleted and created.
+pub const MANIFEST_VERSION: u32 = 2;
 /// A watch stops (and keeps its previous manifest) beyond this many entries.
 pub const MAX_ENTRIES: usize = 100_000;
 
@@ -64,47 +72,97 @@ fn nanos(secs: i64, nsecs: i64) -> i64 {
     secs.saturating_mul(1_000_000_000).saturating_add(nsecs)
 }
 
-/// Walks one watch. `before` supplies hashes that need not be recomputed.
-pub fn walk(watch: &Watch, before: Option<&Tree>) -> Result<Tree, String> {
+/// One watch as walked: its entries, and the mount points under it left untouched.
+#[derive(Debug, Default)]
+pub struct Walked {
+    pub tree: Tree,
+    pub mounts_skipped: Vec<String>,
+}
+
+/// A path as a manifest key: its bytes as text, `\\` for a backslash and `\xNN` for a
+/// byte that is not part of valid UTF-8. One key per path, one path per key.
+pub fn key(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::new();
+    for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+        out.push_str(&chunk.valid().replace('\\', "\\\\"));
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
+}
+
+/// The mount points strictly under `root`, from the mount table's (canonical) paths,
+/// spelled as the walk will meet them (under `root` as configured).
+pub fn mounts_under(root: &Path, mount_points: &[PathBuf]) -> BTreeSet<PathBuf> {
+    let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    mount_points
+        .iter()
+        .filter_map(|m| m.strip_prefix(&canonical).ok())
+        .filter(|rest| !rest.as_os_str().is_empty())
+        .map(|rest| root.join(rest))
+        .collect()
+}
+
+/// Walks one watch. `before` supplies hashes that need not be recomputed;
+/// `mount_points` are the mount table's, never touched when under the watch.
+pub fn walk(
+    watch: &Watch,
+    before: Option<&Tree>,
+    mount_points: &[PathBuf],
+) -> Result<Walked, String> {
     let root = std::fs::symlink_metadata(&watch.path)
         .map_err(|e| format!("{}: {e}", watch.path.display()))?;
-    let mut tree = Tree::new();
+    let mounts = mounts_under(&watch.path, mount_points);
+    let mut walked = Walked::default();
+    let tree = &mut walked.tree;
     let mut pending = vec![(watch.path.clone(), root.clone())];
     while let Some((path, meta)) = pending.pop() {
-        let key = path.to_string_lossy().into_owned();
+        let name = key(&path);
         let entry = entry(
             &path,
             &meta,
             watch.hash_max_bytes,
-            before.and_then(|b| b.get(&key)),
+            before.and_then(|b| b.get(&name)),
         );
         let descend =
             meta.is_dir() && meta.dev() == root.dev() && (path == watch.path || watch.recursive);
-        tree.insert(key, entry);
+        tree.insert(name, entry);
         if tree.len() > MAX_ENTRIES {
             return Err(format!("{} holds more than {MAX_ENTRIES} entries; watch a smaller tree or exclude some of it", watch.path.display()));
         }
         if descend {
-            pending.extend(children(&path, watch));
+            let (found, skipped) = children(&path, watch, &mounts);
+            pending.extend(found);
+            walked.mounts_skipped.extend(skipped.iter().map(|p| key(p)));
         }
     }
-    Ok(tree)
+    Ok(walked)
 }
 
 /// A directory's entries that are not excluded, sorted so the walk is the same every
-/// time. An unreadable directory contributes its own entry only.
-fn children(dir: &Path, watch: &Watch) -> Vec<(PathBuf, std::fs::Metadata)> {
+/// time, and the mount points among them (skipped before any lstat). An unreadable
+/// directory contributes its own entry only.
+fn children(
+    dir: &Path,
+    watch: &Watch,
+    mounts: &BTreeSet<PathBuf>,
+) -> (Vec<(PathBuf, std::fs::Metadata)>, Vec<PathBuf>) {
     let Ok(listing) = std::fs::read_dir(dir) else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
-    let mut found: Vec<_> = listing
+    let (skipped, paths): (Vec<PathBuf>, Vec<PathBuf>) = listing
         .flatten()
         .map(|e| e.path())
         .filter(|p| !excluded(p, &watch.exclude))
+        .partition(|p| mounts.contains(p));
+    let mut found: Vec<_> = paths
+        .into_iter()
         .filter_map(|p| std::fs::symlink_metadata(&p).ok().map(|m| (p, m)))
         .collect();
     found.sort_by(|a, b| b.0.cmp(&a.0));
-    found
+    (found, skipped)
 }
 
 pub fn excluded(path: &Path, patterns: &[glob::Pattern]) -> bool {
@@ -215,6 +273,34 @@ mod tests {
         check("/etc/motd~", &["mtab", "*~"], true);
         // A name pattern matches the name only, not a directory above it.
         check("/etc/cache/x", &["cache"], false);
+    }
+
+    #[test]
+    fn keys_keep_apart_names_that_differ_only_in_invalid_utf8() {
+        use std::os::unix::ffi::OsStrExt;
+        let path = |bytes: &[u8]| Path::new(std::ffi::OsStr::from_bytes(bytes)).to_path_buf();
+        assert_eq!(key(&path(b"/etc/caf\xc3\xa9")), "/etc/café");
+        assert_eq!(key(&path(b"/etc/a\xff")), "/etc/a\\xff");
+        assert_eq!(key(&path(b"/etc/a\xfe")), "/etc/a\\xfe");
+        // A name that spells an escape is not the byte it spells.
+        assert_eq!(key(&path(b"/etc/a\\xff")), "/etc/a\\\\xff");
+    }
+
+    #[test]
+    fn mount_points_under_a_watch() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let mounts = [
+            PathBuf::from("/"),
+            root.clone(),
+            root.join("nfs"),
+            root.join("a/b"),
+            PathBuf::from("/elsewhere"),
+        ];
+        assert_eq!(
+            mounts_under(&root, &mounts).into_iter().collect::<Vec<_>>(),
+            [root.join("a/b"), root.join("nfs")]
+        );
     }
 
     #[test]

@@ -181,3 +181,80 @@ fn a_missing_watch_is_an_error_not_a_lost_report() {
     );
     assert!(ctx["files"]["watched"][0]["error"].is_string());
 }
+
+#[test]
+fn names_that_differ_only_in_invalid_utf8_are_told_apart() {
+    // Found by fault injection: keyed by a lossy conversion, "a\xff" and "a\xfe" were
+    // one entry, so a change to either could go unseen.
+    use std::os::unix::ffi::OsStrExt;
+    let (sandbox, _server, config) = plain_relay();
+    let tree = sandbox.path("etc");
+    std::fs::create_dir_all(&tree).unwrap();
+    let name = |b: &[u8]| tree.join(std::ffi::OsStr::from_bytes(b));
+    std::fs::write(name(b"a\xff"), "one\n").unwrap();
+    std::fs::write(name(b"a\xfe"), "two\n").unwrap();
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!("[[watch]]\npath = \"{}\"\n", tree.display()));
+    std::fs::write(&config, text).unwrap();
+    send(&config);
+
+    std::fs::write(name(b"a\xfe"), "TWO\n").unwrap();
+    let ctx = dry_run(&config);
+    let shown = |suffix: &str| format!("{}/a{suffix}", tree.display());
+    assert_eq!(
+        changes(&ctx),
+        [(shown("\\xfe"), vec!["modified".to_string()])]
+    );
+    assert_eq!(ctx["files"]["watched"][0]["entries"], 3);
+}
+
+/// A tmpfs mounted for the length of a test, unmounted when dropped.
+struct Mounted(std::path::PathBuf);
+
+impl Mounted {
+    fn tmpfs(at: &Path) -> Mounted {
+        std::fs::create_dir_all(at).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1m", "rreport-test"])
+            .arg(at)
+            .status()
+            .expect("run mount");
+        assert!(
+            status.success(),
+            "this test mounts a tmpfs and needs root (CI runs as root)"
+        );
+        Mounted(at.to_path_buf())
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_mount_point_under_a_watch_is_skipped_without_being_touched() {
+    // Found by fault injection: the lstat of a dead NFS mount point under a watch
+    // blocked, and with it file-change reporting for the whole tree. Mount points come
+    // from the mount table now and are never looked at; a tmpfs stands in for NFS.
+    let (sandbox, _server, config) = plain_relay();
+    let tree = sandbox.path("srv");
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::write(tree.join("app.conf"), "x\n").unwrap();
+    let _mount = Mounted::tmpfs(&tree.join("nfs"));
+    std::fs::write(tree.join("nfs/data"), "y\n").unwrap();
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!("[[watch]]\npath = \"{}\"\n", tree.display()));
+    std::fs::write(&config, text).unwrap();
+    let ctx = dry_run(&config);
+    let watched = &ctx["files"]["watched"][0];
+    assert_eq!(
+        watched["entries"], 2,
+        "the tree and app.conf, not the mount: {watched}"
+    );
+    assert_eq!(
+        watched["mounts_skipped"],
+        json!([tree.join("nfs").display().to_string()])
+    );
+}
