@@ -30,6 +30,19 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("rjust", |v: Value, width: usize| {
         format!("{:>width$}", display(&v))
     });
+    env.add_filter("truncate", |v: Value, max: usize| {
+        truncate(&display(&v), max)
+    });
+}
+
+/// At most `max` characters, the last an ellipsis when something was cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 fn na() -> String {
@@ -137,8 +150,13 @@ mod tests {
         );
         check(
             "[{{ 'ab' | ljust(4) }}][{{ 'ab' | rjust(4) }}][{{ none | ljust(4) }}]",
-            ctx,
+            ctx.clone(),
             "[ab  ][  ab][n/a ]",
+        );
+        check(
+            "{{ 'abcdef' | truncate(4) }} {{ 'abc' | truncate(4) }}",
+            ctx,
+            "abc… abc",
         );
     }
 }

@@ -78,19 +78,55 @@ impl Default for Thresholds {
     }
 }
 
-/// One line of the attention list.
+/// One line of the attention list. The level is shown once, as the badge; the
+/// sentence does not repeat it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Attention {
     pub level: Level,
     pub text: String,
+    /// Within a level: what the admin wrote a check for first, then the resources
+    /// that fill up, then CPU and load, then collectors that failed.
+    #[serde(skip)]
+    kind: Kind,
+    /// How far past its threshold, as a ratio (1.2: 20 % past), for the order within a kind.
+    #[serde(skip)]
+    excess: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Check,
+    Capacity,
+    Activity,
+    Collector,
+}
+
+/// How far `value` is past the threshold of its `level`, as a ratio.
+fn excess(levels: &Levels, level: Level, value: f64) -> f64 {
+    let threshold = match level {
+        Level::Ok => return 0.0,
+        Level::Careful => levels.careful,
+        Level::Warning => levels.warning,
+        Level::Critical => levels.critical,
+    };
+    if threshold > 0.0 {
+        value / threshold
+    } else {
+        value
+    }
 }
 
 /// Writes levels into the context, then `status` and `attention`.
 pub fn assess(ctx: &mut Context, t: &Thresholds) {
     let mut found: Vec<Attention> = Vec::new();
-    let mut note = |level: Level, text: String| {
+    let mut note = |level: Level, text: String, kind: Kind, excess: f64| {
         if level > Level::Ok {
-            found.push(Attention { level, text });
+            found.push(Attention {
+                level,
+                text,
+                kind,
+                excess,
+            });
         }
     };
     let mut levels = vec![Level::Ok];
@@ -98,7 +134,12 @@ pub fn assess(ctx: &mut Context, t: &Thresholds) {
         if let Some(p) = cpu.get("percent").and_then(Value::as_f64) {
             let level = t.cpu.level(p);
             cpu.insert("level".into(), json!(level));
-            note(level, format!("CPU is {p:.1}% busy ({})", name(level)));
+            note(
+                level,
+                format!("CPU is {p:.1}% busy"),
+                Kind::Activity,
+                excess(&t.cpu, level, p),
+            );
             levels.push(level);
         }
     }
@@ -112,10 +153,9 @@ pub fn assess(ctx: &mut Context, t: &Thresholds) {
             load.insert("level".into(), json!(level));
             note(
                 level,
-                format!(
-                    "load is {per_cpu:.2} per CPU over 5 minutes ({})",
-                    name(level)
-                ),
+                format!("load is {per_cpu:.2} per CPU over 5 minutes"),
+                Kind::Activity,
+                excess(&t.load, level, per_cpu),
             );
             levels.push(level);
         }
@@ -130,7 +170,12 @@ pub fn assess(ctx: &mut Context, t: &Thresholds) {
         if let Some(p) = percent {
             let level = t.memory.level(p);
             mem.insert("level".into(), json!(level));
-            note(level, format!("memory is {p:.1}% used ({})", name(level)));
+            note(
+                level,
+                format!("memory is {p:.1}% used"),
+                Kind::Capacity,
+                excess(&t.memory, level, p),
+            );
             levels.push(level);
         }
         if let (Some(p), Some(total)) = (swap_percent, swap_total) {
@@ -140,7 +185,12 @@ pub fn assess(ctx: &mut Context, t: &Thresholds) {
                 Level::Ok
             };
             mem.insert("swap_level".into(), json!(level));
-            note(level, format!("swap is {p:.1}% used ({})", name(level)));
+            note(
+                level,
+                format!("swap is {p:.1}% used"),
+                Kind::Capacity,
+                excess(&t.swap, level, p),
+            );
             levels.push(level);
         }
     }
@@ -161,13 +211,18 @@ pub fn assess(ctx: &mut Context, t: &Thresholds) {
                 .and_then(Value::as_f64)
                 .map(|p| (p, limits.unwrap_or(t.inodes).level(p)));
             if let Some((p, level)) = space {
-                note(level, format!("{mount} is {p:.1}% full ({})", name(level)));
-            }
-            if let Some((p, level)) = inodes {
+                let by = excess(&limits.unwrap_or(t.filesystem), level, p);
                 note(
                     level,
-                    format!("{mount} has used {p:.1}% of its inodes ({})", name(level)),
+                    format!("{mount} is {p:.1}% full"),
+                    Kind::Capacity,
+                    by,
                 );
+            }
+            if let Some((p, level)) = inodes {
+                let by = excess(&limits.unwrap_or(t.inodes), level, p);
+                let text = format!("{mount} has used {p:.1}% of its inodes");
+                note(level, text, Kind::Capacity, by);
             }
             let level = [space, inodes]
                 .iter()
@@ -185,15 +240,8 @@ pub fn assess(ctx: &mut Context, t: &Thresholds) {
             let ok = check.get("ok").and_then(Value::as_bool) == Some(true);
             let level = if ok { Level::Ok } else { Level::Critical };
             let text = |key: &str| check.get(key).and_then(Value::as_str).unwrap_or_default();
-            note(
-                level,
-                format!(
-                    "check {} failed: {} ({})",
-                    text("name"),
-                    text("detail"),
-                    name(level)
-                ),
-            );
+            let said = format!("check {} failed: {}", text("name"), text("detail"));
+            note(level, said, Kind::Check, 0.0);
             check.insert("level".into(), json!(level));
             levels.push(level);
         }
@@ -206,24 +254,25 @@ pub fn assess(ctx: &mut Context, t: &Thresholds) {
                 .and_then(Value::as_str)
                 .unwrap_or_default();
             let message = e.get("message").and_then(Value::as_str).unwrap_or_default();
-            note(Level::Warning, format!("{collector}: {message} (warning)"));
+            note(
+                Level::Warning,
+                format!("{collector}: {message}"),
+                Kind::Collector,
+                0.0,
+            );
             levels.push(Level::Warning);
         }
     }
-    // Worst first; equal levels keep the order of the report.
-    found.sort_by_key(|a| std::cmp::Reverse(a.level));
+    // Worst first; within a level by kind, then furthest past its threshold; equal
+    // ones (checks, errors) keep the order of the config and the report.
+    found.sort_by(|a, b| {
+        (b.level, a.kind)
+            .cmp(&(a.level, b.kind))
+            .then(b.excess.total_cmp(&a.excess))
+    });
     let status = levels.into_iter().max().unwrap_or(Level::Ok);
     ctx.0.insert("status".into(), json!(status));
     ctx.0.insert("attention".into(), json!(found));
-}
-
-fn name(level: Level) -> &'static str {
-    match level {
-        Level::Ok => "ok",
-        Level::Careful => "careful",
-        Level::Warning => "warning",
-        Level::Critical => "critical",
-    }
 }
 
 #[cfg(test)]
@@ -287,13 +336,13 @@ mod tests {
             &Thresholds::default(),
             "critical",
             &[
-                "swap is 95.0% used (critical)",
-                "/ is 93.4% full (critical)",
-                "load is 1.20 per CPU over 5 minutes (warning)",
-                "memory is 75.0% used (warning)",
-                "/var has used 72.0% of its inodes (warning)",
-                "disk: /mnt/nfs: statvfs did not answer (warning)",
-                "CPU is 55.0% busy (careful)",
+                "swap is 95.0% used",
+                "/ is 93.4% full",
+                "memory is 75.0% used",
+                "/var has used 72.0% of its inodes",
+                "load is 1.20 per CPU over 5 minutes",
+                "disk: /mnt/nfs: statvfs did not answer",
+                "CPU is 55.0% busy",
             ],
         );
     }
@@ -304,7 +353,7 @@ mod tests {
         t.filesystems
             .insert("/boot".into(), Levels::new(80.0, 90.0, 95.0));
         let input = json!({"disks": [{"mount": "/boot", "percent": 75.0, "inodes_percent": 1.0}, {"mount": "/", "percent": 75.0, "inodes_percent": 1.0}]});
-        check(input.clone(), &t, "warning", &["/ is 75.0% full (warning)"]);
+        check(input.clone(), &t, "warning", &["/ is 75.0% full"]);
         let mut c = ctx(input);
         assess(&mut c, &t);
         assert_eq!(
@@ -336,14 +385,37 @@ mod tests {
             &Thresholds::default(),
             "critical",
             &[
-                "check nginx failed: no process named nginx (critical)",
-                "memory is 75.0% used (warning)",
+                "check nginx failed: no process named nginx",
+                "memory is 75.0% used",
             ],
         );
         let mut c = ctx(input);
         assess(&mut c, &Thresholds::default());
         assert_eq!(c.0["checks"][0]["level"], "ok");
         assert_eq!(c.0["checks"][1]["level"], "critical");
+    }
+
+    #[test]
+    fn a_down_service_reads_before_resources_of_the_same_level() {
+        // Found by a new admin: a down postgres read fifth, after CPU, load, "/" and inodes.
+        let input = json!({
+            "cpu": {"percent": 100.0},
+            "load": {"per_cpu": [9.0, 6.0, 5.0]},
+            "disks": [{"mount": "/", "percent": 91.0, "inodes_percent": 99.0}],
+            "checks": [{"name": "postgres", "ok": false, "detail": "connection refused"}],
+        });
+        check(
+            input,
+            &Thresholds::default(),
+            "critical",
+            &[
+                "check postgres failed: connection refused",
+                "/ has used 99.0% of its inodes",
+                "/ is 91.0% full",
+                "load is 6.00 per CPU over 5 minutes",
+                "CPU is 100.0% busy",
+            ],
+        );
     }
 
     #[test]

@@ -23,7 +23,12 @@ use crate::zone::Zone;
 
 pub const DEFAULT_PATH: &str = "/etc/rreport/config.toml";
 pub const DEFAULT_SCHEDULE: &str = "0 8 * * *";
-pub const DEFAULT_SUBJECT: &str = "[{{ status | upper }}] {{ hostname }} system report";
+/// The status and the first thing to read, so the inbox alone says what is wrong:
+/// `[CRITICAL] db-3: check postgres failed: connection refused (+4 more)`.
+pub const DEFAULT_SUBJECT: &str = "[{{ status | upper }}] {{ hostname | truncate(64) }}\
+{% if attention is defined and attention %}: {{ attention[0].text | truncate(100) }}\
+{% if attention | length > 1 %} (+{{ attention | length - 1 }} more){% endif %}\
+{% else %} system report{% endif %}";
 pub const USERNAME_VAR: &str = "RREPORT_SMTP_USERNAME";
 pub const PASSWORD_VAR: &str = "RREPORT_SMTP_PASSWORD";
 

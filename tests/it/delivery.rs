@@ -34,6 +34,20 @@ fn without_status(subject: &str) -> &str {
     rest.unwrap_or_else(|| panic!("subject does not start with a status: {subject}"))
 }
 
+/// Whether a subject (after its status) names `host` and then either says all is
+/// well or names the first thing that needs attention, which depends on this
+/// machine's load right now.
+#[track_caller]
+fn assert_subject_names(subject: &str, host: &str) {
+    let rest = without_status(subject)
+        .strip_prefix(host)
+        .unwrap_or_else(|| panic!("subject does not name {host}: {subject}"));
+    assert!(
+        rest == " system report" || rest.starts_with(": "),
+        "{subject}"
+    );
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .unwrap()
@@ -78,11 +92,7 @@ fn starttls_auth_two_recipients_two_parts() {
         to.contains("admin@example.com") && to.contains("ops@example.com"),
         "{to}"
     );
-    // The status depends on this machine's load right now; the rest is fixed.
-    assert_eq!(
-        without_status(msg.subject().unwrap()),
-        format!("{} system report", hostname())
-    );
+    assert_subject_names(msg.subject().unwrap(), &hostname());
     assert!(msg.date().is_some(), "Date header");
     let id = msg.message_id().expect("Message-ID");
     assert!(
@@ -373,9 +383,9 @@ fn hostile_hostnames_cannot_inject_headers_and_arrive_encoded() {
         "headers are 7-bit (RFC 2047 encoded):\n{head}"
     );
     let msg = MessageParser::default().parse(&mails[0].data).unwrap();
-    assert_eq!(
-        without_status(msg.subject().unwrap()),
-        "wéb-1 🚀 <script>x</script> Bcc: victim@example.com body system report"
+    assert_subject_names(
+        msg.subject().unwrap(),
+        "wéb-1 🚀 <script>x</script> Bcc: victim@example.com body",
     );
     let html = msg.body_html(0).unwrap();
     assert!(html.contains("wéb-1 🚀 &lt;script&gt;x&lt;/script&gt;") && !html.contains("<script>"));

@@ -35,7 +35,11 @@ fn golden(name: &str, actual: &str) {
 #[test]
 fn fixed_context_renders_as_the_golden_files() {
     let r = render(fixture());
-    assert_eq!(r.subject, "[CRITICAL] web-1 system report");
+    // The subject names the worst item and how many more, so the inbox says what is wrong.
+    assert_eq!(
+        r.subject,
+        "[CRITICAL] web-1: check nginx failed: no process named nginx (+3 more)"
+    );
     golden("report.txt", &r.text);
     golden("report.html", &r.html);
 }
@@ -73,21 +77,13 @@ fn attention_comes_first_in_its_colours_and_words() {
     let first_table = r.html.find("<h2").unwrap();
     let attention = &r.html[..first_table];
     for (word, colour, text) in [
-        (
-            "CRITICAL",
-            "#b91c1c",
-            "/var/lib/postgresql is 93.1% full (critical)",
-        ),
+        ("CRITICAL", "#b91c1c", "/var/lib/postgresql is 93.1% full"),
         (
             "WARNING",
             "#a21caf",
-            "disk: /mnt/nfs: statvfs: ESTALE: Stale file handle (warning)",
+            "disk: /mnt/nfs: statvfs: ESTALE: Stale file handle",
         ),
-        (
-            "CAREFUL",
-            "#1d4ed8",
-            "load is 0.72 per CPU over 5 minutes (careful)",
-        ),
+        ("CAREFUL", "#1d4ed8", "load is 0.72 per CPU over 5 minutes"),
     ] {
         let at = attention
             .find(text)
@@ -103,7 +99,7 @@ fn attention_comes_first_in_its_colours_and_words() {
     assert!(needs < r.text.find("HOST").unwrap());
     assert!(
         r.text
-            .contains("  CRITICAL  /var/lib/postgresql is 93.1% full (critical)"),
+            .contains("  CRITICAL  /var/lib/postgresql is 93.1% full\n"),
         "{}",
         r.text
     );
@@ -288,7 +284,7 @@ fn hostile_strings_are_escaped_and_cannot_add_headers() {
     );
     assert_eq!(
         r.subject,
-        "[CRITICAL] <script>alert(1)</script> Bcc: victim@example.com system report"
+        "[CRITICAL] <script>alert(1)</script> Bcc: victim@example.com: check nginx failed: no process named nginx (+3 more)"
     );
 }
 
@@ -296,9 +292,14 @@ fn hostile_strings_are_escaped_and_cannot_add_headers() {
 fn a_huge_hostname_gives_a_bounded_subject() {
     let mut ctx = fixture();
     ctx["hostname"] = json!("x".repeat(1 << 20));
+    ctx["attention"][0]["text"] = json!("y".repeat(1 << 20));
     let r = render(ctx);
-    assert_eq!(r.subject.chars().count(), 200);
-    assert!(r.subject.ends_with('…'));
+    // Both are cut, and what follows them (how many more) survives.
+    assert!(r.subject.chars().count() <= 200, "{}", r.subject);
+    assert!(r
+        .subject
+        .starts_with(&format!("[CRITICAL] {}…: yyy", "x".repeat(63))));
+    assert!(r.subject.ends_with("y… (+3 more)"), "{}", r.subject);
 }
 
 #[test]
