@@ -46,6 +46,12 @@ pub struct Cli {
     #[arg(long, conflicts_with_all = ["once", "check"])]
     pub outbox: bool,
 
+    /// With --outbox: discard a message (its file name or Message-ID, as --outbox
+    /// shows them) or every failed one ("all-failed"); refused while another rreport
+    /// is delivering
+    #[arg(long, value_name = "ID|all-failed", requires = "outbox")]
+    pub drop: Option<String>,
+
     /// Log debug detail (RUST_LOG, when set, wins)
     #[arg(short, long)]
     pub verbose: bool,
@@ -70,6 +76,12 @@ mod tests {
     fn definition_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn drop_needs_outbox() {
+        assert!(Cli::try_parse_from(["rreport", "--drop", "all-failed"]).is_err());
+        assert!(Cli::try_parse_from(["rreport", "--outbox", "--drop", "all-failed"]).is_ok());
     }
 
     #[test]

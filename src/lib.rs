@@ -65,6 +65,9 @@ pub enum RunError {
     Template(#[from] TemplateError),
     #[error(transparent)]
     Delivery(DeliveryError),
+    /// Another process holds what this run needs; trying again later will do.
+    #[error("{0}")]
+    Busy(String),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -80,7 +83,8 @@ impl RunError {
                 | DeliveryError::NotQueued { .. }
                 | DeliveryError::Waiting { .. }
                 | DeliveryError::Partly { .. },
-            ) => Exit::TempFail,
+            )
+            | RunError::Busy(_) => Exit::TempFail,
             RunError::Delivery(DeliveryError::Build(_) | DeliveryError::Outbox(_))
             | RunError::Other(_) => Exit::Failure,
         }
@@ -93,6 +97,9 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
     if cli.check {
         warn_if_secrets_readable(&config_path(cli).0);
         return check(config, cli.next);
+    }
+    if let (true, Some(which)) = (cli.outbox, &cli.drop) {
+        return drop_messages(&open_outbox(&config)?, which);
     }
     if cli.outbox {
         let outbox = open_outbox(&config)?;
@@ -228,6 +235,32 @@ fn dry_run(config: Config, format: Format, output: Option<&PathBuf>) -> Result<(
             .map_err(|e| anyhow::anyhow!("cannot write to standard output: {e}")),
     };
     Ok(written?)
+}
+
+/// `--outbox --drop`: discards what the admin named, under the delivery lock (a
+/// message being sent right now must not be removed under the sender's feet).
+fn drop_messages(outbox: &outbox::Outbox, which: &str) -> Result<(), RunError> {
+    let Some(_lock) = outbox
+        .lock(std::time::Duration::ZERO)
+        .map_err(anyhow::Error::from)?
+    else {
+        return Err(RunError::Busy(format!(
+            "another rreport is delivering from {}; try again when it is done",
+            outbox.dir().display()
+        )));
+    };
+    let dropped = outbox.discard(which).map_err(anyhow::Error::from)?;
+    if dropped.is_empty() && which != "all-failed" {
+        return Err(anyhow::anyhow!(
+            "no queued or failed message is named '{which}'; rreport --outbox lists them"
+        )
+        .into());
+    }
+    let mut out = std::io::stdout().lock();
+    for path in &dropped {
+        writeln!(out, "dropped {}", path.display()).map_err(anyhow::Error::from)?;
+    }
+    Ok(())
 }
 
 /// `--outbox`: one paragraph per message, queued first, then failed.

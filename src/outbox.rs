@@ -226,6 +226,37 @@ impl Outbox {
         Ok(target)
     }
 
+    /// Discards queued or failed messages chosen by the admin: `which` is a queue
+    /// file's name (with or without `.eml`), a Message-ID (with or without `<>`), or
+    /// `all-failed`. The caller holds the delivery lock. Returns what was removed.
+    pub fn discard(&self, which: &str) -> Result<Vec<PathBuf>, OutboxError> {
+        let id = which.trim().trim_start_matches('<').trim_end_matches('>');
+        let chosen: Vec<Entry> = match which {
+            "all-failed" => self.failed()?,
+            _ => self
+                .queued()?
+                .into_iter()
+                .chain(self.failed()?)
+                .filter(|e| {
+                    let name = e.id();
+                    name == id.trim_end_matches(".eml")
+                        || e.meta
+                            .message_id
+                            .trim_start_matches('<')
+                            .trim_end_matches('>')
+                            == id
+                })
+                .collect(),
+        };
+        for entry in &chosen {
+            fs::remove_file(&entry.path).map_err(io_err(&entry.path, "cannot remove"))?;
+            if let Some(dir) = entry.path.parent() {
+                sync_dir(dir)?;
+            }
+        }
+        Ok(chosen.into_iter().map(|e| e.path).collect())
+    }
+
     /// The queued messages, oldest first. Unreadable entries are skipped with a warning.
     pub fn queued(&self) -> Result<Vec<Entry>, OutboxError> {
         read_entries(&self.queue)

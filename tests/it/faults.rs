@@ -354,3 +354,41 @@ fn the_queue_file_is_gone_before_quit_so_a_lost_221_cannot_send_it_twice() {
     assert!(!queued_at_quit.load(Ordering::SeqCst));
     assert!(sandbox.queued().is_empty());
 }
+
+#[test]
+fn drop_discards_by_name_or_message_id_and_never_under_a_delivering_process() {
+    let sandbox = Sandbox::new();
+    let config = config_for(&sandbox, &[closed_port()], 1);
+    for _ in 0..2 {
+        rreport()
+            .args(["--once", "-c"])
+            .args([&config])
+            .run()
+            .status(75);
+    }
+    let queued = sandbox.queued();
+    let (first, second) = (queued[0].clone(), queued[1].clone());
+    let drop = |which: &str| {
+        rreport()
+            .args(["--outbox", "--drop", which, "-c"])
+            .args([&config])
+            .run()
+    };
+    // Not while another process holds the delivery lock: it may be sending it.
+    let lock = hold_lock(&sandbox);
+    drop(first.file_stem().unwrap().to_str().unwrap())
+        .status(75)
+        .stderr_has("another rreport is delivering");
+    std::mem::drop(lock);
+    assert_eq!(sandbox.queued().len(), 2);
+
+    let out = drop(first.file_name().unwrap().to_str().unwrap());
+    out.status(0);
+    assert_eq!(out.stdout, format!("dropped {}\n", first.display()));
+    let id = meta_of(&second).message_id;
+    drop(&id).status(0);
+    assert!(sandbox.queued().is_empty());
+    drop("no-such-message")
+        .status(1)
+        .stderr_has("no queued or failed message is named 'no-such-message'");
+}
