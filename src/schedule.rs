@@ -39,6 +39,16 @@ const FIELDS: [(&str, &str); 5] = [
     ("day-of-week", "0-7 or SUN-SAT"),
 ];
 
+/// The @ macros cron knows.
+const MACROS: &[&str] = &[
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@hourly",
+];
+
 /// Why an expression was refused; the message comes from croner or from the field count.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid schedule '{text}': {reason}")]
@@ -58,6 +68,12 @@ impl FromStr for Schedule {
         let fields: Vec<&str> = text.split_whitespace().collect();
         // Five fields, or six with seconds first; a macro is one field.
         let (dom, dow) = match fields.len() {
+            1 if fields[0].starts_with('@') && !MACROS.contains(&fields[0]) => {
+                return Err(refuse(format!(
+                    "unknown macro; expected one of {}",
+                    MACROS.join(" ")
+                )))
+            }
             1 if fields[0].starts_with('@') => ("*", "*"),
             5 => (fields[2], fields[4]),
             6 => (fields[3], fields[5]),
@@ -330,6 +346,18 @@ mod tests {
             "2027-03-27T12:00:00Z",
             &["2027-03-28T08:00:00+02:00"],
         );
+    }
+
+    #[test]
+    fn a_misspelt_macro_lists_the_macros() {
+        let err = "@dayly".parse::<Schedule>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid schedule '@dayly': unknown macro; expected one of @yearly @annually @monthly @weekly @daily @hourly"
+        );
+        for good in MACROS {
+            assert!(good.parse::<Schedule>().is_ok(), "{good}");
+        }
     }
 
     #[test]

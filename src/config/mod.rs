@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod advice;
 mod checks;
 mod smtp;
 mod thresholds;
@@ -136,7 +137,7 @@ impl Config {
                 Some(span) => locate(origin, text, span.start),
                 None => origin.to_string(),
             },
-            message: e.message().trim_end().to_string(),
+            message: advice::advise(e.message(), text, e.span().map(|s| s.start)),
         })?;
 
         let schedule = match &raw.schedule {
