@@ -47,8 +47,12 @@ fn wrong_type(rest: &str) -> Option<String> {
     match (found, expected) {
         (f, _) if number && f.starts_with("string ") => {
             let value = f.trim_start_matches("string ").trim_matches('"');
+            let advice = match value.parse::<f64>() {
+                Ok(_) => format!("; write it without quotes: {value}"),
+                Err(_) => String::new(),
+            };
             Some(format!(
-                "expected a number, found the string \"{value}\"; write it without quotes: {value}"
+                "expected a number, found the string \"{value}\"{advice}"
             ))
         }
         (f, _) if number && f.starts_with("floating point") => Some(format!(

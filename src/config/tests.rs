@@ -91,7 +91,7 @@ fn errors_say_where_and_what() {
     );
     check_err(
         "[report]\ncpu_sample_ms = \"fast\"\n",
-        "config.toml:2:17: invalid type: string \"fast\", expected u64",
+        "config.toml:2:17: expected a number, found the string \"fast\"",
     );
     check_err(
         "[report]\ncpu_sample_ms = 600000\n",
@@ -103,7 +103,7 @@ fn errors_say_where_and_what() {
     );
     check_err(
         "schedule = \"0 8 * * *\"\nschedule = \"1 8 * * *\"\n",
-        "config.toml:2:1: duplicate key",
+        "config.toml:2:1: `schedule` is set twice; keep one",
     );
     check_err(
         "hostname = \"  \"",
