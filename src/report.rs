@@ -158,8 +158,8 @@ impl Renderer {
         let rendered = self
             .env
             .get_template(name)
-            .and_then(|t| render_bounded(&t, ctx))
-            .map_err(|e| locate_error(name, &e));
+            .map_err(|e| locate_error(name, &e))
+            .and_then(|t| render_bounded(&t, ctx).map_err(|e| locate_in(name, &e, t.source())));
         match rendered {
             Ok(text) => Ok(Some(text)),
             Err(e) if self.strict => Err(e),
@@ -312,6 +312,23 @@ fn html_formatter(
     }
     out.write_str(&text[last..])?;
     Ok(())
+}
+
+/// As `locate_error`, and an "undefined value" names the expression that was
+/// undefined (minijinja says only where): "undefined value: memroy.total".
+fn locate_in(name: &str, e: &minijinja::Error, source: &str) -> TemplateError {
+    let mut error = locate_error(name, e);
+    let expression = e
+        .range()
+        .and_then(|r| source.get(r))
+        .map(str::trim)
+        .filter(|x| !x.is_empty() && x.len() <= 80);
+    if let (minijinja::ErrorKind::UndefinedError, None, Some(x)) =
+        (e.kind(), e.detail(), expression)
+    {
+        error.message = format!("{}: {x}", error.message);
+    }
+    error
 }
 
 fn locate_error(name: &str, e: &minijinja::Error) -> TemplateError {

@@ -302,7 +302,7 @@ fn check_finds_undefined_variables_in_templates() {
         .args([&config])
         .run()
         .status(78)
-        .stderr_has("templates/report.txt:2: undefined value");
+        .stderr_has("templates/report.txt:2: undefined value: memroy.total");
     // --check refuses a syntax error outright.
     sandbox.write("templates/report.txt", "{% for %}\n");
     rreport()
