@@ -308,6 +308,22 @@ fn list_outbox(
 fn check(config: Config, n: usize) -> Result<(), RunError> {
     config.smtp_for_sending()?;
     open_outbox(&config)?;
+    let mount_points: Vec<PathBuf> = std::fs::read("/proc/self/mounts")
+        .map(|t| {
+            collect::disk::parse_mounts(&t)
+                .into_iter()
+                .map(|m| m.point)
+                .collect()
+        })
+        .unwrap_or_default();
+    let host = config::lint::Host {
+        mount_points: &mount_points,
+        exists: &|p: &std::path::Path| p.exists(),
+    };
+    config::lint::template_dir(&config, &host)?;
+    for warning in config::lint::warnings(&config, &host) {
+        tracing::warn!("{}: {warning}", config.origin);
+    }
     let pipeline = Pipeline::new(config, true)?;
     let ctx = pipeline.collect(Utc::now());
     pipeline.render(&ctx)?;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 mod advice;
 mod checks;
+pub mod lint;
 mod smtp;
 mod thresholds;
 mod watch;

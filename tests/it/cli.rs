@@ -510,7 +510,34 @@ fn check_warns_about_a_readable_env_file_with_the_password() {
     std::fs::set_permissions(&env_file, std::fs::Permissions::from_mode(0o600)).unwrap();
     let out = rreport().args(["--check", "-c"]).args([&config]).run();
     out.status(0);
-    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    assert!(!out.stderr.contains("can read it"), "{}", out.stderr);
+}
+
+#[test]
+fn check_warns_of_what_is_valid_but_wrong_and_refuses_a_missing_template_dir() {
+    let sandbox = Sandbox::new();
+    let text = sandbox.smtp_config(closed_port(), "none", None);
+    let config = sandbox.write("config.toml", &text);
+    rreport()
+        .args(["--check", "-c"])
+        .args([&config])
+        .run()
+        .status(0)
+        .stderr_has("admin@example.com is an example address; mail to it goes nowhere");
+    let text = text.replace(
+        "[report]\n",
+        &format!(
+            "[report]\ntemplate_dir = \"{}\"\n",
+            sandbox.path("tmpl").display()
+        ),
+    );
+    let config = sandbox.write("config.toml", &text);
+    rreport()
+        .args(["--check", "-c"])
+        .args([&config])
+        .run()
+        .status(78)
+        .stderr_has("tmpl' does not exist; fix the path, or remove template_dir");
 }
 
 #[test]
