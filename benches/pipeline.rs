@@ -34,6 +34,7 @@ fn collector_cpu_without_window() -> cpu::Cpu {
         .unwrap()
         .finish(Duration::ZERO)
         .unwrap()
+        .0
 }
 
 #[divan::bench]

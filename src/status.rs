@@ -101,6 +101,29 @@ enum Kind {
     Collector,
 }
 
+/// What the CPU level is judged on: the average since the previous report when
+/// there is one (a snapshot at report time says nothing of the day and flaps the
+/// subject), else the sample, saying so.
+fn cpu_judged(cpu: &serde_json::Map<String, Value>) -> Option<(f64, &'static str, String)> {
+    let average = cpu
+        .get("average")
+        .and_then(|a| a.get("percent"))
+        .and_then(Value::as_f64);
+    match (average, cpu.get("percent").and_then(Value::as_f64)) {
+        (Some(p), _) => Some((
+            p,
+            "average",
+            format!("CPU was {p:.1}% busy on average since the previous report"),
+        )),
+        (None, Some(p)) => Some((
+            p,
+            "sample",
+            format!("CPU is {p:.1}% busy now (a short sample: no previous report to average over)"),
+        )),
+        (None, None) => None,
+    }
+}
+
 /// How far `value` is past the threshold of its `level`, as a ratio.
 fn excess(levels: &Levels, level: Level, value: f64) -> f64 {
     let threshold = match level {
@@ -131,15 +154,11 @@ pub fn assess(ctx: &mut Context, t: &Thresholds) {
     };
     let mut levels = vec![Level::Ok];
     if let Some(cpu) = ctx.0.get_mut("cpu").and_then(Value::as_object_mut) {
-        if let Some(p) = cpu.get("percent").and_then(Value::as_f64) {
+        if let Some((p, from, text)) = cpu_judged(cpu) {
             let level = t.cpu.level(p);
             cpu.insert("level".into(), json!(level));
-            note(
-                level,
-                format!("CPU is {p:.1}% busy"),
-                Kind::Activity,
-                excess(&t.cpu, level, p),
-            );
+            cpu.insert("level_from".into(), json!(from));
+            note(level, text, Kind::Activity, excess(&t.cpu, level, p));
             levels.push(level);
         }
     }
@@ -342,7 +361,7 @@ mod tests {
                 "/var has used 72.0% of its inodes",
                 "load is 1.20 per CPU over 5 minutes",
                 "disk: /mnt/nfs: statvfs did not answer",
-                "CPU is 55.0% busy",
+                "CPU is 55.0% busy now (a short sample: no previous report to average over)",
             ],
         );
     }
@@ -413,8 +432,23 @@ mod tests {
                 "/ has used 99.0% of its inodes",
                 "/ is 91.0% full",
                 "load is 6.00 per CPU over 5 minutes",
-                "CPU is 100.0% busy",
+                "CPU is 100.0% busy now (a short sample: no previous report to average over)",
             ],
+        );
+    }
+
+    #[test]
+    fn the_cpu_level_is_the_average_since_the_previous_report_not_the_snapshot() {
+        // Found on a real host: 100 %, 59 %, 0 %, 97.5 % minutes apart, each flipping
+        // the subject to or from CRITICAL.
+        let input = json!({"cpu": {"percent": 100.0, "average": {"percent": 12.0, "iowait": 1.0, "steal": 0.0}}});
+        check(input, &Thresholds::default(), "ok", &[]);
+        let input = json!({"cpu": {"percent": 3.0, "average": {"percent": 93.0, "iowait": 1.0, "steal": 0.0}}});
+        check(
+            input,
+            &Thresholds::default(),
+            "critical",
+            &["CPU was 93.0% busy on average since the previous report"],
         );
     }
 

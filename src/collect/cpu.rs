@@ -1,4 +1,11 @@
-//! The `cpu` collector: counts, busy share over the sample window, load averages.
+//! The `cpu` collector: counts, the busy share (and iowait and steal) over the sample
+//! window and since the previous report, load averages.
+//!
+//! The level is judged on the average since the previous report, from the
+//! /proc/stat counters kept in the state directory as the network and disk ones are:
+//! a 200 ms snapshot at 08:00, when cron jobs run, flips between 0 % and 100 % and
+//! says nothing of the day. The window's share is shown beside it as "now"; the
+//! first report (or the first after a reboot) has only that, and says so.
 //!
 //! Sampling is split in two (`CpuSample::start`, then `finish`) so the other
 //! collectors run inside the window instead of after it: the report costs the
@@ -6,9 +13,9 @@
 
 use std::time::{Duration, Instant};
 
-use psutil::cpu::CpuPercentCollector;
 use serde::Serialize;
 
+use super::counters::{self, Previous, Table};
 use super::{round1, CollectError};
 
 #[derive(Debug, Clone, Serialize)]
@@ -17,50 +24,161 @@ pub struct Cpu {
     pub logical: usize,
     /// Physical cores, from /proc/cpuinfo; null where the kernel does not say.
     pub physical: Option<usize>,
-    /// Busy share of all CPUs over the sample window, 0 to 100; null when the
-    /// window was too short for the kernel's tick counters to move.
+    /// Busy share of all CPUs over the sample window ("now"), 0 to 100; null when
+    /// the window was too short for the kernel's tick counters to move.
     pub percent: Option<f64>,
+    /// Waiting for I/O and stolen by the hypervisor, over the sample window.
+    pub iowait: Option<f64>,
+    pub steal: Option<f64>,
+    /// The same shares since the previous report; null on the first report and
+    /// after a reboot. The level is judged on this when it is there.
+    pub average: Option<Shares>,
+    pub previous_report: Option<String>,
+    pub interval_secs: Option<u64>,
     /// 1, 5 and 15 minute load averages.
     pub load_avg: [f64; 3],
 }
 
+/// Shares of all CPUs' time over a period, in percent.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Shares {
+    /// Everything but idle and iowait (psutil's and top's "busy").
+    pub percent: f64,
+    pub iowait: f64,
+    pub steal: f64,
+}
+
+/// The aggregate `cpu` line of /proc/stat: user nice system idle iowait irq softirq
+/// steal (guest time is already inside user and nice).
+const TICKS: usize = 8;
+const IDLE: usize = 3;
+const IOWAIT: usize = 4;
+const STEAL: usize = 7;
+
+/// The shares between two readings of the `cpu` line; None when no tick passed.
+pub fn shares(before: &[u64], after: &[u64]) -> Option<Shares> {
+    let d = counters::increase(before, after);
+    let total: u64 = d.iter().take(TICKS).sum();
+    if total == 0 || d.len() < TICKS {
+        return None;
+    }
+    let share = |ticks: u64| round1(100.0 * ticks as f64 / total as f64);
+    let idle = d[IDLE] + d[IOWAIT];
+    Some(Shares {
+        percent: share(total.saturating_sub(idle)),
+        iowait: share(d[IOWAIT]),
+        steal: share(d[STEAL]),
+    })
+}
+
+/// /proc/stat's aggregate `cpu` counters and the number of `cpuN` lines.
+pub fn parse_stat(text: &str) -> Option<(Vec<u64>, usize)> {
+    let mut lines = text.lines();
+    let ticks = lines
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .map(|n| n.parse().ok())
+        .collect::<Option<Vec<u64>>>()?;
+    let logical = lines
+        .take_while(|l| l.starts_with("cpu"))
+        .filter(|l| l[3..].starts_with(|c: char| c.is_ascii_digit()))
+        .count();
+    (ticks.len() >= TICKS).then_some((ticks, logical))
+}
+
+fn read_stat() -> Result<(Vec<u64>, usize), CollectError> {
+    let text = std::fs::read_to_string("/proc/stat")
+        .map_err(|e| CollectError::new(format!("/proc/stat: {e}")))?;
+    parse_stat(&text).ok_or_else(|| CollectError::new("/proc/stat: no cpu line"))
+}
+
 /// A CPU measurement under way.
 pub struct CpuSample {
-    collector: CpuPercentCollector,
+    before: Vec<u64>,
     started: Instant,
 }
 
 impl CpuSample {
     pub fn start() -> Result<CpuSample, CollectError> {
-        let collector = CpuPercentCollector::new()
-            .map_err(|e| CollectError::new(format!("/proc/stat: {e}")))?;
         Ok(CpuSample {
-            collector,
+            before: read_stat()?.0,
             started: Instant::now(),
         })
     }
 
-    /// Waits out what is left of `window`, then reads the counters again.
-    pub fn finish(mut self, window: Duration) -> Result<Cpu, CollectError> {
+    /// Waits out what is left of `window`, then reads the counters again. Returns
+    /// the section (without the average, which needs the previous report) and the
+    /// counters to keep for the next report.
+    pub fn finish(self, window: Duration) -> Result<(Cpu, Table), CollectError> {
         if let Some(left) = window.checked_sub(self.started.elapsed()) {
             std::thread::sleep(left);
         }
-        let read = |e: psutil::Error| CollectError::new(format!("/proc/stat: {e}"));
-        // Both calls compare against the same starting snapshot; the per-CPU one is used
-        // for its length only, which is the number of cpuN lines.
-        let mut per_cpu_collector = self.collector.clone();
-        let percent = self.collector.cpu_percent().map_err(read)?;
-        let logical = per_cpu_collector.cpu_percent_percpu().map_err(read)?.len();
+        let (after, logical) = read_stat()?;
         let load = psutil::host::loadavg()
             .map_err(|e| CollectError::new(format!("/proc/loadavg: {e}")))?;
         let physical = psutil::cpu::cpu_count_physical() as usize;
-        Ok(Cpu {
+        let now = shares(&self.before, &after);
+        let cpu = Cpu {
             logical,
             physical: (physical > 0).then_some(physical),
-            percent: f64::from(percent)
-                .is_finite()
-                .then(|| round1(f64::from(percent))),
+            percent: now.map(|s| s.percent),
+            iowait: now.map(|s| s.iowait),
+            steal: now.map(|s| s.steal),
+            average: None,
+            previous_report: None,
+            interval_secs: None,
             load_avg: [load.one, load.five, load.fifteen].map(|l| (l * 100.0).round() / 100.0),
-        })
+        };
+        Ok((cpu, Table::from([("cpu".to_string(), after)])))
+    }
+}
+
+/// Adds the average since the previous report's counters, when there are usable ones.
+pub fn with_average(
+    mut cpu: Cpu,
+    table: &Table,
+    previous: Option<Previous>,
+    zone: &crate::zone::Zone,
+) -> Cpu {
+    let Some(now) = table.get("cpu") else {
+        return cpu;
+    };
+    if let Some((increase, _)) = counters::since(previous, "cpu", now) {
+        let zeros = vec![0; increase.len()];
+        cpu.average = shares(&zeros, &increase);
+        (cpu.previous_report, cpu.interval_secs) = counters::period(previous, zone);
+    }
+    cpu
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STAT: &str = "cpu  100 5 50 800 40 3 2 0 10 0\ncpu0 50 2 25 400 20 1 1 0 5 0\ncpu1 50 3 25 400 20 2 1 0 5 0\nintr 1 2 3\n";
+
+    #[test]
+    fn the_cpu_line_and_the_logical_cpus() {
+        let (ticks, logical) = parse_stat(STAT).unwrap();
+        assert_eq!(ticks, [100, 5, 50, 800, 40, 3, 2, 0, 10, 0]);
+        assert_eq!(logical, 2);
+        assert_eq!(parse_stat("intr 1\n"), None);
+    }
+
+    #[test]
+    fn busy_iowait_and_steal_between_two_readings() {
+        let before = [100, 5, 50, 800, 40, 3, 2, 0];
+        // 1000 ticks pass: 200 user, 100 system, 500 idle, 100 iowait, 100 steal.
+        let after = [300, 5, 150, 1300, 140, 3, 2, 100];
+        assert_eq!(
+            shares(&before, &after),
+            Some(Shares {
+                percent: 40.0,
+                iowait: 10.0,
+                steal: 10.0
+            })
+        );
+        assert_eq!(shares(&before, &before), None, "no tick passed");
     }
 }

@@ -72,7 +72,7 @@ struct Running {
     deadline: Instant,
     boot_time: u64,
     quick: Result<deadline::Running<Quick>, CollectError>,
-    cpu: Started<cpu::Cpu>,
+    cpu: Started<(cpu::Cpu, counters::Table)>,
     processes: Started<(processes::Processes, counters::Table)>,
     disk: Started<(Vec<disk::Disk>, Vec<String>)>,
     files: Started<(files::Files, manifest::Manifest)>,
@@ -159,14 +159,18 @@ impl Running {
             let disks = disks.map(|(disks, failures)| m.also_failed("disk", failures, disks));
             m.ctx.merge("disks", "disk", disks, &mut m.errors);
         }
+        let earlier = settings.previous.counters.as_ref();
+        let previous = |kind| counters::previous(earlier, kind, self.boot_time, now);
         if let Some(cpu) = self.cpu {
-            m.take("cpu", "cpu", cpu, deadline + window);
+            let cpu = m.wait(cpu, deadline + window).map(|(section, table)| {
+                let section = cpu::with_average(section, &table, previous("cpu"), zone);
+                m.remember("cpu", section, table)
+            });
+            m.ctx.merge("cpu", "cpu", cpu, &mut m.errors);
         }
         for (name, running) in self.extra {
             m.take(&name, &name, running, deadline);
         }
-        let earlier = settings.previous.counters.as_ref();
-        let previous = |kind| counters::previous(earlier, kind, self.boot_time, now);
         let network = q.network.map(|r| {
             r.map(|t| m.remember("network", network::report(&t, previous("network"), zone), t))
         });

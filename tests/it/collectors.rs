@@ -65,7 +65,8 @@ fn cpu_matches_proc_stat_and_loadavg() {
     let c = cpu::CpuSample::start()
         .unwrap()
         .finish(Duration::from_millis(50))
-        .unwrap();
+        .unwrap()
+        .0;
     let stat = std::fs::read_to_string("/proc/stat").unwrap();
     let cpus = stat
         .lines()
@@ -101,7 +102,8 @@ fn cpu_percent_sees_a_busy_core() {
     let c = cpu::CpuSample::start()
         .unwrap()
         .finish(Duration::from_millis(300))
-        .unwrap();
+        .unwrap()
+        .0;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     spinner.join().unwrap();
     let floor = 100.0 / c.logical as f64 * 0.5;
@@ -111,6 +113,47 @@ fn cpu_percent_sees_a_busy_core() {
         c.percent,
         c.logical
     );
+}
+
+#[test]
+fn cpu_average_since_the_previous_report_matches_proc_stat() {
+    // The previous report's counters, read here from /proc/stat independently.
+    let first = std::fs::read_to_string("/proc/stat").unwrap();
+    let ticks: Vec<u64> = first.lines().next().unwrap()[4..]
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let then = chrono::Utc::now();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let spinner = {
+        let stop = stop.clone();
+        std::thread::spawn(move || while !stop.load(std::sync::atomic::Ordering::Relaxed) {})
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let (c, table) = cpu::CpuSample::start()
+        .unwrap()
+        .finish(Duration::ZERO)
+        .unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    spinner.join().unwrap();
+    let before = rreport::collect::counters::Table::from([("cpu".to_string(), ticks)]);
+    let previous = rreport::collect::counters::Previous {
+        table: &before,
+        taken_at: then,
+        seconds: 0.3,
+    };
+    let c = cpu::with_average(c, &table, Some(previous), &rreport::zone::Zone::utc());
+    let average = c.average.expect("an average since the previous counters");
+    let floor = 100.0 / c.logical as f64 * 0.5;
+    assert!(
+        average.percent >= floor,
+        "{average:?} with one core spinning"
+    );
+    assert!(
+        average.iowait + average.steal <= 100.0 - average.percent + 0.2,
+        "{average:?}"
+    );
+    assert_eq!(c.interval_secs, Some(0));
 }
 
 /// df(1)'s own figures for a mount point, in the order of `columns` (`--output=`).
