@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Renders a report that has an attention list of every level and the template-error
+# banner, and screenshots it in headless Chromium in both colour schemes:
+# docs/report-light.png and docs/report-dark.png (prefers-color-scheme emulated).
+# Run it after changing templates/report.html, and look at both pictures: mail
+# clients in dark mode (Apple Mail, Outlook for Mac and iOS) apply the template's
+# dark styles, and nothing may end up light on light or dark on dark.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+fi
+cargo build --release --quiet
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/templates"
+# An admin template that fails: the built-in one is used, with the banner on top.
+printf '{{ memroy.total }}\n' > "$work/templates/report.html"
+closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$work/config.toml" <<TOML
+hostname = "db-3.example.net"
+state_dir = "$work/state"
+[report]
+template_dir = "$work/templates"
+cpu_sample_ms = 100
+[thresholds]
+memory = [1, 2, 99]
+filesystem = [1, 99, 100]
+[[checks]]
+name = "postgres"
+tcp = "127.0.0.1:$closed"
+timeout_secs = 1
+TOML
+target/release/rreport --once --dry-run --format html -c "$work/config.toml" -o "$work/report.html" 2>/dev/null
+
+shoot() {
+    local scheme=$1 out=$2
+    chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$work/chrome-$scheme" --hide-scrollbars \
+        --blink-settings="preferredColorScheme=$([ "$scheme" = dark ] && echo 0 || echo 1)" \
+        --window-size=720,1500 --screenshot="$out" "file://$work/report.html" 2>/dev/null
+}
+shoot light docs/report-light.png
+shoot dark docs/report-dark.png
+echo "wrote docs/report-light.png and docs/report-dark.png"
