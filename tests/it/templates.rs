@@ -443,3 +443,45 @@ fn sections_appear_in_the_chosen_order_and_only_those() {
     assert!(checks.unwrap() < host.unwrap());
     assert!(!r.html.contains(">Filesystems</h2>"));
 }
+
+#[test]
+fn every_light_background_has_a_dark_scheme_style() {
+    // Found by a new admin: in Apple Mail's dark mode the attention rows and the
+    // template-error banner kept their light backgrounds under light text.
+    let mut ctx = fixture();
+    ctx["template_error"] = json!("report.html:1: undefined value: memroy.total");
+    let Value::Object(map) = ctx else { panic!() };
+    let renderer = Renderer::new(rreport::config::DEFAULT_SUBJECT, None, false).unwrap();
+    let html = renderer.render(&Context(map)).unwrap().html;
+    let dark =
+        &html[html.find("prefers-color-scheme: dark").unwrap()..html.find("</style>").unwrap()];
+    let tag =
+        regex_lite::Regex::new(r#"<(\w+)([^>]*?)style="([^"]*background:#([0-9a-f]{6})[^"]*)""#)
+            .unwrap();
+    let mut light = 0;
+    for found in tag.captures_iter(&html) {
+        let rgb = u32::from_str_radix(&found[4], 16).unwrap();
+        let lightness = [(rgb >> 16) & 255, (rgb >> 8) & 255, rgb & 255]
+            .iter()
+            .sum::<u32>()
+            / 3;
+        if lightness < 200 {
+            continue; // a bar's fill: readable on either
+        }
+        light += 1;
+        let class = regex_lite::Regex::new(r#"class="([^"]+)""#)
+            .unwrap()
+            .captures(&found[2])
+            .map(|c| c[1].to_string())
+            .unwrap_or_else(|| panic!("no class to restyle in dark mode: {}", &found[0]));
+        assert!(
+            class.split(' ').any(|c| dark.contains(&format!(".{c} {{"))),
+            "class {class} has no dark style: {}",
+            &found[0]
+        );
+    }
+    assert!(
+        light >= 5,
+        "the banner, the attention rows, the page and the bars"
+    );
+}
