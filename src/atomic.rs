@@ -2,6 +2,10 @@
 //! one, never a partial one: a hidden temp file in the same directory (0600),
 //! written, fsynced, renamed over the target, then the directory fsynced.
 //! Temp files are named `.tmp.<pid>.<random>`; the outbox cleans up stale ones.
+//!
+//! A file root writes into a directory that another user owns is given to that
+//! user: the service runs as a dynamic user, and an admin's `sudo rreport --once`
+//! beside it must not leave queue files or manifests the service cannot read.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -25,6 +29,7 @@ pub fn write(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
         for part in parts {
             file.write_all(part)?;
         }
+        give_to_dir_owner(&file, dir)?;
         file.sync_all()?;
         fs::rename(&tmp, path)
     })();
@@ -33,6 +38,35 @@ pub fn write(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
     }
     result?;
     sync_dir(dir)
+}
+
+/// When root writes into a directory owned by someone else, the file becomes theirs.
+pub fn give_to_dir_owner(file: &File, dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    if !nix::unistd::geteuid().is_root() {
+        return Ok(());
+    }
+    let owner = fs::metadata(dir)?;
+    if owner.uid() == 0 {
+        return Ok(());
+    }
+    std::os::unix::fs::fchown(file, Some(owner.uid()), Some(owner.gid()))
+}
+
+/// `give_to_dir_owner` for a directory or file root just created at `path`.
+pub fn give_path_to_parent_owner(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(parent) = path.parent() else {
+        return Ok(());
+    };
+    if !nix::unistd::geteuid().is_root() {
+        return Ok(());
+    }
+    let owner = fs::metadata(parent)?;
+    match owner.uid() {
+        0 => Ok(()),
+        uid => std::os::unix::fs::lchown(path, Some(uid), Some(owner.gid())),
+    }
 }
 
 /// Makes a rename or removal in `dir` durable.

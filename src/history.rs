@@ -15,11 +15,28 @@ const FILES: &str = "files.json";
 /// What the previous report left, as far as it is usable. The manifest (which may
 /// be large) only when this report watches files.
 pub fn load(state_dir: &Path, files: bool) -> Remembered {
+    let mut unreadable = Vec::new();
+    let mut note = |name: &str, problem: Option<String>| {
+        if let Some(problem) = problem {
+            unreadable.push((name.to_string(), problem));
+        }
+    };
+    let (counters, problem) = read(state_dir, COUNTERS);
+    note(COUNTERS, problem);
+    let (files, problem) = match files {
+        true => read(state_dir, FILES),
+        false => (None, None),
+    };
+    note(FILES, problem);
     Remembered {
-        counters: read(state_dir, COUNTERS),
-        files: files.then(|| read(state_dir, FILES)).flatten(),
+        counters,
+        files,
+        unreadable,
     }
 }
+
+/// The name of the watched files' manifest, for messages about it.
+pub const FILES_NAME: &str = FILES;
 
 /// Saves what this report leaves; a part that is absent keeps its previous file.
 /// Failure is logged, not fatal: the report matters more than the next one's deltas.
@@ -32,12 +49,35 @@ pub fn save(state_dir: &Path, remembered: &Remembered) {
     }
 }
 
-fn read<T: DeserializeOwned>(state_dir: &Path, name: &str) -> Option<T> {
+/// The file's value; a file that is not there is no previous report (no problem),
+/// one that is there but cannot be read is a problem to report, with advice.
+fn read<T: DeserializeOwned>(state_dir: &Path, name: &str) -> (Option<T>, Option<String>) {
     let path = state_dir.join(name);
-    let text = std::fs::read_to_string(&path).ok()?;
-    serde_json::from_str(&text)
-        .map_err(|e| tracing::warn!("ignoring {}: {e}", path.display()))
-        .ok()
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (None, None),
+        Err(e) => {
+            let advice = match e.kind() {
+                std::io::ErrorKind::PermissionDenied => format!(
+                    "; was rreport run as another user (root) beside the service? give the files back: chown -R --reference={} {}",
+                    state_dir.display(),
+                    state_dir.display()
+                ),
+                _ => String::new(),
+            };
+            return (
+                None,
+                Some(format!("cannot read {}: {e}{advice}", path.display())),
+            );
+        }
+    };
+    match serde_json::from_str(&text) {
+        Ok(value) => (Some(value), None),
+        Err(e) => {
+            tracing::warn!("ignoring {}: {e}", path.display());
+            (None, None)
+        }
+    }
 }
 
 fn write(state_dir: &Path, name: &str, value: &impl Serialize) {

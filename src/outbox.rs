@@ -100,11 +100,16 @@ impl Outbox {
             failed: state_dir.join("failed"),
         };
         for dir in [&outbox.root, &outbox.queue, &outbox.failed] {
+            let existed = dir.exists();
             fs::DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
                 .create(dir)
                 .map_err(io_err(dir, "cannot create directory"))?;
+            if !existed {
+                crate::atomic::give_path_to_parent_owner(dir)
+                    .map_err(io_err(dir, "cannot give to the state directory's owner"))?;
+            }
         }
         for dir in [&outbox.queue, &outbox.failed] {
             remove_stale_temp_files(dir);
@@ -133,6 +138,8 @@ impl Outbox {
             .mode(0o600)
             .open(&path)
             .map_err(io_err(&path, "cannot open lock"))?;
+        crate::atomic::give_to_dir_owner(&file, &self.root)
+            .map_err(io_err(&path, "cannot give to the state directory's owner"))?;
         let deadline = Instant::now() + patience;
         let mut told = false;
         loop {

@@ -42,6 +42,12 @@ pub fn gather_and_remember(settings: &Settings, now: DateTime<Utc>) -> (Context,
         ),
     };
     running.merge_into(&mut m, settings, now);
+    for (_, problem) in &settings.previous.unreadable {
+        m.errors.push(CollectorFailure {
+            collector: "history".into(),
+            message: problem.clone(),
+        });
+    }
     let Merge {
         mut ctx,
         errors,
@@ -60,6 +66,7 @@ pub fn gather_and_remember(settings: &Settings, now: DateTime<Utc>) -> (Context,
     let remembered = Remembered {
         counters: Some(snapshot),
         files,
+        unreadable: Vec::new(),
     };
     (ctx, remembered)
 }
@@ -112,8 +119,18 @@ impl Running {
         });
         let files = settings.watches_files().then(|| {
             let (watches, before) = (settings.watches.clone(), settings.previous.files.clone());
-            deadline::spawn("files", move || {
-                Ok(files::collect(&watches, before.as_ref(), now, &zone))
+            // Without the previous manifest, a walk would record a new baseline over it
+            // and every change since would be lost: no files section this time.
+            let unreadable = settings
+                .previous
+                .unreadable
+                .iter()
+                .any(|(name, _)| name == crate::history::FILES_NAME);
+            deadline::spawn("files", move || match unreadable {
+                true => Err(CollectError::new(
+                    "the previous report's manifest cannot be read (see the history error)",
+                )),
+                false => Ok(files::collect(&watches, before.as_ref(), now, &zone)),
             })
         });
         let checks = (settings.shows(Section::Checks) && !settings.checks.is_empty())

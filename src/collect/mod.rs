@@ -115,6 +115,10 @@ impl Settings {
 pub struct Remembered {
     pub counters: Option<counters::Snapshot>,
     pub files: Option<manifest::Manifest>,
+    /// Files of the previous report that exist but could not be read, with why.
+    /// Not a "first report": the report says so, and an unreadable manifest stops
+    /// the files collector, which would otherwise record a new baseline over it.
+    pub unreadable: Vec<(String, String)>,
 }
 
 /// The merged context: collector maps under their keys, plus `hostname`,

@@ -392,3 +392,97 @@ fn drop_discards_by_name_or_message_id_and_never_under_a_delivering_process() {
         .status(1)
         .stderr_has("no queued or failed message is named 'no-such-message'");
 }
+
+/// Runs as the unprivileged user the service runs as (this test must be root to
+/// set that up, as CI is).
+fn as_nobody(run: Rreport) -> Rreport {
+    run.program(
+        "setpriv",
+        ["--reuid=65534", "--regid=65534", "--clear-groups", "--"],
+    )
+}
+
+fn owner(path: &Path) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).unwrap().uid()
+}
+
+/// A sandbox whose state directory belongs to nobody, as the service's does.
+fn service_sandbox() -> (Sandbox, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "this test plays root beside a service user, as CI runs it"
+    );
+    let sandbox = Sandbox::new();
+    std::fs::set_permissions(sandbox.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let state = sandbox.path("state");
+    std::fs::create_dir(&state).unwrap();
+    std::os::unix::fs::chown(&state, Some(65534), Some(65534)).unwrap();
+    (sandbox, state)
+}
+
+#[test]
+fn a_root_once_beside_the_service_leaves_files_the_service_can_read() {
+    let (sandbox, state) = service_sandbox();
+    let config = config_for(&sandbox, &[closed_port()], 1);
+    rreport()
+        .args(["--once", "-c"])
+        .args([&config])
+        .run()
+        .status(75);
+    let queued = sandbox.queued();
+    assert_eq!(queued.len(), 1);
+    for path in [
+        state.join("outbox"),
+        state.join("failed"),
+        state.join("lock"),
+        state.join("counters.json"),
+        queued[0].clone(),
+    ] {
+        assert_eq!(
+            owner(&path),
+            65534,
+            "{} is not the service's",
+            path.display()
+        );
+    }
+    let listing = as_nobody(rreport())
+        .args(["--outbox", "-c"])
+        .args([&config])
+        .run();
+    assert!(listing.stdout.contains("1 queued"), "{}", listing.stdout);
+}
+
+#[test]
+fn a_manifest_that_cannot_be_read_is_an_error_not_a_new_baseline() {
+    use std::os::unix::fs::PermissionsExt;
+    let (sandbox, state) = service_sandbox();
+    let tree = sandbox.path("etc");
+    std::fs::create_dir(&tree).unwrap();
+    std::fs::write(tree.join("hosts"), "x\n").unwrap();
+    let text = format!(
+        "state_dir = \"{}\"\n[[watch]]\npath = \"{}\"\n",
+        state.display(),
+        tree.display()
+    );
+    let config = sandbox.write("config.toml", &text);
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    // What an older root run left: a manifest only root can read.
+    let manifest = state.join("files.json");
+    std::fs::write(&manifest, "{\"version\":2,\"taken_at\":null,\"trees\":{}}").unwrap();
+    std::fs::set_permissions(&manifest, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = as_nobody(rreport())
+        .args(["--once", "--dry-run", "--format", "json", "-c"])
+        .args([&config])
+        .run();
+    out.status(0);
+    let ctx: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(ctx["files"].is_null(), "no new baseline: {}", ctx["files"]);
+    let errors = ctx["errors"].to_string();
+    assert!(
+        errors.contains("files.json: Permission denied")
+            && errors.contains("chown -R --reference="),
+        "{errors}"
+    );
+}
