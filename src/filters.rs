@@ -70,12 +70,14 @@ pub fn seconds(s: f64) -> String {
     }
 }
 
-/// Binary units, one decimal: 1536 → "1.5 KiB", as `df -h` and `free -h` print them.
+/// Binary units, one decimal: 1536 → "1.5 KiB", 1_063_780_352 → "1.0 GiB".
 pub fn bytes(n: f64) -> String {
     const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     let mut value = n;
     let mut unit = 0;
-    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+    // From 1000 of a unit on, the next unit: "1.0 GiB", never "1014.5 MiB", so a
+    // number never has four digits before its point.
+    while value.abs() >= 1000.0 && unit < UNITS.len() - 1 {
         value /= 1024.0;
         unit += 1;
     }
@@ -123,9 +125,9 @@ mod tests {
             "0.4 ms 12 ms 2.50 s n/a",
         );
         check(
-            "{{ 1023 | bytes }} {{ 1536 | bytes }} {{ 0 | bytes }}",
+            "{{ 999 | bytes }} {{ 1023 | bytes }} {{ 1536 | bytes }} {{ 0 | bytes }} {{ 1063780352 | bytes }}",
             ctx.clone(),
-            "1023 B 1.5 KiB 0 B",
+            "999 B 1.0 KiB 1.5 KiB 0 B 1.0 GiB",
         );
         check("{{ up | duration }}", ctx.clone(), "3d 22h 0m");
         check(

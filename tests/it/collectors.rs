@@ -537,3 +537,28 @@ fn users_match_who() {
         );
     }
 }
+
+#[test]
+fn the_process_states_add_up_to_the_total() {
+    use rreport::collect::processes;
+    // Found by a new admin: "84 processes: 0 running, 46 sleeping" left out the idle
+    // kernel threads; every state is counted, so the sentence adds up.
+    let (p, _) = processes::collect(Duration::from_millis(10), None).unwrap();
+    assert_eq!(
+        p.by_state.values().sum::<usize>(),
+        p.total,
+        "{:?}",
+        p.by_state
+    );
+    let listed = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .count();
+    // Processes come and go while both look; other tests run beside this one.
+    assert!(
+        p.total.abs_diff(listed) < 50,
+        "{} vs {listed} in /proc",
+        p.total
+    );
+}

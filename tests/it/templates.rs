@@ -485,3 +485,13 @@ fn every_light_background_has_a_dark_scheme_style() {
         "the banner, the attention rows, the page and the bars"
     );
 }
+
+#[test]
+fn the_process_summary_adds_up() {
+    // 2 + 250 + 1 + 1 + 0 + 58 = 312: the idle kernel threads were left out before.
+    let r = render(fixture());
+    let sentence = "312 processes: 2 running, 250 sleeping, 1 in uninterruptible I/O wait, 1 zombie, 0 stopped, 58 idle kernel threads";
+    assert!(r.text.contains(sentence), "{}", r.text);
+    assert!(r.html.contains("58 idle kernel threads."));
+    assert!(r.text.contains("Threads         3 runnable of 812"));
+}
