@@ -33,6 +33,22 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("truncate", |v: Value, max: usize| {
         truncate(&display(&v), max)
     });
+    env.add_filter("command", |v: Value, max: usize| command(&display(&v), max));
+}
+
+/// A command line as a table can hold it: the program's file name (not its whole
+/// path) and the first arguments, at most `max` characters.
+pub fn command(line: &str, max: usize) -> String {
+    let (program, rest) = line.split_once(' ').unwrap_or((line, ""));
+    let program = match program.rsplit_once('/') {
+        Some((_, name)) if !name.is_empty() => name,
+        _ => program,
+    };
+    let short = match rest {
+        "" => program.to_string(),
+        rest => format!("{program} {rest}"),
+    };
+    truncate(&short, max)
 }
 
 /// At most `max` characters, the last an ellipsis when something was cut.
@@ -157,8 +173,13 @@ mod tests {
         );
         check(
             "{{ 'abcdef' | truncate(4) }} {{ 'abc' | truncate(4) }}",
-            ctx,
+            ctx.clone(),
             "abc… abc",
+        );
+        check(
+            "{{ '/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main' | command(30) }}|{{ 'nginx: worker process' | command(30) }}|{{ '/bin/' | command(30) }}",
+            ctx,
+            "postgres -D /var/lib/postgres…|nginx: worker process|/bin/",
         );
     }
 }
