@@ -170,6 +170,11 @@ fn config_errors_are_exit_78_with_file_line_col() {
             "2:11: report.subject: syntax error",
         ),
         ("schedule = \n", "1:12: "),
+        // Found by fault injection: exit 1 at every start, so the unit restart-looped.
+        (
+            "schedule = \"0 0 30 2 *\"\n",
+            "1:12: schedule '0 0 30 2 *' never fires",
+        ),
     ];
     for (text, expected) in cases {
         let config = sandbox.write("config.toml", text);

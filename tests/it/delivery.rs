@@ -313,12 +313,43 @@ fn a_server_that_never_speaks_times_out_and_the_report_stays_queued() {
     let config = sandbox.write("config.toml", &config);
     let started = std::time::Instant::now();
     let out = rreport().args(["--once", "-c"]).args([&config]).run();
-    out.status(75).stderr_has("queued as");
+    out.status(75)
+        .stderr_has("queued as")
+        // Not lettre's "Resource temporarily unavailable (os error 11)".
+        .stderr_has("no answer within 1 s (timeout_secs)");
     assert!(
         started.elapsed() < std::time::Duration::from_secs(15),
         "bounded by timeout_secs"
     );
     assert_eq!(sandbox.queued().len(), 1);
+}
+
+#[test]
+fn tls_mistakes_are_named_with_the_setting_that_fixes_them() {
+    // Found on a first install: each of these was a message a new admin could not act on.
+    let (_sandbox, _server, config) = relay(Mode::Plain, "tls", true);
+    rreport()
+        .args(["--once", "-c"])
+        .args([&config])
+        .run()
+        .status(75)
+        .stderr_has("this port does not speak TLS from the first byte: try tls = \"starttls\"");
+    let (_sandbox, _server, config) = relay(Mode::Plain, "starttls", true);
+    rreport()
+        .args(["--once", "-c"])
+        .args([&config])
+        .run()
+        .status(75)
+        .stderr_has("the server offers no STARTTLS: for a relay on this host or a trusted network set tls = \"none\"");
+    let (_sandbox, _server, config) = relay(Mode::Plain, "none", false);
+    rreport()
+        .args(["--once", "-c"])
+        .args([&config])
+        .credentials(PASSWORD)
+        .run()
+        .status(75)
+        .no_secret()
+        .stderr_has("the server offers no AUTH here");
 }
 
 #[test]

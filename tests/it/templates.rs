@@ -148,7 +148,9 @@ fn top_processes_with_their_owners_and_command_lines() {
         "{}",
         r.text
     );
-    assert!(r.text.contains("   4.0 GiB  postgres (pid 2200, postgres): postgres -D /var/lib/postgresql/16/main"));
+    assert!(r.text.contains(
+        "   4.0 GiB  postgres (pid 2200, postgres): postgres -D /var/lib/postgresql/16/main"
+    ));
     assert!(r.text.contains("  50.0 GiB  postgres (pid 2211, postgres)"));
     assert!(
         r.html.contains("<strong>1 zombie</strong>")
