@@ -16,8 +16,10 @@ use chrono::{DateTime, Utc};
 use lettre::address::{Address, Envelope};
 
 use crate::config::{RetryPolicy, SmtpSettings};
+use crate::late;
 use crate::outbox::{Entry, Meta, Outbox, OutboxError};
 use crate::smtp::{self, Accepted, Refusal, SendError};
+use crate::zone::Zone;
 
 /// What one attempt came to.
 #[derive(Debug)]
@@ -57,25 +59,20 @@ pub fn attempt(
     entry: &mut Entry,
     now: DateTime<Utc>,
     keep_going: &dyn Fn() -> bool,
+    zone: &Zone,
 ) -> Result<Attempt, OutboxError> {
     let mut settled = None;
+    let late = late_copy(entry, now, zone);
     let sent = {
         let queued = &*entry;
+        let bytes = late.as_deref().unwrap_or(&queued.message);
         // Settled between the server's 250 and our QUIT: the window in which a
         // crash would send the message again is as short as it can be.
         let mut on_accepted = |accepted: &Accepted| {
             settled = Some(settle(outbox, queued, accepted, now, &smtp.retry));
         };
-        envelope(queued).and_then(|env| {
-            smtp::send(
-                smtp,
-                hello,
-                &env,
-                &queued.message,
-                keep_going,
-                &mut on_accepted,
-            )
-        })
+        envelope(queued)
+            .and_then(|env| smtp::send(smtp, hello, &env, bytes, keep_going, &mut on_accepted))
     };
     match (sent, settled) {
         (Ok(accepted), Some(settled)) => {
@@ -92,6 +89,17 @@ pub fn attempt(
         (Ok(_), None) => unreachable!("smtp::send calls on_accepted before it returns Ok"),
         (Err(error), _) => defer_or_fail(outbox, smtp, entry, now, error),
     }
+}
+
+/// The copy to send of a report more than an hour late: with a note at its top
+/// saying so. The queue file keeps the bytes as rendered.
+fn late_copy(entry: &Entry, now: DateTime<Utc>, zone: &Zone) -> Option<Vec<u8>> {
+    let generated = entry.meta.first_queued;
+    if now - generated <= late::AFTER {
+        return None;
+    }
+    let note = late::note(generated, now, zone, entry.meta.last_error.as_deref());
+    late::annotate(&entry.message, &note)
 }
 
 /// What settling an accepted message left behind.
@@ -203,6 +211,7 @@ pub fn flush(
     now: DateTime<Utc>,
     only_due: bool,
     keep_going: &dyn Fn() -> bool,
+    zone: &Zone,
 ) -> Result<Flushed, OutboxError> {
     let Some(_lock) = outbox.lock(Duration::ZERO)? else {
         return Ok(Flushed::Busy);
@@ -216,7 +225,7 @@ pub fn flush(
             continue;
         }
         let id = entry.meta.message_id.clone();
-        let outcome = attempt(outbox, smtp, hello, &mut entry, now, keep_going)?;
+        let outcome = attempt(outbox, smtp, hello, &mut entry, now, keep_going, zone)?;
         if let Attempt::Deferred { error, next } = &outcome {
             if error.relay_down() {
                 dead_until = Some(*next);
@@ -375,6 +384,7 @@ mod tests {
             &mut entry,
             queued_at + chrono::TimeDelta::days(6),
             &|| true,
+            &Zone::utc(),
         )
         .unwrap();
         assert!(matches!(outcome, Attempt::Deferred { .. }), "{outcome:?}");
@@ -388,6 +398,7 @@ mod tests {
             &mut entry,
             queued_at + chrono::TimeDelta::days(8),
             &|| true,
+            &Zone::utc(),
         )
         .unwrap();
         let Attempt::Failed { path, .. } = outcome else {

@@ -17,6 +17,7 @@
 //! - `history`: what the previous report left (counters, the watched files' manifest) in the state dir.
 //! - `atomic`: crash-safe file replacement, for the outbox and the history.
 //! - `delivery`: one attempt at a queued message, backoff, giving up to failed/.
+//! - `late`: the note at the top of a report delivered over an hour late.
 //! - `pipeline`: one report start to finish, shared by `--once`, `--check` and the daemon.
 //! - `daemon`: the only loop and the only code that sleeps.
 //! - `exit`: the exit statuses; [`RunError`] maps every failure to one.
@@ -32,6 +33,7 @@ pub mod delivery;
 pub mod exit;
 mod filters;
 pub mod history;
+pub mod late;
 pub mod logging;
 pub mod mail;
 pub mod outbox;

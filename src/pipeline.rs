@@ -189,7 +189,8 @@ impl Pipeline {
                 reason: reason.into(),
             });
         }
-        match delivery::attempt(outbox, smtp, &self.hello, &mut entry, now, keep_going)? {
+        let zone = &self.config.timezone;
+        match delivery::attempt(outbox, smtp, &self.hello, &mut entry, now, keep_going, zone)? {
             Attempt::Delivered {
                 refused,
                 failed_copy,
@@ -223,7 +224,10 @@ impl Pipeline {
         keep_going: &dyn Fn() -> bool,
     ) -> Result<Flushed, OutboxError> {
         match &self.config.smtp {
-            Some(smtp) => delivery::flush(outbox, smtp, &self.hello, now, only_due, keep_going),
+            Some(smtp) => {
+                let zone = &self.config.timezone;
+                delivery::flush(outbox, smtp, &self.hello, now, only_due, keep_going, zone)
+            }
             None => Ok(Flushed::Done { next_due: None }),
         }
     }

@@ -486,3 +486,51 @@ fn a_manifest_that_cannot_be_read_is_an_error_not_a_new_baseline() {
         "{errors}"
     );
 }
+
+#[test]
+fn a_report_delivered_hours_late_says_so_at_its_top() {
+    let (sandbox, server, config) = plain_relay();
+    let up = std::fs::read_to_string(&config).unwrap();
+    let down = config_for(&sandbox, &[closed_port()], 1);
+    rreport()
+        .args(["--once", "-c"])
+        .args([&down])
+        .run()
+        .status(75);
+    // The relay was down for two hours: the queue says the report was made then.
+    let queued = sandbox.queued()[0].clone();
+    let (mut meta, message) =
+        rreport::outbox::parse_entry(&std::fs::read(&queued).unwrap()).unwrap();
+    meta.first_queued -= chrono::TimeDelta::hours(2);
+    let mut file = format!(
+        "X-Rreport-Queue: {}\r\n",
+        serde_json::to_string(&meta).unwrap()
+    )
+    .into_bytes();
+    file.extend_from_slice(&message);
+    std::fs::write(&queued, file).unwrap();
+
+    std::fs::write(&config, up).unwrap();
+    rreport()
+        .args(["--once", "-c"])
+        .args([&config])
+        .run()
+        .status(0);
+    let received = server.received();
+    let late = received
+        .iter()
+        .find(|m| message_id_of(&m.data) == meta.message_id.trim_matches(['<', '>']))
+        .expect("the late report");
+    let text = text_of(&late.data);
+    assert!(
+        text.starts_with("This report was generated ") && text.contains(", 2 h 0 min later, after the mail relay could not take it. The last delivery error: "),
+        "{text}"
+    );
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&late.data)
+        .unwrap();
+    assert!(parsed.body_html(0).unwrap().contains("2 h 0 min later"));
+    // The report made just now carries no note.
+    let fresh = received.iter().find(|m| m.data != late.data).unwrap();
+    assert!(!text_of(&fresh.data).contains("This report was generated "));
+}

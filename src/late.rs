@@ -1,0 +1,222 @@
+//! A report delivered long after it was generated says so at its top: "Generated Tue
+//! 24 Nov 08:00, delivered Wed 25 Nov 09:12 (25 h later): …". Otherwise an admin
+//! reads yesterday's numbers as today's.
+//!
+//! The queued bytes stay exactly as rendered; only the copy handed to the relay is
+//! annotated. The message is one rreport built (multipart/alternative of a text and
+//! an HTML part), so its parts are found by its own boundary and decoded by their own
+//! headers. Anything unexpected leaves the message as it is: a late report without
+//! a note beats no report.
+
+use base64::Engine;
+use chrono::{DateTime, TimeDelta, Utc};
+use lettre::message::MultiPart;
+
+use crate::zone::Zone;
+
+/// How late a report must be to carry the note.
+pub const AFTER: TimeDelta = TimeDelta::hours(1);
+
+/// The note: when the report was generated and delivered, and why it was late.
+pub fn note(
+    generated: DateTime<Utc>,
+    now: DateTime<Utc>,
+    zone: &Zone,
+    why: Option<&str>,
+) -> String {
+    let at = |t: DateTime<Utc>| {
+        t.with_timezone(zone)
+            .format("%a %-d %b %H:%M %:z")
+            .to_string()
+    };
+    let late = now - generated;
+    let late = match late.num_hours() {
+        h if h >= 1 => format!("{h} h {} min", late.num_minutes() % 60),
+        _ => format!("{} min", late.num_minutes()),
+    };
+    let why = why.map_or(String::new(), |w| format!(" The last delivery error: {w}"));
+    format!(
+        "This report was generated {} and delivered {}, {late} later, after the mail relay could not take it.{why}",
+        at(generated),
+        at(now)
+    )
+}
+
+/// The message with `note` at the top of both parts; None when it is not the shape
+/// rreport builds.
+pub fn annotate(message: &[u8], note: &str) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(message).ok()?;
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let boundary = boundary(head)?;
+    let (mut plain, mut html) = (None, None);
+    for part in parts(body, &boundary)? {
+        let (headers, content) = part.split_once("\r\n\r\n")?;
+        let decoded = decode(headers, content)?;
+        let kind = header(headers, "content-type")?.to_ascii_lowercase();
+        if kind.starts_with("text/plain") {
+            plain = Some(decoded);
+        } else if kind.starts_with("text/html") {
+            html = Some(decoded);
+        }
+    }
+    let plain = format!("{note}\n\n{}", plain?);
+    let html = with_html_note(&html?, note);
+    let multipart = MultiPart::alternative_plain_html(plain, html);
+    let mut out = without_content_headers(head).into_bytes();
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&multipart.formatted());
+    Some(out)
+}
+
+/// The value of a (possibly folded) header, unfolded.
+fn header(head: &str, name: &str) -> Option<String> {
+    let mut value: Option<String> = None;
+    for line in head.split("\r\n") {
+        match (&mut value, line.starts_with([' ', '\t'])) {
+            (Some(v), true) => v.push_str(line),
+            (Some(_), false) => break,
+            (None, _) => {
+                let (key, rest) = line.split_once(':')?;
+                if key.eq_ignore_ascii_case(name) {
+                    value = Some(rest.trim().to_string());
+                }
+            }
+        }
+    }
+    value
+}
+
+fn boundary(head: &str) -> Option<String> {
+    let content_type = header(head, "content-type")?;
+    let at = content_type.find("boundary=")? + "boundary=".len();
+    let rest = &content_type[at..];
+    let value = rest.split(';').next()?.trim().trim_matches('"');
+    (!value.is_empty()).then(|| value.to_string())
+}
+
+/// The parts between `--boundary` lines, up to `--boundary--`.
+fn parts<'a>(body: &'a str, boundary: &str) -> Option<Vec<&'a str>> {
+    let delimiter = format!("--{boundary}");
+    let end = body.find(&format!("{delimiter}--"))?;
+    let parts = body[..end]
+        .split(&delimiter)
+        .skip(1)
+        .map(|p| p.trim_start_matches("\r\n").trim_end_matches("\r\n"))
+        .collect();
+    Some(parts)
+}
+
+fn decode(headers: &str, content: &str) -> Option<String> {
+    let encoding = header(headers, "content-transfer-encoding")
+        .unwrap_or_else(|| "7bit".into())
+        .to_ascii_lowercase();
+    let bytes = match encoding.as_str() {
+        "7bit" | "8bit" | "binary" => content.as_bytes().to_vec(),
+        "quoted-printable" => {
+            quoted_printable::decode(content, quoted_printable::ParseMode::Robust).ok()?
+        }
+        "base64" => {
+            let compact: String = content.split_whitespace().collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(compact)
+                .ok()?
+        }
+        _ => return None,
+    };
+    String::from_utf8(bytes)
+        .ok()
+        .map(|s| s.replace("\r\n", "\n"))
+}
+
+/// The note as a paragraph right after `<body …>` (or first, without one).
+fn with_html_note(html: &str, note: &str) -> String {
+    let escaped = note
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let paragraph = format!(
+        "<p style=\"margin:0;padding:10px 12px;background:#fffbeb;color:#78350f;border-bottom:2px solid #b45309;font-family:sans-serif;font-size:14px\">{escaped}</p>"
+    );
+    let at = html
+        .to_ascii_lowercase()
+        .find("<body")
+        .and_then(|start| html[start..].find('>').map(|end| start + end + 1))
+        .unwrap_or(0);
+    format!("{}{paragraph}{}", &html[..at], &html[at..])
+}
+
+/// The top-level headers without those of the old body; the new multipart brings its own.
+fn without_content_headers(head: &str) -> String {
+    let mut out = Vec::new();
+    let mut skipping = false;
+    for line in head.split("\r\n") {
+        if line.starts_with([' ', '\t']) {
+            if !skipping {
+                out.push(line);
+            }
+            continue;
+        }
+        let name = line.split(':').next().unwrap_or_default();
+        skipping = name.eq_ignore_ascii_case("content-type")
+            || name.eq_ignore_ascii_case("content-transfer-encoding");
+        if !skipping {
+            out.push(line);
+        }
+    }
+    out.join("\r\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(text: &str, html: &str) -> Vec<u8> {
+        let multipart = MultiPart::alternative_plain_html(text.to_string(), html.to_string());
+        let mut out = b"From: r@corp.lan\r\nSubject: [OK] web-1\r\nMessage-ID: <a@corp.lan>\r\nMIME-Version: 1.0\r\n".to_vec();
+        out.extend_from_slice(&multipart.formatted());
+        out
+    }
+
+    #[test]
+    fn both_parts_get_the_note_and_the_headers_stay() {
+        let long_html = format!(
+            "<html><body style=\"x\">{}</body></html>",
+            "é =".repeat(200)
+        );
+        let original = message("web-1: OK\nall fine\n", &long_html);
+        let annotated = annotate(&original, "Late <by> 2 h").unwrap();
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&annotated)
+            .unwrap();
+        assert_eq!(parsed.message_id(), Some("a@corp.lan"));
+        assert_eq!(parsed.subject(), Some("[OK] web-1"));
+        let text = parsed.body_text(0).unwrap().replace("\r\n", "\n");
+        assert!(
+            text.starts_with("Late <by> 2 h\n\nweb-1: OK\nall fine"),
+            "{text:?}"
+        );
+        let html = parsed.body_html(0).unwrap();
+        assert!(
+            html.starts_with("<html><body style=\"x\"><p style="),
+            "{html}"
+        );
+        assert!(html.contains("Late &lt;by&gt; 2 h</p>é =é ="));
+    }
+
+    #[test]
+    fn a_message_of_another_shape_is_left_alone() {
+        assert_eq!(annotate(b"Subject: x\r\n\r\nbody\r\n", "late"), None);
+        assert_eq!(annotate(b"\xff\xfe", "late"), None);
+    }
+
+    #[test]
+    fn the_note_says_when_in_the_configured_zone() {
+        let generated = "2026-11-24T07:00:00Z".parse().unwrap();
+        let now = "2026-11-25T08:12:00Z".parse().unwrap();
+        let zone = Zone::named("Europe/Berlin").unwrap();
+        assert_eq!(
+            note(generated, now, &zone, Some("mx:587: Connection refused")),
+            "This report was generated Tue 24 Nov 08:00 +01:00 and delivered Wed 25 Nov 09:12 +01:00, 25 h 12 min later, after the mail relay could not take it. The last delivery error: mx:587: Connection refused"
+        );
+    }
+}
