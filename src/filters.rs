@@ -11,8 +11,8 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("duration", |v: Value| {
         number(&v).map_or_else(na, |s| duration(s.max(0.0) as u64))
     });
-    env.add_filter("percent", |v: Value| {
-        number(&v).map_or_else(na, |p| format!("{p:.1}%"))
+    env.add_filter("percent", |v: Value, places: Option<usize>| {
+        number(&v).map_or_else(na, |p| format!("{p:.*}%", places.unwrap_or(1)))
     });
     env.add_filter("seconds", |v: Value| number(&v).map_or_else(na, seconds));
     env.add_filter("fixed", |v: Value, places: Option<usize>| {
@@ -152,9 +152,9 @@ mod tests {
             "59s 1h 0m 2m",
         );
         check(
-            "{{ p | percent }} {{ 7 | percent }}",
+            "{{ p | percent }} {{ 7 | percent }} {{ 22.5 | percent(0) }} {{ none | percent(0) }}",
             ctx.clone(),
-            "12.5% 7.0%",
+            "12.5% 7.0% 22% n/a",
         );
         check(
             "{{ none | bytes }} {{ missing | percent }} {{ none | duration }}",

@@ -27,6 +27,9 @@ pub struct Cpu {
     /// Busy share of all CPUs over the sample window ("now"), 0 to 100; null when
     /// the window was too short for the kernel's tick counters to move.
     pub percent: Option<f64>,
+    /// How many decimals the window's figures have: a 200 ms window on two CPUs
+    /// counts 40 ticks, so its shares move in steps of 2.5 % and are shown whole.
+    pub decimals: usize,
     /// Waiting for I/O and stolen by the hypervisor, over the sample window.
     pub iowait: Option<f64>,
     pub steal: Option<f64>,
@@ -62,13 +65,23 @@ pub fn shares(before: &[u64], after: &[u64]) -> Option<Shares> {
     if total == 0 || d.len() < TICKS {
         return None;
     }
-    let share = |ticks: u64| round1(100.0 * ticks as f64 / total as f64);
+    // Whole percent when a tick is worth more than a tenth of one: no false precision.
+    let round = |p: f64| match decimals(total) {
+        0 => p.round(),
+        _ => round1(p),
+    };
+    let share = |ticks: u64| round(100.0 * ticks as f64 / total as f64);
     let idle = d[IDLE] + d[IOWAIT];
     Some(Shares {
         percent: share(total.saturating_sub(idle)),
         iowait: share(d[IOWAIT]),
         steal: share(d[STEAL]),
     })
+}
+
+/// The decimals a share over `ticks` ticks deserves: one from 1000 ticks on.
+pub fn decimals(ticks: u64) -> usize {
+    usize::from(ticks >= 1000)
 }
 
 /// /proc/stat's aggregate `cpu` counters and the number of `cpuN` lines.
@@ -119,10 +132,15 @@ impl CpuSample {
             .map_err(|e| CollectError::new(format!("/proc/loadavg: {e}")))?;
         let physical = psutil::cpu::cpu_count_physical() as usize;
         let now = shares(&self.before, &after);
+        let ticks: u64 = counters::increase(&self.before, &after)
+            .iter()
+            .take(TICKS)
+            .sum();
         let cpu = Cpu {
             logical,
             physical: (physical > 0).then_some(physical),
             percent: now.map(|s| s.percent),
+            decimals: decimals(ticks),
             iowait: now.map(|s| s.iowait),
             steal: now.map(|s| s.steal),
             average: None,
@@ -180,5 +198,21 @@ mod tests {
             })
         );
         assert_eq!(shares(&before, &before), None, "no tick passed");
+        // 1003 ticks: tenths mean something.
+        let after = [303, 5, 150, 1300, 140, 3, 2, 100];
+        assert_eq!(shares(&before, &after).unwrap().percent, 40.2);
+    }
+
+    #[test]
+    fn a_short_window_is_shown_to_the_percent_it_can_tell() {
+        // A 200 ms window on two CPUs: 40 ticks, steps of 2.5 %.
+        let before = [0; 8];
+        let after = [9, 0, 0, 31, 0, 0, 0, 0];
+        assert_eq!(
+            shares(&before, &after).unwrap().percent,
+            23.0,
+            "22.5 shown whole"
+        );
+        assert_eq!((decimals(40), decimals(999), decimals(1000)), (0, 0, 1));
     }
 }

@@ -73,6 +73,23 @@ fn sends_on_schedule_and_notifies_systemd() {
         stderr.contains("report sent to admin@example.com, ops@example.com in "),
         "one info line per report:\n{stderr}"
     );
+    // The line carries the subject, and with it the status: the journal alone says how
+    // the host was.
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("report sent to"))
+        .unwrap();
+    assert!(
+        [
+            "ms: [OK] ",
+            "ms: [CAREFUL] ",
+            "ms: [WARNING] ",
+            "ms: [CRITICAL] "
+        ]
+        .iter()
+        .any(|s| line.contains(s)),
+        "{line}"
+    );
 }
 
 #[test]

@@ -511,3 +511,19 @@ fn blocks_reserved_for_root_are_named_and_command_lines_shortened() {
         .html
         .contains("title=\"/usr/lib/postgresql/16/bin/postgres -D /var/lib/postgresql/16/main\""));
 }
+
+#[test]
+fn the_cpu_sample_is_shown_to_the_resolution_it_has() {
+    // A 200 ms window on two CPUs counts 40 ticks: "22.5%" would claim a tenth it
+    // cannot tell, so the collector sends decimals = 0 and the figure is whole.
+    let mut ctx = fixture();
+    ctx["cpu"]["percent"] = json!(23.0);
+    ctx["cpu"]["decimals"] = json!(0);
+    let r = render(ctx);
+    assert!(r.text.contains(", 23% now"), "{}", r.text);
+    assert!(r.html.contains("23% now"));
+    assert!(
+        r.text.contains("31.2% average since"),
+        "the day's average keeps its tenth"
+    );
+}
