@@ -310,14 +310,7 @@ fn list_outbox(
 fn check(config: Config, n: usize) -> Result<(), RunError> {
     config.smtp_for_sending()?;
     open_outbox(&config)?;
-    let mount_points: Vec<PathBuf> = std::fs::read("/proc/self/mounts")
-        .map(|t| {
-            collect::disk::parse_mounts(&t)
-                .into_iter()
-                .map(|m| m.point)
-                .collect()
-        })
-        .unwrap_or_default();
+    let mount_points = collect::disk::mount_points();
     let host = config::lint::Host {
         mount_points: &mount_points,
         exists: &|p: &std::path::Path| p.exists(),

@@ -241,6 +241,13 @@ pub fn from_statvfs(path: &Path, mount: Option<&Mount>, c: Counts) -> Disk {
     }
 }
 
+/// This process's mount points, from /proc/self/mounts; none when it cannot be read.
+pub fn mount_points() -> Vec<PathBuf> {
+    std::fs::read("/proc/self/mounts")
+        .map(|t| parse_mounts(&t).into_iter().map(|m| m.point).collect())
+        .unwrap_or_default()
+}
+
 /// The entries of a mount table, in mount order.
 pub fn parse_mounts(text: &[u8]) -> Vec<Mount> {
     text.split(|&b| b == b'\n')

@@ -59,14 +59,7 @@ pub fn collect(
     let previous = previous.filter(|m| (1..=manifest::MANIFEST_VERSION).contains(&m.version));
     // Read once for every watch; without it, no mount point is skipped (the -xdev
     // rule still keeps the walk from descending into them).
-    let mount_points: Vec<_> = std::fs::read("/proc/self/mounts")
-        .map(|t| {
-            super::disk::parse_mounts(&t)
-                .into_iter()
-                .map(|m| m.point)
-                .collect()
-        })
-        .unwrap_or_default();
+    let mount_points = super::disk::mount_points();
     let mut next = Manifest {
         version: manifest::MANIFEST_VERSION,
         taken_at: Some(now),

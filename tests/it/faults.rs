@@ -16,6 +16,11 @@ use crate::support::*;
 
 const NEVER: &str = "0 0 1 1 *";
 
+/// `rreport --once -c config`.
+fn once(config: &Path) -> Outcome {
+    rreport().args(["--once", "-c"]).args([config]).run()
+}
+
 /// The text part of a received message.
 fn text_of(data: &[u8]) -> String {
     let message = mail_parser::MessageParser::default().parse(data).unwrap();
@@ -26,7 +31,7 @@ fn text_of(data: &[u8]) -> String {
 fn one_refused_recipient_does_not_cost_the_others_their_report() {
     let (sandbox, server, config) = plain_relay();
     server.refuse_recipient("ops@", 550, "5.1.1 <ops@example.com>: no such user");
-    let out = rreport().args(["--once", "-c"]).args([&config]).run();
+    let out = once(&config);
     out.status(75)
         .stderr_has("report delivered, but not to every recipient: ops@example.com")
         .stderr_has("5.1.1");
@@ -52,12 +57,7 @@ fn one_refused_recipient_does_not_cost_the_others_their_report() {
 fn a_deferred_recipient_gets_the_same_message_later_and_only_it() {
     let (sandbox, server, config) = plain_relay();
     server.refuse_recipient("ops@", 450, "4.2.1 mailbox busy");
-    rreport()
-        .args(["--once", "-c"])
-        .args([&config])
-        .run()
-        .status(75)
-        .stderr_has("4.2.1 mailbox busy");
+    once(&config).status(75).stderr_has("4.2.1 mailbox busy");
     let queued = sandbox.queued();
     assert_eq!(queued.len(), 1);
     let meta = meta_of(&queued[0]);
@@ -67,11 +67,7 @@ fn a_deferred_recipient_gets_the_same_message_later_and_only_it() {
     );
 
     server.clear_refusals();
-    rreport()
-        .args(["--once", "-c"])
-        .args([&config])
-        .run()
-        .status(0);
+    once(&config).status(0);
     let received = server.received();
     // First report to admin, then the retry to ops alone, then the second report.
     assert_eq!(received[1].to, ["ops@example.com"]);
@@ -150,15 +146,15 @@ fn once_waiting_for_the_lock(sandbox: &Sandbox, config: &Path) -> Daemon {
 fn a_new_report_is_queued_only_under_the_lock_so_no_other_flush_can_send_it_too() {
     let (sandbox, server, config) = plain_relay();
     let lock = hold_lock(&sandbox);
-    let mut once = once_waiting_for_the_lock(&sandbox, &config);
+    let mut waiting = once_waiting_for_the_lock(&sandbox, &config);
     // Before the fix the message was in outbox/ here, for the holder's flush to send.
     assert!(sandbox.queued().is_empty(), "queued before taking the lock");
     drop(lock);
     assert_eq!(
-        once.wait_exit(Duration::from_secs(60)),
+        waiting.wait_exit(Duration::from_secs(60)),
         Some(Some(0)),
         "{}",
-        once.log()
+        waiting.log()
     );
     assert_eq!(server.received().len(), 1);
 }
@@ -172,25 +168,17 @@ fn a_kill_before_the_report_is_queued_loses_no_file_change() {
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&format!("[[watch]]\npath = \"{}\"\n", tree.display()));
     std::fs::write(&config, text).unwrap();
-    rreport()
-        .args(["--once", "-c"])
-        .args([&config])
-        .run()
-        .status(0);
+    once(&config).status(0);
 
     std::fs::write(tree.join("sudoers"), "ALL ALL=(ALL) NOPASSWD: ALL\n").unwrap();
     let lock = hold_lock(&sandbox);
-    let mut once = once_waiting_for_the_lock(&sandbox, &config);
+    let mut waiting = once_waiting_for_the_lock(&sandbox, &config);
     // Killed (OOM, TimeoutStopSec, power) after collecting, before queueing.
-    once.signal("KILL");
-    once.wait_exit(Duration::from_secs(10));
+    waiting.signal("KILL");
+    waiting.wait_exit(Duration::from_secs(10));
     drop(lock);
 
-    rreport()
-        .args(["--once", "-c"])
-        .args([&config])
-        .run()
-        .status(0);
+    once(&config).status(0);
     let received = server.received();
     let last = text_of(&received.last().unwrap().data);
     assert!(
@@ -236,21 +224,13 @@ fn a_flush_stops_at_a_silent_relay_instead_of_waiting_out_every_message() {
     let down = closed_port();
     let config = config_for(&sandbox, &[down], 1);
     for _ in 0..6 {
-        rreport()
-            .args(["--once", "-c"])
-            .args([&config])
-            .run()
-            .status(75);
+        once(&config).status(75);
     }
     assert_eq!(sandbox.queued().len(), 6);
 
     let (silent, connections) = counting_silent_relay();
     let config = config_for(&sandbox, &[silent], 1);
-    rreport()
-        .args(["--once", "-c"])
-        .args([&config])
-        .run()
-        .status(75);
+    once(&config).status(75);
     // One try for the queue (the oldest), one for the new report; before the fix,
     // one per queued message: 7 timeouts with the outbox lock held.
     assert_eq!(connections.load(Ordering::SeqCst), 2);
@@ -261,11 +241,7 @@ fn a_flush_stops_at_a_silent_relay_instead_of_waiting_out_every_message() {
 fn sigterm_stops_before_the_next_relay() {
     let sandbox = Sandbox::new();
     let config = config_for(&sandbox, &[closed_port()], 1);
-    rreport()
-        .args(["--once", "-c"])
-        .args([&config])
-        .run()
-        .status(75);
+    once(&config).status(75);
     let relays: Vec<_> = (0..3).map(|_| counting_silent_relay()).collect();
     let ports: Vec<u16> = relays.iter().map(|(p, _)| *p).collect();
     let config = config_for(&sandbox, &ports, 3);
@@ -346,11 +322,7 @@ fn the_queue_file_is_gone_before_quit_so_a_lost_221_cannot_send_it_twice() {
     let sandbox = Sandbox::new();
     let (port, queued_at_quit) = relay_checking_the_outbox_at_quit(sandbox.path("state/outbox"));
     let config = config_for(&sandbox, &[port], 5);
-    rreport()
-        .args(["--once", "-c"])
-        .args([&config])
-        .run()
-        .status(0);
+    once(&config).status(0);
     assert!(!queued_at_quit.load(Ordering::SeqCst));
     assert!(sandbox.queued().is_empty());
 }
@@ -360,11 +332,7 @@ fn drop_discards_by_name_or_message_id_and_never_under_a_delivering_process() {
     let sandbox = Sandbox::new();
     let config = config_for(&sandbox, &[closed_port()], 1);
     for _ in 0..2 {
-        rreport()
-            .args(["--once", "-c"])
-            .args([&config])
-            .run()
-            .status(75);
+        once(&config).status(75);
     }
     let queued = sandbox.queued();
     let (first, second) = (queued[0].clone(), queued[1].clone());
@@ -426,11 +394,7 @@ fn service_sandbox() -> (Sandbox, std::path::PathBuf) {
 fn a_root_once_beside_the_service_leaves_files_the_service_can_read() {
     let (sandbox, state) = service_sandbox();
     let config = config_for(&sandbox, &[closed_port()], 1);
-    rreport()
-        .args(["--once", "-c"])
-        .args([&config])
-        .run()
-        .status(75);
+    once(&config).status(75);
     let queued = sandbox.queued();
     assert_eq!(queued.len(), 1);
     for path in [
@@ -492,11 +456,7 @@ fn a_report_delivered_hours_late_says_so_at_its_top() {
     let (sandbox, server, config) = plain_relay();
     let up = std::fs::read_to_string(&config).unwrap();
     let down = config_for(&sandbox, &[closed_port()], 1);
-    rreport()
-        .args(["--once", "-c"])
-        .args([&down])
-        .run()
-        .status(75);
+    once(&down).status(75);
     // The relay was down for two hours: the queue says the report was made then.
     let queued = sandbox.queued()[0].clone();
     let (mut meta, message) =
@@ -511,11 +471,7 @@ fn a_report_delivered_hours_late_says_so_at_its_top() {
     std::fs::write(&queued, file).unwrap();
 
     std::fs::write(&config, up).unwrap();
-    rreport()
-        .args(["--once", "-c"])
-        .args([&config])
-        .run()
-        .status(0);
+    once(&config).status(0);
     let received = server.received();
     let late = received
         .iter()
