@@ -75,7 +75,9 @@ fn header(head: &str, name: &str) -> Option<String> {
         match (&mut value, line.starts_with([' ', '\t'])) {
             (Some(v), true) => v.push_str(line),
             (Some(_), false) => break,
-            (None, _) => {
+            // The continuation of another header (a long Subject is folded).
+            (None, true) => {}
+            (None, false) => {
                 let (key, rest) = line.split_once(':')?;
                 if key.eq_ignore_ascii_case(name) {
                     value = Some(rest.trim().to_string());
@@ -201,6 +203,22 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("Late &lt;by&gt; 2 h</p>é =é ="));
+    }
+
+    #[test]
+    fn a_folded_subject_does_not_hide_the_body() {
+        // Found in a test run: a long subject is folded onto a line without a colon.
+        let mut original = b"Subject: [CAREFUL] vm: CPU is 50.0% busy now (a short sample: no previous\r\n report to average over)\r\n".to_vec();
+        original.extend_from_slice(&message("vm: CAREFUL\n", "<body>x</body>"));
+        let annotated = annotate(&original, "Late").expect("annotated");
+        assert!(
+            annotated.starts_with(&original[..100]),
+            "the headers stay as they were"
+        );
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&annotated)
+            .unwrap();
+        assert!(parsed.body_text(0).unwrap().starts_with("Late"));
     }
 
     #[test]

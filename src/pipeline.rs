@@ -139,11 +139,88 @@ impl Pipeline {
         let Some(smtp) = &self.config.smtp else {
             unreachable!("send_report is only called after smtp_for_sending succeeded")
         };
+        let (built, remembered) = self.build(smtp, now)?;
+        let lock = outbox.lock(delivery::patience(smtp)).unwrap_or_else(|e| {
+            tracing::error!("{e}; queueing the report for a later delivery");
+            None
+        });
+        let mut entry = match outbox.enqueue(built.meta.clone(), built.bytes.clone()) {
+            Ok(entry) => entry,
+            // A full or broken disk must not cost the report: send it from memory.
+            Err(queue_error) => {
+                let id = &built.id;
+                tracing::error!("cannot queue {id}, sending without a copy on disk: {queue_error}");
+                let hello = &self.hello;
+                let accepted = smtp::send(
+                    smtp,
+                    hello,
+                    &built.envelope,
+                    &built.bytes,
+                    keep_going,
+                    &mut |_| {},
+                )
+                .map_err(|error| DeliveryError::NotQueued { queue_error, error })?;
+                self.remember(&remembered);
+                return finished(built.sent, accepted.refused);
+            }
+        };
+        tracing::debug!("queued {} as {}", built.id, entry.path.display());
+        self.remember(&remembered);
+        let reason = match (&lock, keep_going()) {
+            (None, _) => "another rreport holds the outbox lock and will deliver it",
+            (Some(_), false) => "rreport is stopping; it stays queued",
+            (Some(_), true) => {
+                return self.first_attempt(outbox, &mut entry, built, now, keep_going)
+            }
+        };
+        Err(DeliveryError::Waiting {
+            path: entry.path.display().to_string(),
+            reason: reason.into(),
+        })
+    }
+
+    /// The first attempt at a report just queued, under the delivery lock.
+    fn first_attempt(
+        &self,
+        outbox: &Outbox,
+        entry: &mut outbox::Entry,
+        built: Built,
+        now: DateTime<Utc>,
+        keep_going: &dyn Fn() -> bool,
+    ) -> Result<Sent, DeliveryError> {
+        let Some(smtp) = &self.config.smtp else {
+            unreachable!("only after smtp_for_sending succeeded")
+        };
+        let (hello, zone) = (&self.hello, &self.config.timezone);
+        match delivery::attempt(outbox, smtp, hello, entry, now, keep_going, zone)? {
+            Attempt::Delivered {
+                refused,
+                failed_copy,
+                retry_at,
+            } => {
+                delivery::log_refused(&built.id, &refused, failed_copy.as_deref(), retry_at);
+                finished(built.sent, refused)
+            }
+            Attempt::Deferred { error, .. } => Err(DeliveryError::Queued {
+                path: entry.path.display().to_string(),
+                error,
+            }),
+            Attempt::Failed { error, path } => Err(DeliveryError::Refused {
+                path: path.display().to_string(),
+                error,
+            }),
+        }
+    }
+
+    /// Collects and renders a report and builds its message; also returns what the
+    /// report leaves for the next one (saved only once the message is safe).
+    fn build(
+        &self,
+        smtp: &crate::config::SmtpSettings,
+        now: DateTime<Utc>,
+    ) -> Result<(Built, collect::Remembered), DeliveryError> {
         let (ctx, remembered) = self.gather(now);
         let rendered = self.render(&ctx)?;
-        let sent = Sent {
-            subject: rendered.subject.clone(),
-        };
         let (message, id) = mail::build(smtp, &rendered, now.into())?;
         let envelope = message.envelope().clone();
         let meta = outbox::new_meta(
@@ -152,59 +229,16 @@ impl Pipeline {
             envelope.to().iter().map(|a| a.to_string()).collect(),
             now,
         );
-        let bytes = message.formatted();
-        let lock = outbox.lock(delivery::patience(smtp)).unwrap_or_else(|e| {
-            tracing::error!("{e}; queueing the report for a later delivery");
-            None
-        });
-        let mut entry = match outbox.enqueue(meta, bytes.clone()) {
-            Ok(entry) => entry,
-            // A full or broken disk must not cost the report: send it from memory.
-            Err(queue_error) => {
-                tracing::error!("cannot queue {id}, sending without a copy on disk: {queue_error}");
-                let accepted = smtp::send(
-                    smtp,
-                    &self.hello,
-                    &envelope,
-                    &bytes,
-                    keep_going,
-                    &mut |_| {},
-                )
-                .map_err(|error| DeliveryError::NotQueued { queue_error, error })?;
-                self.remember(&remembered);
-                return finished(sent, accepted.refused);
-            }
+        let built = Built {
+            sent: Sent {
+                subject: rendered.subject,
+            },
+            id,
+            envelope,
+            meta,
+            bytes: message.formatted(),
         };
-        tracing::debug!("queued {id} as {}", entry.path.display());
-        self.remember(&remembered);
-        let path = entry.path.display().to_string();
-        let reason = match (&lock, keep_going()) {
-            (None, _) => "another rreport holds the outbox lock and will deliver it",
-            (Some(_), false) => "rreport is stopping; it stays queued",
-            (Some(_), true) => "",
-        };
-        if !reason.is_empty() {
-            return Err(DeliveryError::Waiting {
-                path,
-                reason: reason.into(),
-            });
-        }
-        let zone = &self.config.timezone;
-        match delivery::attempt(outbox, smtp, &self.hello, &mut entry, now, keep_going, zone)? {
-            Attempt::Delivered {
-                refused,
-                failed_copy,
-                retry_at,
-            } => {
-                delivery::log_refused(&id, &refused, failed_copy.as_deref(), retry_at);
-                finished(sent, refused)
-            }
-            Attempt::Deferred { error, .. } => Err(DeliveryError::Queued { path, error }),
-            Attempt::Failed { error, path } => Err(DeliveryError::Refused {
-                path: path.display().to_string(),
-                error,
-            }),
-        }
+        Ok((built, remembered))
     }
 
     /// Saves what this report leaves for the next one, once the report is safe.
@@ -231,6 +265,15 @@ impl Pipeline {
             None => Ok(Flushed::Done { next_due: None }),
         }
     }
+}
+
+/// A report built into its message, ready to queue.
+struct Built {
+    sent: Sent,
+    id: String,
+    envelope: lettre::address::Envelope,
+    meta: outbox::Meta,
+    bytes: Vec<u8>,
 }
 
 /// Delivered: fine if every recipient took it.
