@@ -143,7 +143,7 @@ fn fixture(disks: usize) -> Context {
 }
 
 fn renderer() -> Renderer {
-    Renderer::new(rreport::config::DEFAULT_SUBJECT, None, false).unwrap()
+    Renderer::new(rreport::report::DEFAULT_SUBJECT, None, false).unwrap()
 }
 
 #[divan::bench(args = [2, 100, 1000])]

@@ -22,7 +22,6 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use crate::delivery::Flushed;
 use crate::outbox::Outbox;
 use crate::pipeline::Pipeline;
-use crate::RunError;
 
 /// The longest single sleep: the bound on noticing a clock jump or a resume.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
@@ -48,7 +47,8 @@ enum Signal {
 }
 
 /// Builds a fresh pipeline from the config file, for SIGHUP.
-pub type Reload<'a> = &'a dyn Fn() -> Result<Pipeline, RunError>;
+/// Its error is only logged (the daemon keeps the old pipeline), so any error will do.
+pub type Reload<'a> = &'a dyn Fn() -> anyhow::Result<Pipeline>;
 
 /// Runs until SIGTERM or SIGINT: wait for each fire time, send the report, retry
 /// what is queued, repeat.

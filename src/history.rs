@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::collect::Remembered;
+use crate::collect::{Remembered, Unreadable};
 
 const COUNTERS: &str = "counters.json";
 const FILES: &str = "files.json";
@@ -15,28 +15,20 @@ const FILES: &str = "files.json";
 /// What the previous report left, as far as it is usable. The manifest (which may
 /// be large) only when this report watches files.
 pub fn load(state_dir: &Path, files: bool) -> Remembered {
-    let mut unreadable = Vec::new();
-    let mut note = |name: &str, problem: Option<String>| {
-        if let Some(problem) = problem {
-            unreadable.push((name.to_string(), problem));
-        }
-    };
-    let (counters, problem) = read(state_dir, COUNTERS);
-    note(COUNTERS, problem);
-    let (files, problem) = match files {
+    let (counters, counters_problem) = read(state_dir, COUNTERS);
+    let (files, files_problem) = match files {
         true => read(state_dir, FILES),
         false => (None, None),
     };
-    note(FILES, problem);
     Remembered {
         counters,
         files,
-        unreadable,
+        unreadable: Unreadable {
+            counters: counters_problem,
+            files: files_problem,
+        },
     }
 }
-
-/// The name of the watched files' manifest, for messages about it.
-pub const FILES_NAME: &str = FILES;
 
 /// Saves what this report leaves; a part that is absent keeps its previous file.
 /// Failure is logged, not fatal: the report matters more than the next one's deltas.

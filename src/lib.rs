@@ -28,6 +28,7 @@ mod atomic;
 pub mod cli;
 pub mod collect;
 pub mod config;
+mod context;
 pub mod daemon;
 pub mod delivery;
 pub mod exit;
@@ -44,7 +45,7 @@ pub mod schedule;
 pub mod secret;
 pub mod sections;
 pub mod smtp;
-mod status;
+pub mod status;
 pub mod zone;
 
 use std::io::Write;
@@ -135,7 +136,7 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
             .map(drop)
             .map_err(RunError::Delivery);
     }
-    let reload = || -> Result<Pipeline, RunError> {
+    let reload = || -> anyhow::Result<Pipeline> {
         let config = load_config(cli)?;
         config.smtp_for_sending()?;
         Pipeline::check_templates(&config)?;

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::delivery::{self, Attempt, Flushed};
 use crate::mail;
 use crate::outbox::{self, Outbox, OutboxError};
-use crate::report::{Rendered, Renderer, TemplateError};
+use crate::report::{Rendered, Renderer, TemplateError, DEFAULT_SUBJECT};
 use crate::smtp::{self, Refusal, SendError};
 
 pub struct Pipeline {
@@ -58,7 +58,7 @@ impl Pipeline {
     /// Compiles the templates named by `config`. `strict` is for `--check`.
     pub fn new(config: Config, strict: bool) -> Result<Pipeline, TemplateError> {
         let renderer = Renderer::new(
-            &config.report.subject,
+            config.report.subject.as_deref().unwrap_or(DEFAULT_SUBJECT),
             config.report.template_dir.as_deref(),
             strict,
         )?;
@@ -80,7 +80,7 @@ impl Pipeline {
     /// pipeline itself renders leniently like any report.
     pub fn check_templates(config: &Config) -> Result<(), TemplateError> {
         Renderer::new(
-            &config.report.subject,
+            config.report.subject.as_deref().unwrap_or(DEFAULT_SUBJECT),
             config.report.template_dir.as_deref(),
             true,
         )
@@ -101,7 +101,6 @@ impl Pipeline {
             filesystems: self.config.report.filesystems.clone(),
             cpu_sample: self.config.report.cpu_sample,
             timeout: self.config.collector_timeout,
-            thresholds: self.config.thresholds.clone(),
             sections: self.config.report.sections.clone(),
             checks: self.config.checks.clone(),
             watches: self.config.watches.clone(),
@@ -111,7 +110,9 @@ impl Pipeline {
         if let Some(dir) = &self.state_dir {
             settings.previous = crate::history::load(dir, settings.watches_files());
         }
-        collect::gather_and_remember(&settings, now)
+        let (mut ctx, remembered) = collect::gather_and_remember(&settings, now);
+        crate::status::assess(&mut ctx, &self.config.thresholds);
+        (ctx, remembered)
     }
 
     /// Renders the report; a broken admin template is logged and replaced by the

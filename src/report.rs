@@ -10,10 +10,17 @@ use std::path::Path;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
-use crate::collect::Context;
+use crate::context::Context;
 
 const BUILTIN_HTML: &str = include_str!("../templates/report.html");
 const BUILTIN_TEXT: &str = include_str!("../templates/report.txt");
+/// The subject when the config names none: the status and the first thing to read,
+/// so the inbox alone says what is wrong:
+/// `[CRITICAL] db-3: check postgres failed: connection refused (+4 more)`.
+pub const DEFAULT_SUBJECT: &str = "[{{ status | upper }}] {{ hostname | truncate(64) }}\
+{% if attention is defined and attention %}: {{ attention[0].text | truncate(100) }}\
+{% if attention | length > 1 %} (+{{ attention | length - 1 }} more){% endif %}\
+{% else %} system report{% endif %}";
 /// Long enough for any sensible subject, short enough for every mail client.
 const SUBJECT_MAX_CHARS: usize = 200;
 /// minijinja instructions one render may run. The built-in templates take under
@@ -79,7 +86,7 @@ impl Renderer {
         };
         env.add_template_owned("subject", subject.to_string())
             .map_err(subject_error)?;
-        env.add_template("builtin/subject", crate::config::DEFAULT_SUBJECT)
+        env.add_template("builtin/subject", DEFAULT_SUBJECT)
             .map_err(subject_error)?;
         env.add_template("builtin/report.html", BUILTIN_HTML)
             .map_err(|e| locate_error("builtin/report.html", &e))?;
@@ -224,14 +231,6 @@ impl std::io::Write for Bounded {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-/// Checks that a subject template compiles; the message says what is wrong.
-pub fn check_subject(subject: &str) -> Result<(), String> {
-    environment()
-        .template_from_str(subject)
-        .map(|_| ())
-        .map_err(|e| format!("report.subject: {}", describe(&e)))
 }
 
 /// Registers the admin's `name` from `dir` when it is there. A template that cannot

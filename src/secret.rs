@@ -5,6 +5,11 @@
 
 use std::fmt;
 
+/// Where the SMTP credentials come from. Named here, with the type that holds them,
+/// so what must keep them from others (a check's program) need not know the config.
+pub const USERNAME_VAR: &str = "RREPORT_SMTP_USERNAME";
+pub const PASSWORD_VAR: &str = "RREPORT_SMTP_PASSWORD";
+
 /// A credential. `Debug` and `Display` print `***`; only `expose` gives the value.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

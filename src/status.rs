@@ -6,12 +6,11 @@
 //! threshold takes that threshold's level. Pure: it reads the merged context and
 //! writes levels back into it; collectors know nothing of thresholds.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::collect::Context;
+pub use crate::config::{Levels, Thresholds};
+use crate::context::Context;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -22,58 +21,14 @@ pub enum Level {
     Critical,
 }
 
-/// The three thresholds of one metric, ascending.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Levels {
-    pub careful: f64,
-    pub warning: f64,
-    pub critical: f64,
-}
-
 impl Levels {
-    pub const fn new(careful: f64, warning: f64, critical: f64) -> Levels {
-        Levels {
-            careful,
-            warning,
-            critical,
-        }
-    }
-
+    /// The level of `value`: at or above a threshold takes that threshold's level.
     pub fn level(&self, value: f64) -> Level {
         match value {
             v if v >= self.critical => Level::Critical,
             v if v >= self.warning => Level::Warning,
             v if v >= self.careful => Level::Careful,
             _ => Level::Ok,
-        }
-    }
-}
-
-/// Every threshold, with glances' defaults.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Thresholds {
-    pub cpu: Levels,
-    pub memory: Levels,
-    pub swap: Levels,
-    pub filesystem: Levels,
-    pub inodes: Levels,
-    /// The 5-minute load average per logical CPU.
-    pub load: Levels,
-    /// Per mount point, replacing `filesystem` (and `inodes`) there.
-    pub filesystems: BTreeMap<String, Levels>,
-}
-
-impl Default for Thresholds {
-    fn default() -> Thresholds {
-        let percent = Levels::new(50.0, 70.0, 90.0);
-        Thresholds {
-            cpu: percent,
-            memory: percent,
-            swap: percent,
-            filesystem: percent,
-            inodes: percent,
-            load: Levels::new(0.7, 1.0, 5.0),
-            filesystems: BTreeMap::new(),
         }
     }
 }

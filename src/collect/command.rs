@@ -43,8 +43,8 @@ pub fn run(argv: &[String], timeout: Duration) -> Result<Finished, String> {
         .stderr(writer2)
         .current_dir("/")
         // The check must not learn the SMTP credentials rreport was given.
-        .env_remove(crate::config::USERNAME_VAR)
-        .env_remove(crate::config::PASSWORD_VAR)
+        .env_remove(crate::secret::USERNAME_VAR)
+        .env_remove(crate::secret::PASSWORD_VAR)
         // Its own process group, so the timeout can end what it started too.
         .process_group(0);
     let started = Instant::now();

@@ -42,7 +42,11 @@ pub fn gather_and_remember(settings: &Settings, now: DateTime<Utc>) -> (Context,
         ),
     };
     running.merge_into(&mut m, settings, now);
-    for (_, problem) in &settings.previous.unreadable {
+    let unreadable = &settings.previous.unreadable;
+    for problem in [&unreadable.counters, &unreadable.files]
+        .into_iter()
+        .flatten()
+    {
         m.errors.push(CollectorFailure {
             collector: "history".into(),
             message: problem.clone(),
@@ -62,11 +66,10 @@ pub fn gather_and_remember(settings: &Settings, now: DateTime<Utc>) -> (Context,
     );
     ctx.put("sections", &settings.sections);
     ctx.put("errors", &errors);
-    crate::status::assess(&mut ctx, &settings.thresholds);
     let remembered = Remembered {
         counters: Some(snapshot),
         files,
-        unreadable: Vec::new(),
+        unreadable: Default::default(),
     };
     (ctx, remembered)
 }
@@ -121,11 +124,7 @@ impl Running {
             let (watches, before) = (settings.watches.clone(), settings.previous.files.clone());
             // Without the previous manifest, a walk would record a new baseline over it
             // and every change since would be lost: no files section this time.
-            let unreadable = settings
-                .previous
-                .unreadable
-                .iter()
-                .any(|(name, _)| name == crate::history::FILES_NAME);
+            let unreadable = settings.previous.unreadable.files.is_some();
             deadline::spawn("files", move || match unreadable {
                 true => Err(CollectError::new(
                     "the previous report's manifest cannot be read (see the history error)",

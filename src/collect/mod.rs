@@ -30,9 +30,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 pub use self::gather::{gather, gather_and_remember};
+pub use crate::context::{CollectorFailure, Context};
 use crate::sections::{Section, Sections};
 use crate::zone::Zone;
 
@@ -45,13 +46,6 @@ impl CollectError {
     pub fn new(message: impl Into<String>) -> Self {
         CollectError(message.into())
     }
-}
-
-/// One entry of the context's `errors` list.
-#[derive(Debug, Clone, Serialize)]
-pub struct CollectorFailure {
-    pub collector: String,
-    pub message: String,
 }
 
 /// A collector added by a caller: a name (its key in the context) and the work.
@@ -71,7 +65,6 @@ pub struct Settings {
     pub cpu_sample: Duration,
     /// How long each collector may take (the CPU collector: this on top of its window).
     pub timeout: Duration,
-    pub thresholds: crate::status::Thresholds,
     /// Only the collectors of these sections run.
     pub sections: Sections,
     pub checks: Vec<checks::Check>,
@@ -89,7 +82,6 @@ impl Settings {
             filesystems: None,
             cpu_sample,
             timeout,
-            thresholds: crate::status::Thresholds::default(),
             sections: Sections::default(),
             checks: Vec::new(),
             watches: Vec::new(),
@@ -115,27 +107,20 @@ impl Settings {
 pub struct Remembered {
     pub counters: Option<counters::Snapshot>,
     pub files: Option<manifest::Manifest>,
-    /// Files of the previous report that exist but could not be read, with why.
-    /// Not a "first report": the report says so, and an unreadable manifest stops
-    /// the files collector, which would otherwise record a new baseline over it.
-    pub unreadable: Vec<(String, String)>,
+    /// Files of the previous report that exist but could not be read.
+    pub unreadable: Unreadable,
 }
 
-/// The merged context: collector maps under their keys, plus `hostname`,
-/// `generated_at`, `sections`, `status` and `errors`. Keys are sorted (a
-/// `BTreeMap`) so the JSON is the same shape on every run. A section that is not
-/// shown has no key at all; a collector that failed has null.
-#[derive(Debug, Clone, Serialize)]
-#[serde(transparent)]
-pub struct Context(pub Map<String, Value>);
+/// Why the previous report's counters or manifest could not be read, though they
+/// exist. Not a "first report": the report says so, and an unreadable manifest stops
+/// the files collector, which would otherwise record a new baseline over it.
+#[derive(Debug, Clone, Default)]
+pub struct Unreadable {
+    pub counters: Option<String>,
+    pub files: Option<String>,
+}
 
 impl Context {
-    fn put(&mut self, key: &str, value: impl Serialize) {
-        // Serializing our own plain structs into a JSON value cannot fail.
-        let value = serde_json::to_value(value).unwrap_or(Value::Null);
-        self.0.insert(key.to_string(), value);
-    }
-
     /// Puts a collector's result under `key`: its value, or null and an `errors` entry
     /// naming `collector`.
     fn merge<T: Serialize>(

@@ -19,20 +19,14 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use self::smtp::{parse_duration, Credentials, RetryPolicy, Server, SmtpSettings, TlsMode};
+pub use self::thresholds::{Levels, Thresholds};
 use crate::schedule::Schedule;
 use crate::sections::{Section, Sections};
 use crate::zone::Zone;
 
 pub const DEFAULT_PATH: &str = "/etc/rreport/config.toml";
 pub const DEFAULT_SCHEDULE: &str = "0 8 * * *";
-/// The status and the first thing to read, so the inbox alone says what is wrong:
-/// `[CRITICAL] db-3: check postgres failed: connection refused (+4 more)`.
-pub const DEFAULT_SUBJECT: &str = "[{{ status | upper }}] {{ hostname | truncate(64) }}\
-{% if attention is defined and attention %}: {{ attention[0].text | truncate(100) }}\
-{% if attention | length > 1 %} (+{{ attention | length - 1 }} more){% endif %}\
-{% else %} system report{% endif %}";
-pub const USERNAME_VAR: &str = "RREPORT_SMTP_USERNAME";
-pub const PASSWORD_VAR: &str = "RREPORT_SMTP_PASSWORD";
+pub use crate::secret::{PASSWORD_VAR, USERNAME_VAR};
 
 /// The checked settings the rest of the program runs on.
 #[derive(Debug, Clone)]
@@ -50,7 +44,7 @@ pub struct Config {
     pub state_dir: Option<PathBuf>,
     /// How long one collector may take before the report goes out without it.
     pub collector_timeout: Duration,
-    pub thresholds: crate::status::Thresholds,
+    pub thresholds: Thresholds,
     /// `[[checks]]`: the admin's health checks, in the config's order.
     pub checks: Vec<crate::collect::checks::Check>,
     /// `[[watch]]`: the paths whose changes the report lists.
@@ -59,8 +53,8 @@ pub struct Config {
 
 #[derive(Debug, Clone)]
 pub struct ReportSettings {
-    /// A minijinja template string.
-    pub subject: String,
+    /// A minijinja template string; `None`: the built-in subject (`report::DEFAULT_SUBJECT`).
+    pub subject: Option<String>,
     /// Where `report.html` / `report.txt` may replace the built-in templates.
     pub template_dir: Option<PathBuf>,
     /// Mount points to report; `None` means every real filesystem.
@@ -250,15 +244,29 @@ fn check_fires(
     }
 }
 
+/// A subject template's syntax, checked here so a mistake is located in the file; the
+/// filters it uses are the renderer's business (an unknown one fails the first render,
+/// and `--check` renders).
+fn subject_syntax(subject: &str) -> Result<(), String> {
+    let env = minijinja::Environment::new();
+    env.template_from_str(subject).map(drop).map_err(|e| {
+        let what = match e.detail() {
+            Some(detail) => format!("{}: {detail}", e.kind()),
+            None => e.kind().to_string(),
+        };
+        format!("report.subject: {what}")
+    })
+}
+
 fn check_report(raw: RawReport, loc: &Locator) -> Result<ReportSettings, ConfigError> {
     let subject = match raw.subject {
         Some(s) => {
             let span = s.span();
             let subject = s.into_inner();
-            crate::report::check_subject(&subject).map_err(|e| loc.at(span.start, e))?;
-            subject
+            subject_syntax(&subject).map_err(|e| loc.at(span.start, e))?;
+            Some(subject)
         }
-        None => DEFAULT_SUBJECT.to_string(),
+        None => None,
     };
     let cpu_sample_ms = loc.bounded(&raw.cpu_sample_ms, "cpu_sample_ms", 10..=60_000, 200)?;
     Ok(ReportSettings {

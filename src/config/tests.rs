@@ -25,7 +25,7 @@ const SMTP: &str = "[smtp]\nhost = \"mx\"\nfrom = \"r@example.com\"\nto = [\"a@e
 fn empty_text_is_the_defaults() {
     let c = parse("").unwrap();
     assert_eq!(c.schedule.as_str(), "0 8 * * *");
-    assert_eq!(c.report.subject, DEFAULT_SUBJECT);
+    assert_eq!(c.report.subject, None, "the built-in subject");
     assert_eq!(c.report.cpu_sample, Duration::from_millis(200));
     assert!(c.smtp.is_none() && c.hostname.is_none() && c.report.filesystems.is_none());
 }
@@ -234,7 +234,7 @@ fn thresholds_per_metric_and_per_mount_point() {
     assert_eq!(t.filesystems["/boot"].critical, 95.0);
     assert_eq!(
         t.cpu,
-        crate::status::Thresholds::default().cpu,
+        Thresholds::default().cpu,
         "the rest keep glances' defaults"
     );
     check_err("[thresholds]\ncpuu = [1, 2, 3]\n", "config.toml:2:8: unknown threshold 'cpuu', expected cpu, memory, swap, filesystem, inodes, load, or a mount point such as \"/boot\"");

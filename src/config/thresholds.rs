@@ -12,7 +12,53 @@ use std::collections::BTreeMap;
 use toml::Spanned;
 
 use super::{ConfigError, Locator};
-use crate::status::{Levels, Thresholds};
+
+/// The three thresholds of one metric, ascending.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Levels {
+    pub careful: f64,
+    pub warning: f64,
+    pub critical: f64,
+}
+
+impl Levels {
+    pub const fn new(careful: f64, warning: f64, critical: f64) -> Levels {
+        Levels {
+            careful,
+            warning,
+            critical,
+        }
+    }
+}
+
+/// Every threshold, with glances' defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    pub cpu: Levels,
+    pub memory: Levels,
+    pub swap: Levels,
+    pub filesystem: Levels,
+    pub inodes: Levels,
+    /// The 5-minute load average per logical CPU.
+    pub load: Levels,
+    /// Per mount point, replacing `filesystem` (and `inodes`) there.
+    pub filesystems: BTreeMap<String, Levels>,
+}
+
+impl Default for Thresholds {
+    fn default() -> Thresholds {
+        let percent = Levels::new(50.0, 70.0, 90.0);
+        Thresholds {
+            cpu: percent,
+            memory: percent,
+            swap: percent,
+            filesystem: percent,
+            inodes: percent,
+            load: Levels::new(0.7, 1.0, 5.0),
+            filesystems: BTreeMap::new(),
+        }
+    }
+}
 
 pub(super) type RawThresholds = BTreeMap<String, Spanned<Vec<f64>>>;
 

@@ -242,7 +242,10 @@ fn gather_merges_every_collector() {
         Duration::from_millis(20),
         Duration::from_secs(10),
     );
-    let ctx = collect::gather(&settings, chrono::Utc::now()).0;
+    let mut ctx = collect::gather(&settings, chrono::Utc::now());
+    // The pipeline assesses what was gathered; so does this test.
+    rreport::status::assess(&mut ctx, &Default::default());
+    let ctx = ctx.0;
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     assert_eq!(ctx["hostname"], hostname.trim());
     for key in ["boot", "cpu", "memory", "disks"] {
@@ -333,7 +336,7 @@ fn a_hung_and_a_panicking_collector_do_not_stop_the_report() {
 
     // The report shows both, and the next report skips the stuck one at once.
     let renderer =
-        rreport::report::Renderer::new(rreport::config::DEFAULT_SUBJECT, None, false).unwrap();
+        rreport::report::Renderer::new(rreport::report::DEFAULT_SUBJECT, None, false).unwrap();
     let rendered = renderer.render(&ctx).unwrap();
     assert!(
         rendered.text.contains("stuck: did not finish within 0.5 s")

@@ -15,7 +15,7 @@ fn render(ctx: Value) -> rreport::report::Rendered {
     let Value::Object(map) = ctx else {
         panic!("context must be an object")
     };
-    let renderer = Renderer::new(rreport::config::DEFAULT_SUBJECT, None, true).unwrap();
+    let renderer = Renderer::new(rreport::report::DEFAULT_SUBJECT, None, true).unwrap();
     renderer.render(&Context(map)).unwrap()
 }
 
@@ -351,8 +351,9 @@ fn the_live_context_renders_strictly() {
         std::time::Duration::from_millis(10),
         std::time::Duration::from_secs(10),
     );
-    let ctx = rreport::collect::gather(&settings, chrono::Utc::now());
-    let renderer = Renderer::new(rreport::config::DEFAULT_SUBJECT, None, true).unwrap();
+    let mut ctx = rreport::collect::gather(&settings, chrono::Utc::now());
+    rreport::status::assess(&mut ctx, &Default::default());
+    let renderer = Renderer::new(rreport::report::DEFAULT_SUBJECT, None, true).unwrap();
     let r = renderer.render(&ctx).unwrap();
     assert!(r.html.contains("</html>") && r.text.contains("FILESYSTEMS"));
 }
@@ -453,7 +454,7 @@ fn every_light_background_has_a_dark_scheme_style() {
     let mut ctx = fixture();
     ctx["template_error"] = json!("report.html:1: undefined value: memroy.total");
     let Value::Object(map) = ctx else { panic!() };
-    let renderer = Renderer::new(rreport::config::DEFAULT_SUBJECT, None, false).unwrap();
+    let renderer = Renderer::new(rreport::report::DEFAULT_SUBJECT, None, false).unwrap();
     let html = renderer.render(&Context(map)).unwrap().html;
     let dark =
         &html[html.find("prefers-color-scheme: dark").unwrap()..html.find("</style>").unwrap()];
