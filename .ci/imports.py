@@ -19,10 +19,11 @@ LAYERS = [
     ["smtp", "mail", "late"],
     ["report"],
     ["status"],
-    ["outbox", "history"],
+    ["outbox", "previous"],
     ["config"],
     ["collect"],
     ["schedule", "filters"],
+    ["state"],
     ["context", "sections", "zone", "secret", "atomic", "cli", "exit", "logging", "regular"],
 ]
 RANK = {m: len(LAYERS) - i for i, layer in enumerate(LAYERS) for m in layer}

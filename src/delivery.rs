@@ -361,7 +361,7 @@ mod tests {
     #[test]
     fn a_message_older_than_max_queue_age_goes_to_failed_after_its_last_try() {
         let dir = tempfile::tempdir().unwrap();
-        let outbox = Outbox::open(dir.path()).unwrap();
+        let outbox = Outbox::open(&crate::state::StateDir::at(dir.path())).unwrap();
         let smtp = unreachable_relay("7d");
         let queued_at = Utc::now();
         let mut entry = outbox

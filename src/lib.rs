@@ -14,7 +14,8 @@
 //! - `mail`: the MIME message (lettre's builder).
 //! - `smtp`: delivery over SMTP: relays, TLS, AUTH, recipients one by one; redacted errors.
 //! - `outbox`: the durable queue on disk; the only code that touches the spool.
-//! - `history`: what the previous report left (counters, the watched files' manifest) in the state dir.
+//! - `previous`: what the previous report left (counters, the watched files' manifest).
+//! - `state`: the state directory, resolved once, and the layout of what lives in it.
 //! - `atomic`: crash-safe file replacement, for the outbox and the history.
 //! - `delivery`: one attempt at a queued message, backoff, giving up to failed/.
 //! - `late`: the note at the top of a report delivered over an hour late.
@@ -33,18 +34,19 @@ pub mod daemon;
 pub mod delivery;
 pub mod exit;
 mod filters;
-pub mod history;
 pub mod late;
 pub mod logging;
 pub mod mail;
 pub mod outbox;
 pub mod pipeline;
+pub mod previous;
 mod regular;
 pub mod report;
 pub mod schedule;
 pub mod secret;
 pub mod sections;
 pub mod smtp;
+pub mod state;
 pub mod status;
 pub mod zone;
 
@@ -156,12 +158,9 @@ fn open_outbox(config: &Config) -> Result<outbox::Outbox, ConfigError> {
 }
 
 /// The configured state directory, else the default one.
-fn state_dir(config: &Config) -> PathBuf {
+fn state_dir(config: &Config) -> state::StateDir {
     let env = |name: &str| std::env::var(name).ok();
-    match &config.state_dir {
-        Some(dir) => dir.clone(),
-        None => outbox::default_state_dir(&env, outbox::running_as_root()),
-    }
+    state::StateDir::resolve(config.state_dir.as_deref(), &env)
 }
 
 /// A pipeline that remembers counters in the state directory.

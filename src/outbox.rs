@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::state::StateDir;
+
 const META_HEADER: &str = "X-Rreport-Queue: ";
 const FORMAT_VERSION: u32 = 1;
 /// How often a process waiting for the delivery lock tries again.
@@ -87,17 +89,19 @@ impl Entry {
 
 pub struct Outbox {
     root: PathBuf,
+    lock: PathBuf,
     queue: PathBuf,
     failed: PathBuf,
 }
 
 impl Outbox {
-    /// Opens (creating if need be) the spool under `state_dir`, and proves it writable.
-    pub fn open(state_dir: &Path) -> Result<Outbox, OutboxError> {
+    /// Opens (creating if need be) the spool in `state`, and proves it writable.
+    pub fn open(state: &StateDir) -> Result<Outbox, OutboxError> {
         let outbox = Outbox {
-            root: state_dir.to_path_buf(),
-            queue: state_dir.join("outbox"),
-            failed: state_dir.join("failed"),
+            root: state.root().to_path_buf(),
+            lock: state.lock(),
+            queue: state.outbox(),
+            failed: state.failed(),
         };
         for dir in [&outbox.root, &outbox.queue, &outbox.failed] {
             let existed = dir.exists();
@@ -130,7 +134,7 @@ impl Outbox {
     /// holds it; `None` when it is still held then. Bounded, because the holder may
     /// be a flush behind a silent relay, and the caller has its own work to do.
     pub fn lock(&self, patience: Duration) -> Result<Option<File>, OutboxError> {
-        let path = self.root.join("lock");
+        let path = self.lock.clone();
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -353,32 +357,6 @@ pub fn parse_entry(bytes: &[u8]) -> Result<(Meta, Vec<u8>), String> {
     Ok((meta, bytes[end + 2..].to_vec()))
 }
 
-/// Where the spool lives when the config does not say: systemd's StateDirectory=,
-/// else /var/lib/rreport for root, else `$XDG_STATE_HOME/rreport` (or
-/// `~/.local/state/rreport`) for anyone else.
-pub fn default_state_dir(env: &dyn Fn(&str) -> Option<String>, is_root: bool) -> PathBuf {
-    let var = |name: &str| env(name).filter(|v| !v.is_empty());
-    if let Some(dirs) = var("STATE_DIRECTORY") {
-        // systemd passes a colon-separated list when the unit names several.
-        return PathBuf::from(dirs.split(':').next().unwrap_or(&dirs));
-    }
-    if is_root {
-        return PathBuf::from("/var/lib/rreport");
-    }
-    match (var("XDG_STATE_HOME"), var("HOME")) {
-        (Some(state), _) => Path::new(&state).join("rreport"),
-        (None, Some(home)) => Path::new(&home).join(".local/state/rreport"),
-        (None, None) => PathBuf::from("/var/lib/rreport"),
-    }
-}
-
-/// Whether this process runs as root (effective uid 0), from /proc/self/status.
-pub fn running_as_root() -> bool {
-    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let uid_line = status.lines().find_map(|l| l.strip_prefix("Uid:"));
-    uid_line.and_then(|l| l.split_whitespace().nth(1)) == Some("0")
-}
-
 /// A new entry's metadata.
 pub fn new_meta(
     message_id: &str,
@@ -415,7 +393,7 @@ mod tests {
     #[test]
     fn a_queued_message_reads_back_byte_for_byte() {
         let dir = tempfile::tempdir().unwrap();
-        let outbox = Outbox::open(dir.path()).unwrap();
+        let outbox = Outbox::open(&StateDir::at(dir.path())).unwrap();
         let message = b"Message-ID: <a@b>\r\nSubject: x\r\n\r\nbody\r\n".to_vec();
         let entry = outbox.enqueue(meta(), message.clone()).unwrap();
         let queued = outbox.queued().unwrap();
@@ -439,7 +417,7 @@ mod tests {
     #[test]
     fn update_fail_and_remove() {
         let dir = tempfile::tempdir().unwrap();
-        let outbox = Outbox::open(dir.path()).unwrap();
+        let outbox = Outbox::open(&StateDir::at(dir.path())).unwrap();
         let mut entry = outbox.enqueue(meta(), b"m\r\n".to_vec()).unwrap();
         entry.meta.attempts = 3;
         entry.meta.last_error = Some("451 try later".into());
@@ -462,7 +440,7 @@ mod tests {
     #[test]
     fn stale_temp_files_are_cleaned_fresh_ones_kept() {
         let dir = tempfile::tempdir().unwrap();
-        Outbox::open(dir.path()).unwrap();
+        Outbox::open(&StateDir::at(dir.path())).unwrap();
         let stale = dir.path().join("outbox/.tmp.1.deadbeef");
         let fresh = dir.path().join("outbox/.tmp.2.cafef00d");
         fs::write(&stale, "partial").unwrap();
@@ -474,7 +452,7 @@ mod tests {
             .unwrap()
             .set_modified(two_hours_ago)
             .unwrap();
-        Outbox::open(dir.path()).unwrap();
+        Outbox::open(&StateDir::at(dir.path())).unwrap();
         assert!(!stale.exists() && fresh.exists());
     }
 
@@ -495,43 +473,8 @@ mod tests {
     }
 
     #[test]
-    fn default_state_dir_follows_systemd_then_root_then_xdg() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
-        let check = |pairs: &'static [(&'static str, &'static str)], root: bool, expected: &str| {
-            assert_eq!(
-                default_state_dir(&env(pairs), root),
-                PathBuf::from(expected),
-                "{pairs:?} root={root}"
-            );
-        };
-        check(
-            &[("STATE_DIRECTORY", "/var/lib/rreport:/var/lib/other")],
-            false,
-            "/var/lib/rreport",
-        );
-        check(&[], true, "/var/lib/rreport");
-        check(
-            &[("XDG_STATE_HOME", "/home/a/.state"), ("HOME", "/home/a")],
-            false,
-            "/home/a/.state/rreport",
-        );
-        check(
-            &[("HOME", "/home/a")],
-            false,
-            "/home/a/.local/state/rreport",
-        );
-    }
-
-    #[test]
     fn an_unwritable_state_dir_is_named() {
-        let err = Outbox::open(Path::new("/proc/rreport-state"))
+        let err = Outbox::open(&StateDir::at(Path::new("/proc/rreport-state")))
             .err()
             .unwrap();
         assert!(

@@ -12,12 +12,13 @@ use crate::mail;
 use crate::outbox::{self, Outbox, OutboxError};
 use crate::report::{Rendered, Renderer, TemplateError, DEFAULT_SUBJECT};
 use crate::smtp::{self, Refusal, SendError};
+use crate::state::StateDir;
 
 pub struct Pipeline {
     pub config: Config,
     renderer: Renderer,
     /// Where the previous report's counters are kept; None: no "since previous".
-    pub state_dir: Option<std::path::PathBuf>,
+    pub state_dir: Option<StateDir>,
     /// The EHLO name: the configured hostname, else the system's.
     pub hello: String,
 }
@@ -108,7 +109,7 @@ impl Pipeline {
             extra: Vec::new(),
         };
         if let Some(dir) = &self.state_dir {
-            settings.previous = crate::history::load(dir, settings.watches_files());
+            settings.previous = crate::previous::load(dir, settings.watches_files());
         }
         let (mut ctx, remembered) = collect::gather_and_remember(&settings, now);
         crate::status::assess(&mut ctx, &self.config.thresholds);
@@ -245,7 +246,7 @@ impl Pipeline {
     /// Saves what this report leaves for the next one, once the report is safe.
     fn remember(&self, remembered: &collect::Remembered) {
         if let Some(dir) = &self.state_dir {
-            crate::history::save(dir, remembered);
+            crate::previous::save(dir, remembered);
         }
     }
 
