@@ -13,6 +13,7 @@ import sys
 LAYERS = [
     ["main"],
     ["lib"],
+    ["commands"],
     ["daemon"],
     ["pipeline"],
     ["delivery"],

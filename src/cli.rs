@@ -2,7 +2,7 @@
 //!
 //! The flag names are a contract with admins' crontabs and unit files: never rename one.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, ValueEnum};
 
@@ -57,6 +57,45 @@ pub struct Cli {
     pub verbose: bool,
 }
 
+/// What this run does, resolved from the flags in one place (clap has already refused
+/// the combinations that make no sense).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode<'a> {
+    /// No mode flag: the daemon.
+    Daemon,
+    Once,
+    Preview {
+        format: Format,
+        output: Option<&'a Path>,
+    },
+    Check {
+        next: usize,
+    },
+    Outbox,
+    Drop(&'a str),
+}
+
+impl Cli {
+    pub fn mode(&self) -> Mode<'_> {
+        if self.check {
+            Mode::Check { next: self.next }
+        } else if let (true, Some(which)) = (self.outbox, &self.drop) {
+            Mode::Drop(which)
+        } else if self.outbox {
+            Mode::Outbox
+        } else if self.once && self.dry_run {
+            Mode::Preview {
+                format: self.format,
+                output: self.output.as_deref(),
+            }
+        } else if self.once {
+            Mode::Once
+        } else {
+            Mode::Daemon
+        }
+    }
+}
+
 /// What `--dry-run` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -82,6 +121,27 @@ mod tests {
     fn drop_needs_outbox() {
         assert!(Cli::try_parse_from(["rreport", "--drop", "all-failed"]).is_err());
         assert!(Cli::try_parse_from(["rreport", "--outbox", "--drop", "all-failed"]).is_ok());
+    }
+
+    #[test]
+    fn each_set_of_flags_is_one_mode() {
+        let mode = |args: &[&str]| {
+            let cli = Cli::try_parse_from(std::iter::once("rreport").chain(args.iter().copied()))
+                .unwrap();
+            format!("{:?}", cli.mode())
+        };
+        assert_eq!(mode(&[]), "Daemon");
+        assert_eq!(mode(&["--once"]), "Once");
+        assert_eq!(
+            mode(&["--once", "--dry-run", "--format", "text"]),
+            "Preview { format: Text, output: None }"
+        );
+        assert_eq!(mode(&["--check", "--next", "2"]), "Check { next: 2 }");
+        assert_eq!(mode(&["--outbox"]), "Outbox");
+        assert_eq!(
+            mode(&["--outbox", "--drop", "all-failed"]),
+            "Drop(\"all-failed\")"
+        );
     }
 
     #[test]

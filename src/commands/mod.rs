@@ -1,0 +1,114 @@
+//! The commands: what each mode of the command line does, dispatched from one
+//! `match` on the mode `cli.rs` resolves. The files below are the commands; this one
+//! holds what they share (the config, the state directory, the outbox, the pipeline)
+//! and the one error type that maps every failure to an exit status.
+
+mod check;
+mod preview;
+mod queue;
+mod send;
+
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Mode};
+use crate::config::{self, Config, ConfigError};
+use crate::exit::Exit;
+use crate::outbox;
+use crate::pipeline::{DeliveryError, Pipeline};
+use crate::report::TemplateError;
+use crate::state;
+
+/// Everything that ends a run early, each mapped to its exit status.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    Delivery(DeliveryError),
+    /// Another process holds what this run needs; trying again later will do.
+    #[error("{0}")]
+    Busy(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl RunError {
+    pub fn exit(&self) -> Exit {
+        match self {
+            RunError::Config(_) | RunError::Template(_) => Exit::Config,
+            RunError::Delivery(DeliveryError::Template(_)) => Exit::Config,
+            RunError::Delivery(
+                DeliveryError::Queued { .. }
+                | DeliveryError::Refused { .. }
+                | DeliveryError::NotQueued { .. }
+                | DeliveryError::Waiting { .. }
+                | DeliveryError::Partly { .. },
+            )
+            | RunError::Busy(_) => Exit::TempFail,
+            RunError::Delivery(DeliveryError::Build(_) | DeliveryError::Outbox(_))
+            | RunError::Other(_) => Exit::Failure,
+        }
+    }
+}
+
+/// Runs what the command line asks for.
+pub fn run(cli: &Cli) -> Result<(), RunError> {
+    let config = load_config(cli)?;
+    match cli.mode() {
+        Mode::Check { next } => {
+            check::warn_if_secrets_readable(&config_path(cli).0);
+            check::run(config, next)
+        }
+        Mode::Drop(which) => queue::drop_messages(&open_outbox(&config)?, which),
+        Mode::Outbox => queue::list(&open_outbox(&config)?),
+        Mode::Preview { format, output } => preview::run(config, format, output),
+        Mode::Once => send::once(config),
+        Mode::Daemon => send::serve(cli, config),
+    }
+}
+
+/// The outbox under the configured or default state directory; a directory that
+/// cannot be created or written is a config error naming the path.
+pub(crate) fn open_outbox(config: &Config) -> Result<outbox::Outbox, ConfigError> {
+    outbox::Outbox::open(&state_dir(config)).map_err(|e| ConfigError {
+        location: config.origin.clone(),
+        message: format!("state_dir {e}; set state_dir to a writable directory"),
+    })
+}
+
+/// The configured state directory, else the default one.
+fn state_dir(config: &Config) -> state::StateDir {
+    let env = |name: &str| std::env::var(name).ok();
+    state::StateDir::resolve(config.state_dir.as_deref(), &env)
+}
+
+/// A pipeline that remembers counters in the state directory.
+fn build_pipeline(config: Config, strict: bool) -> Result<Pipeline, TemplateError> {
+    let dir = state_dir(&config);
+    let mut pipeline = Pipeline::new(config, strict)?;
+    pipeline.state_dir = Some(dir);
+    Ok(pipeline)
+}
+
+/// The config named by `-c`, else `$RREPORT_CONFIG`, else the default path.
+fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
+    let env = |name: &str| std::env::var(name).ok();
+    let (path, explicit) = config_path(cli);
+    let config = Config::load(&path, explicit, &env)?;
+    tracing::debug!(?config, "config loaded");
+    Ok(config)
+}
+
+/// The config file to read, and whether the admin named it.
+fn config_path(cli: &Cli) -> (PathBuf, bool) {
+    let from_env = std::env::var_os("RREPORT_CONFIG")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    match (&cli.config, from_env) {
+        (Some(path), _) => (path.clone(), true),
+        (None, Some(path)) => (path, true),
+        (None, None) => (PathBuf::from(config::DEFAULT_PATH), false),
+    }
+}

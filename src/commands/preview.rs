@@ -1,0 +1,30 @@
+//! `--once --dry-run`: one report collected and rendered, printed (or written to a
+//! file) instead of sent. Moves nothing in the state directory.
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono::Utc;
+
+use super::{build_pipeline, RunError};
+use crate::cli::Format;
+use crate::config::Config;
+
+pub(super) fn run(config: Config, format: Format, output: Option<&Path>) -> Result<(), RunError> {
+    let pipeline = build_pipeline(config, false)?;
+    let ctx = pipeline.collect(Utc::now());
+    let body = match format {
+        Format::Json => serde_json::to_string_pretty(&ctx).map_err(anyhow::Error::from)? + "\n",
+        Format::Html => pipeline.render(&ctx)?.html,
+        Format::Text => pipeline.render(&ctx)?.text,
+    };
+    let written = match output {
+        Some(path) => std::fs::write(path, body)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
+        None => std::io::stdout()
+            .lock()
+            .write_all(body.as_bytes())
+            .map_err(|e| anyhow::anyhow!("cannot write to standard output: {e}")),
+    };
+    Ok(written?)
+}
