@@ -1,8 +1,9 @@
-//! The daemon: the only loop, and the only code that sleeps, reads signals and retries.
+//! The daemon: the only loop, and the only code that waits, reads signals and retries.
 //!
-//! It computes the next fire time from the wall clock and sleeps towards it, but
-//! never longer than a minute at a time, so a suspend or an NTP step is noticed
-//! within a minute. A report that fell due while the machine slept is sent once on
+//! Its `agenda` holds the due times (the next report, the outbox's next retry) and
+//! says what is next; it waits on its `clock` towards the earlier, never longer than
+//! a minute at a time, so a suspend or an NTP step is noticed within a minute. The
+//! clock is the system's in production and one the test moves in tests. A report that fell due while the machine slept is sent once on
 //! wake; because the next fire time is always computed strictly after "now", a
 //! clock stepped backwards cannot make it send the same report twice. Between
 //! reports it wakes for queued messages whose retry time has come.
@@ -12,110 +13,198 @@
 //! and SIGHUP (reload the config and templates; keep the old ones if the new are bad).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
+use crate::agenda::{Agenda, Next};
+use crate::clock::{Clock, Signal, SystemClock};
 use crate::delivery::Flushed;
 use crate::outbox::Outbox;
 use crate::pipeline::Pipeline;
-
-/// The longest single sleep: the bound on noticing a clock jump or a resume.
-const MAX_SLEEP: Duration = Duration::from_secs(60);
-
-/// What the loop does next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    Fire,
-    Sleep(Duration),
-}
-
-/// Pure: given the time and the due time, act now or sleep how long (at most a minute).
-pub fn step(now: DateTime<Utc>, due: DateTime<Utc>) -> Step {
-    match (due - now).to_std() {
-        Ok(left) if !left.is_zero() => Step::Sleep(left.min(MAX_SLEEP)),
-        _ => Step::Fire,
-    }
-}
-
-enum Signal {
-    Stop,
-    Reload,
-}
 
 /// Builds a fresh pipeline from the config file, for SIGHUP.
 /// Its error is only logged (the daemon keeps the old pipeline), so any error will do.
 pub type Reload<'a> = &'a dyn Fn() -> anyhow::Result<Pipeline>;
 
 /// Runs until SIGTERM or SIGINT: wait for each fire time, send the report, retry
-/// what is queued, repeat.
-pub fn run(mut pipeline: Pipeline, outbox: &Outbox, reload: Reload) -> anyhow::Result<()> {
+/// what is queued, repeat. On the system's clock, with real signals.
+pub fn run(pipeline: Pipeline, outbox: &Outbox, reload: Reload) -> anyhow::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let signals = listen(stop.clone())?;
+    run_on(pipeline, outbox, reload, &SystemClock, &signals, &stop)
+}
+
+/// The daemon on the given clock and signals. `stop` is set by whoever sends
+/// `Signal::Stop`, so a long flush can stop between messages.
+pub fn run_on(
+    pipeline: Pipeline,
+    outbox: &Outbox,
+    reload: Reload,
+    clock: &dyn Clock,
+    signals: &Receiver<Signal>,
+    stop: &AtomicBool,
+) -> anyhow::Result<()> {
     let keep_going = || !stop.load(Ordering::Relaxed);
+    let mut daemon = Daemon {
+        pipeline,
+        outbox,
+        clock,
+        keep_going: &keep_going,
+        agenda: Agenda {
+            report: clock.now(),
+            retry: None,
+        },
+    };
+    daemon.agenda.retry = daemon.flush(false);
+    daemon.agenda.report = daemon.next_fire(clock.now())?;
+    let next = daemon.local(daemon.agenda.report);
+    notify(&format!("READY=1\nSTATUS=next report at {next}"));
+    tracing::info!("started; next report at {next}");
     let mut watchdog = Watchdog::from_env();
-    let mut retry_at = flush(&pipeline, outbox, false, &keep_going);
-    let mut due = next_fire(&pipeline, Utc::now())?;
-    notify(&format!(
-        "READY=1\nSTATUS=next report at {}",
-        local(&pipeline, due)
-    ));
-    tracing::info!("started; next report at {}", local(&pipeline, due));
     loop {
         // Signals first, so a schedule busier than the reports are slow cannot starve them.
-        match signals.try_recv() {
-            Ok(Signal::Stop) => return stopping(outbox),
-            Ok(Signal::Reload) => {
-                due = reloaded(&mut pipeline, reload, due)?;
-                continue;
+        let pending = signals.try_recv().ok();
+        let signal = match daemon.agenda.next(clock.now()) {
+            _ if pending.is_some() => pending,
+            Next::Report => {
+                if !daemon.report_due()? {
+                    return stopping(outbox);
+                }
+                None
             }
-            Err(_) => {}
-        }
-        let now = Utc::now();
-        if step(now, due) == Step::Fire {
-            let late = now - due;
-            if late > chrono::TimeDelta::minutes(2) {
-                tracing::info!(
-                    "report due at {} is {} min late (suspend or clock change); sending it now",
-                    local(&pipeline, due),
-                    late.num_minutes()
-                );
+            Next::Retry => {
+                daemon.agenda.retry = daemon.flush(true);
+                None
             }
-            flush(&pipeline, outbox, false, &keep_going);
-            // After SIGTERM: no new report, no new relay; what is queued stays queued.
-            if keep_going() {
-                report(&pipeline, outbox, now, &keep_going);
+            Next::Wait(span) => {
+                let span = watchdog.as_ref().map_or(span, |w| span.min(w.interval));
+                let signal = clock.wait(span, signals);
+                if let Some(w) = &mut watchdog {
+                    w.pet();
+                }
+                signal
             }
-            if !keep_going() {
-                return stopping(outbox);
-            }
-            retry_at = flush(&pipeline, outbox, true, &keep_going);
-            due = next_fire(&pipeline, Utc::now().max(now))?;
-            notify(&format!("STATUS=next report at {}", local(&pipeline, due)));
-            continue;
-        }
-        if retry_at.is_some_and(|r| r <= now) {
-            retry_at = flush(&pipeline, outbox, true, &keep_going);
-            continue;
-        }
-        let wake = retry_at.map_or(due, |r| r.min(due));
-        let Step::Sleep(mut sleep) = step(now, wake) else {
-            continue;
         };
-        if let Some(w) = &watchdog {
-            sleep = sleep.min(w.interval);
+        match signal {
+            Some(Signal::Stop) => return stopping(outbox),
+            Some(Signal::Reload) => daemon.reloaded(reload)?,
+            None => {}
         }
-        match signals.recv_timeout(sleep) {
-            Ok(Signal::Stop) => return stopping(outbox),
-            Ok(Signal::Reload) => due = reloaded(&mut pipeline, reload, due)?,
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
+    }
+}
+
+/// The daemon's state between two turns of its loop.
+struct Daemon<'a> {
+    pipeline: Pipeline,
+    outbox: &'a Outbox,
+    clock: &'a dyn Clock,
+    keep_going: &'a dyn Fn() -> bool,
+    agenda: Agenda,
+}
+
+impl Daemon<'_> {
+    /// The report that is due: the queue first, then the report, then the next fire
+    /// time. False after SIGTERM: no new report, no new relay; what is queued stays.
+    fn report_due(&mut self) -> anyhow::Result<bool> {
+        let (now, due) = (self.clock.now(), self.agenda.report);
+        let late = now - due;
+        if late > chrono::TimeDelta::minutes(2) {
+            tracing::info!(
+                "report due at {} is {} min late (suspend or clock change); sending it now",
+                self.local(due),
+                late.num_minutes()
+            );
         }
-        if let Some(w) = &mut watchdog {
-            w.pet();
+        self.flush(false);
+        if (self.keep_going)() {
+            self.report(now);
         }
+        if !(self.keep_going)() {
+            return Ok(false);
+        }
+        self.agenda.retry = self.flush(true);
+        // Strictly after now: a clock stepped back cannot send the same report twice.
+        self.agenda.report = self.next_fire(self.clock.now().max(now))?;
+        let next = self.local(self.agenda.report);
+        notify(&format!("STATUS=next report at {next}"));
+        Ok(true)
+    }
+
+    /// SIGHUP: a fresh pipeline from the config file, or the old one if the new is bad.
+    fn reloaded(&mut self, reload: Reload) -> anyhow::Result<()> {
+        notify("RELOADING=1");
+        match reload() {
+            Ok(fresh) => {
+                self.pipeline = fresh;
+                self.agenda.report = self.next_fire(self.clock.now())?;
+                let next = self.local(self.agenda.report);
+                tracing::info!("config reloaded; next report at {next}");
+            }
+            Err(e) => tracing::error!("reload failed, still running on the previous config: {e}"),
+        }
+        let next = self.local(self.agenda.report);
+        notify(&format!("READY=1\nSTATUS=next report at {next}"));
+        Ok(())
+    }
+
+    /// Sends one new report and logs its outcome in one line, with its subject (which
+    /// carries the status): the journal alone then tells how the host was.
+    fn report(&self, now: DateTime<Utc>) {
+        let started = Instant::now();
+        let smtp = self.pipeline.config.smtp.as_ref();
+        let to = smtp
+            .map(|s| {
+                s.to.iter()
+                    .map(|m| m.email.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        let ms = || started.elapsed().as_millis();
+        match self.pipeline.send_report(self.outbox, now, self.keep_going) {
+            Ok(sent) => tracing::info!("report sent to {to} in {} ms: {}", ms(), sent.subject),
+            Err(e) => tracing::error!("report to {to} ({} ms): {e}", ms()),
+        }
+    }
+
+    /// Flushes the outbox, logging rather than failing: the daemon must keep running.
+    /// Returns when to flush again.
+    fn flush(&self, only_due: bool) -> Option<DateTime<Utc>> {
+        let now = self.clock.now();
+        let in_a_minute = Some(now + chrono::TimeDelta::minutes(1));
+        match self
+            .pipeline
+            .flush(self.outbox, now, only_due, self.keep_going)
+        {
+            Ok(Flushed::Done { next_due }) => next_due,
+            Ok(Flushed::Busy) => {
+                tracing::info!(
+                    "another rreport is delivering from the outbox; trying again in a minute"
+                );
+                in_a_minute
+            }
+            Err(e) => {
+                tracing::error!("cannot flush the outbox: {e}");
+                in_a_minute
+            }
+        }
+    }
+
+    fn next_fire(&self, after: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {
+        let config = &self.pipeline.config;
+        config
+            .schedule
+            .next_after(after, &config.timezone)
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| anyhow::anyhow!("schedule '{}' never fires", config.schedule.as_str()))
+    }
+
+    fn local(&self, t: DateTime<Utc>) -> String {
+        t.with_timezone(&self.pipeline.config.timezone).to_rfc3339()
     }
 }
 
@@ -126,92 +215,6 @@ fn stopping(outbox: &Outbox) -> anyhow::Result<()> {
         outbox.dir().display()
     );
     Ok(())
-}
-
-/// SIGHUP: a fresh pipeline from the config file, or the old one if the new is bad.
-/// Returns the (possibly new) next fire time.
-fn reloaded(
-    pipeline: &mut Pipeline,
-    reload: Reload,
-    due: DateTime<Utc>,
-) -> anyhow::Result<DateTime<Utc>> {
-    notify("RELOADING=1");
-    let due = match reload() {
-        Ok(fresh) => {
-            *pipeline = fresh;
-            let due = next_fire(pipeline, Utc::now())?;
-            tracing::info!("config reloaded; next report at {}", local(pipeline, due));
-            due
-        }
-        Err(e) => {
-            tracing::error!("reload failed, still running on the previous config: {e}");
-            due
-        }
-    };
-    notify(&format!(
-        "READY=1\nSTATUS=next report at {}",
-        local(pipeline, due)
-    ));
-    Ok(due)
-}
-
-/// Sends one new report and logs its outcome in one line, with its subject (which
-/// carries the status): the journal alone then tells how the host was.
-fn report(pipeline: &Pipeline, outbox: &Outbox, now: DateTime<Utc>, keep_going: &dyn Fn() -> bool) {
-    let started = Instant::now();
-    let to = pipeline
-        .config
-        .smtp
-        .as_ref()
-        .map(|s| {
-            s.to.iter()
-                .map(|m| m.email.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default();
-    let ms = || started.elapsed().as_millis();
-    match pipeline.send_report(outbox, now, keep_going) {
-        Ok(sent) => tracing::info!("report sent to {to} in {} ms: {}", ms(), sent.subject),
-        Err(e) => tracing::error!("report to {to} ({} ms): {e}", ms()),
-    }
-}
-
-/// Flushes the outbox, logging rather than failing: the daemon must keep running.
-/// Returns when to flush again.
-fn flush(
-    pipeline: &Pipeline,
-    outbox: &Outbox,
-    only_due: bool,
-    keep_going: &dyn Fn() -> bool,
-) -> Option<DateTime<Utc>> {
-    let in_a_minute = || Some(Utc::now() + chrono::TimeDelta::minutes(1));
-    match pipeline.flush(outbox, Utc::now(), only_due, keep_going) {
-        Ok(Flushed::Done { next_due }) => next_due,
-        Ok(Flushed::Busy) => {
-            tracing::info!(
-                "another rreport is delivering from the outbox; trying again in a minute"
-            );
-            in_a_minute()
-        }
-        Err(e) => {
-            tracing::error!("cannot flush the outbox: {e}");
-            in_a_minute()
-        }
-    }
-}
-
-fn next_fire(pipeline: &Pipeline, after: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {
-    let config = &pipeline.config;
-    config
-        .schedule
-        .next_after(after, &config.timezone)
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| anyhow::anyhow!("schedule '{}' never fires", config.schedule.as_str()))
-}
-
-fn local(pipeline: &Pipeline, t: DateTime<Utc>) -> String {
-    t.with_timezone(&pipeline.config.timezone).to_rfc3339()
 }
 
 /// SIGTERM/SIGINT and SIGHUP, delivered to the loop as messages. `stop` is also set
@@ -283,40 +286,4 @@ fn send_notify(path: &std::ffi::OsStr, state: &str) -> std::io::Result<()> {
     };
     UnixDatagram::unbound()?.send_to_addr(state.as_bytes(), &addr)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 24, h, m, s).unwrap()
-    }
-
-    #[test]
-    fn sleeps_towards_the_due_time_at_most_a_minute_at_a_time() {
-        assert_eq!(
-            step(at(7, 0, 0), at(8, 0, 0)),
-            Step::Sleep(Duration::from_secs(60))
-        );
-        assert_eq!(
-            step(at(7, 59, 30), at(8, 0, 0)),
-            Step::Sleep(Duration::from_secs(30))
-        );
-    }
-
-    #[test]
-    fn fires_when_due_or_overdue() {
-        assert_eq!(step(at(8, 0, 0), at(8, 0, 0)), Step::Fire);
-        // Woken from a suspend three hours late: fire (once: the caller then moves `due` past now).
-        assert_eq!(step(at(11, 0, 0), at(8, 0, 0)), Step::Fire);
-    }
-
-    #[test]
-    fn a_clock_stepped_back_waits_instead_of_resending() {
-        // Fired at 08:00, due is tomorrow 08:00; the clock steps back to 07:59: wait.
-        let due = at(8, 0, 0) + chrono::TimeDelta::days(1);
-        assert!(matches!(step(at(7, 59, 0), due), Step::Sleep(_)));
-    }
 }

@@ -21,7 +21,8 @@
 //! - `delivery`: one attempt at a queued message, backoff, giving up to failed/.
 //! - `late`: the note at the top of a report delivered over an hour late.
 //! - `pipeline`: one report start to finish, shared by `--once`, `--check` and the daemon.
-//! - `daemon`: the only loop and the only code that sleeps.
+//! - `daemon`: the only loop; `agenda` (pure: what is due next) and `clock` (the time
+//!   and the wait, injected so tests move time instead of sleeping).
 //! - `commands`: each mode of the command line (`check`, `preview`, `queue`, `send`),
 //!   dispatched from one `match`; [`RunError`] maps every failure to an `exit` status.
 //!
@@ -29,8 +30,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod agenda;
 mod atomic;
 pub mod cli;
+pub mod clock;
 pub mod collect;
 mod commands;
 pub mod config;

@@ -1,0 +1,104 @@
+//! The daemon's agenda: when the next report is due, and when the outbox's next
+//! retry is; pure, so what the daemon does next is a function of "now" that tests
+//! table without a clock. Room for more due times (sampling, alert reminders).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// The longest single wait: the bound on noticing a clock jump or a resume.
+pub const MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// The due times the daemon keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Agenda {
+    /// The next fire time of the schedule.
+    pub report: DateTime<Utc>,
+    /// When the earliest queued message is due again; `None`: nothing queued.
+    pub retry: Option<DateTime<Utc>>,
+}
+
+/// What to do now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Send the report (it is due or overdue: after a suspend, once).
+    Report,
+    /// Retry what is queued.
+    Retry,
+    /// Wait this long (at most `MAX_WAIT`), then ask again.
+    Wait(Duration),
+}
+
+impl Agenda {
+    /// The report before a retry when both are due; otherwise wait for the earlier.
+    pub fn next(&self, now: DateTime<Utc>) -> Next {
+        if now >= self.report {
+            return Next::Report;
+        }
+        if self.retry.is_some_and(|r| r <= now) {
+            return Next::Retry;
+        }
+        let wake = self.retry.map_or(self.report, |r| r.min(self.report));
+        Next::Wait((wake - now).to_std().unwrap_or_default().min(MAX_WAIT))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, h, m, s).unwrap()
+    }
+
+    #[track_caller]
+    fn check(
+        report: DateTime<Utc>,
+        retry: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        expected: Next,
+    ) {
+        assert_eq!(Agenda { report, retry }.next(now), expected);
+    }
+
+    #[test]
+    fn waits_towards_the_earlier_due_time_at_most_a_minute_at_a_time() {
+        check(at(8, 0, 0), None, at(7, 0, 0), Next::Wait(MAX_WAIT));
+        check(
+            at(8, 0, 0),
+            None,
+            at(7, 59, 30),
+            Next::Wait(Duration::from_secs(30)),
+        );
+        check(
+            at(8, 0, 0),
+            Some(at(7, 59, 50)),
+            at(7, 59, 30),
+            Next::Wait(Duration::from_secs(20)),
+        );
+    }
+
+    #[test]
+    fn the_report_when_due_or_overdue_then_the_retry() {
+        check(at(8, 0, 0), None, at(8, 0, 0), Next::Report);
+        // Woken from a suspend three hours late: the report (once: the daemon then
+        // moves it past now).
+        check(at(8, 0, 0), Some(at(7, 0, 0)), at(11, 0, 0), Next::Report);
+        check(at(9, 0, 0), Some(at(8, 30, 0)), at(8, 30, 0), Next::Retry);
+    }
+
+    #[test]
+    fn a_clock_stepped_back_waits_instead_of_resending() {
+        // Sent at 08:00, the next is tomorrow 08:00; the clock steps back to 07:59: wait.
+        let tomorrow = at(8, 0, 0) + chrono::TimeDelta::days(1);
+        assert!(matches!(
+            Agenda {
+                report: tomorrow,
+                retry: None
+            }
+            .next(at(7, 59, 0)),
+            Next::Wait(_)
+        ));
+    }
+}
