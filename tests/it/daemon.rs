@@ -1,95 +1,50 @@
 //! The daemon: sends on schedule, tells systemd it is ready, refuses a broken config.
 
 use std::os::unix::net::UnixDatagram;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use rreport::clock::{Clock, Signal};
+use rreport::daemon::Reload;
+use rreport::outbox::Outbox;
+use rreport::pipeline::Pipeline;
+use rreport::state::StateDir;
+
+use crate::delivery::message_id_of;
 use crate::support::*;
 
 #[test]
-fn sends_on_schedule_and_notifies_systemd() {
-    let sandbox = Sandbox::new();
-    let ca = TestCa::new(sandbox.dir.path());
-    let server = SmtpServer::start(Mode::Plain, &ca);
-    // Every second (a leading sixth field is seconds), so the test waits a moment, not a minute.
-    let config = sandbox
-        .smtp_config(server.port, "none", None)
-        .replace("*/5 * * * *", "* * * * * *")
-        .replace("cpu_sample_ms = 50", "cpu_sample_ms = 10");
-    let config = sandbox.write("config.toml", &config);
+fn tells_systemd_when_it_is_ready_and_when_it_stops() {
+    let (sandbox, _server, _) = plain_relay();
+    let config = sandbox.write(
+        "config.toml",
+        &sandbox
+            .smtp_config(closed_port(), "none", None)
+            .replace("*/5 * * * *", "0 0 1 1 *"),
+    );
     let notify_path = sandbox.path("notify.sock");
     let notify = UnixDatagram::bind(&notify_path).unwrap();
     notify
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-
-    let mut daemon = Command::new(env!("CARGO_BIN_EXE_rreport"))
-        .args(["-c"])
-        .arg(&config)
-        .env("NOTIFY_SOCKET", &notify_path)
-        .env_remove("RREPORT_SMTP_USERNAME")
-        .env_remove("RREPORT_SMTP_PASSWORD")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-
+    let mut daemon = Daemon::start(&config, sandbox.path("daemon.log"), Some(&notify_path));
     let mut buf = [0u8; 256];
-    let n = notify
-        .recv(&mut buf)
-        .expect("a notification from the daemon");
-    let ready = String::from_utf8_lossy(&buf[..n]).into_owned();
+    let mut next = || {
+        let n = notify
+            .recv(&mut buf)
+            .expect("a notification from the daemon");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let ready = next();
     assert!(
-        ready.starts_with("READY=1\nSTATUS=next report at "),
+        ready.starts_with("READY=1\nSTATUS=next report at ") && ready.contains("-01-01T00:00:00"),
         "{ready}"
     );
-
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while server.received().len() < 2 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    daemon.kill().unwrap();
-    let out = daemon.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let mails = server.received();
-    assert!(
-        mails.len() >= 2,
-        "two reports within 15 s of a per-second schedule; got {}\n{stderr}",
-        mails.len()
-    );
-    let ids: Vec<String> = mails
-        .iter()
-        .map(|m| {
-            let msg = mail_parser::MessageParser::default()
-                .parse(&m.data)
-                .unwrap();
-            msg.message_id().unwrap().to_string()
-        })
-        .collect();
-    assert_ne!(ids[0], ids[1], "each report has its own Message-ID");
-    assert!(
-        stderr.contains("report sent to admin@example.com, ops@example.com in "),
-        "one info line per report:\n{stderr}"
-    );
-    // The line carries the subject, and with it the status: the journal alone says how
-    // the host was.
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("report sent to"))
-        .unwrap();
-    assert!(
-        [
-            "ms: [OK] ",
-            "ms: [CAREFUL] ",
-            "ms: [WARNING] ",
-            "ms: [CRITICAL] "
-        ]
-        .iter()
-        .any(|s| line.contains(s)),
-        "{line}"
-    );
+    daemon.signal("TERM");
+    assert_eq!(next(), "STOPPING=1");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(Some(0)));
 }
 
 #[test]
@@ -114,4 +69,243 @@ fn the_daemon_needs_smtp_settings() {
         .run()
         .status(78)
         .stderr_has("no [smtp] section");
+}
+
+/// A planned event: at its time, something happens (a relay comes up), and maybe a
+/// signal is sent.
+type Event = (DateTime<Utc>, Box<dyn FnMut() -> Option<Signal>>);
+
+/// A clock the test moves: every wait passes at once, planned events happen when
+/// their time comes, and at `until` it says stop.
+struct TestClock {
+    now: Mutex<DateTime<Utc>>,
+    until: DateTime<Utc>,
+    events: Mutex<Vec<Event>>,
+}
+
+impl TestClock {
+    fn new(start: &str, until: &str, events: Vec<Event>) -> TestClock {
+        TestClock {
+            now: Mutex::new(start.parse().unwrap()),
+            until: until.parse().unwrap(),
+            events: Mutex::new(events),
+        }
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.now.lock().unwrap()
+    }
+
+    fn wait(&self, span: Duration, signals: &mpsc::Receiver<Signal>) -> Option<Signal> {
+        if let Ok(signal) = signals.try_recv() {
+            return Some(signal);
+        }
+        let now = {
+            let mut now = self.now.lock().unwrap();
+            *now += chrono::TimeDelta::from_std(span).unwrap();
+            *now
+        };
+        let mut events = self.events.lock().unwrap();
+        while let Some(i) = events.iter().position(|(at, _)| *at <= now) {
+            let (_, mut happen) = events.remove(i);
+            if let Some(signal) = happen() {
+                return Some(signal);
+            }
+        }
+        (now >= self.until).then_some(Signal::Stop)
+    }
+}
+
+/// The daemon's pipeline and outbox for a config text, state in the sandbox.
+fn daemon_parts(sandbox: &Sandbox, text: &str) -> (Pipeline, Outbox) {
+    let config = rreport::config::Config::parse(text, "config.toml", &|_| None).unwrap();
+    let state = StateDir::at(&sandbox.path("state"));
+    let outbox = Outbox::open(&state).unwrap();
+    let mut pipeline = Pipeline::new(config, false).unwrap();
+    pipeline.state_dir = Some(state);
+    (pipeline, outbox)
+}
+
+/// The daemon on `clock` until it says stop.
+fn run_daemon(pipeline: Pipeline, outbox: &Outbox, reload: Reload, clock: &TestClock) {
+    let (_signals, rx) = mpsc::channel();
+    let stop = AtomicBool::new(false);
+    rreport::daemon::run_on(pipeline, outbox, reload, clock, &rx, &stop).unwrap();
+}
+
+fn daily(sandbox: &Sandbox, port: u16, at: &str) -> String {
+    sandbox
+        .smtp_config(port, "none", None)
+        .replace("*/5 * * * *", at)
+        .replace("cpu_sample_ms = 50", "cpu_sample_ms = 10")
+}
+
+/// When each received message says it was written (its Date header), in UTC.
+fn dates(server: &SmtpServer) -> Vec<String> {
+    server
+        .received()
+        .iter()
+        .map(|m| {
+            let parsed = mail_parser::MessageParser::default()
+                .parse(&m.data)
+                .unwrap();
+            let date = parsed.date().unwrap();
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}",
+                date.year, date.month, date.day, date.hour, date.minute
+            )
+        })
+        .collect()
+}
+
+fn no_reload() -> anyhow::Result<Pipeline> {
+    anyhow::bail!("no reload in this test")
+}
+
+#[test]
+fn three_days_of_a_daily_schedule_send_three_reports_at_their_times() {
+    let (sandbox, server, _) = plain_relay();
+    let text = daily(&sandbox, server.port, "0 8 * * *").replace(
+        "to = [\"admin@example.com\", \"Ops Team <ops@example.com>\"]",
+        "to = [\"three-days@example.com\"]",
+    );
+    let (pipeline, outbox) = daemon_parts(&sandbox, &text);
+    let clock = TestClock::new("2026-11-24T07:59:00Z", "2026-11-26T09:00:00Z", Vec::new());
+    process_log();
+    run_daemon(pipeline, &outbox, &no_reload, &clock);
+    let log = process_log();
+    assert_eq!(
+        dates(&server),
+        ["2026-11-24 08:00", "2026-11-25 08:00", "2026-11-26 08:00"]
+    );
+    let ids: std::collections::BTreeSet<String> = server
+        .received()
+        .iter()
+        .map(|m| message_id_of(&m.data))
+        .collect();
+    assert_eq!(ids.len(), 3, "each report has its own Message-ID");
+    // One line per report, carrying the subject and with it the status: the journal
+    // alone says how the host was.
+    let sent: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("report sent to three-days@example.com in "))
+        .collect();
+    assert_eq!(sent.len(), 3, "{log}");
+    for line in sent {
+        assert!(
+            [
+                "ms: [OK] ",
+                "ms: [CAREFUL] ",
+                "ms: [WARNING] ",
+                "ms: [CRITICAL] "
+            ]
+            .iter()
+            .any(|s| line.contains(s)),
+            "{line}"
+        );
+    }
+}
+
+/// Everything logged in this test process from the first call on (a process-wide
+/// subscriber: tracing caches per call site which subscribers want it, so one scoped
+/// to a thread misses lines first logged on another). Tests find their own lines by
+/// what only they log.
+fn process_log() -> String {
+    #[derive(Clone)]
+    struct Buffer(&'static Mutex<Vec<u8>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    static LOG: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(|| Buffer(&LOG))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+    });
+    String::from_utf8_lossy(&LOG.lock().unwrap()).into_owned()
+}
+
+#[test]
+fn a_report_queued_while_the_relay_is_down_goes_out_at_the_retry_after_it_returns() {
+    let sandbox = Sandbox::new();
+    let ca = TestCa::new(sandbox.dir.path());
+    let port = closed_port();
+    let text = daily(&sandbox, port, "0 8 * * *")
+        .replace("retry_initial = \"1s\"", "retry_initial = \"1m\"")
+        .replace("retry_max = \"2s\"", "retry_max = \"1h\"");
+    let (pipeline, outbox) = daemon_parts(&sandbox, &text);
+    let relay: Arc<Mutex<Option<SmtpServer>>> = Arc::default();
+    let queued: Arc<Mutex<Vec<String>>> = Arc::default();
+    let comes_up = {
+        let (relay, queued, outbox_dir) =
+            (relay.clone(), queued.clone(), sandbox.path("state/outbox"));
+        move || {
+            for entry in std::fs::read_dir(&outbox_dir).unwrap().flatten() {
+                queued
+                    .lock()
+                    .unwrap()
+                    .push(message_id_of(&std::fs::read(entry.path()).unwrap()));
+            }
+            *relay.lock().unwrap() = Some(SmtpServer::start_at(Mode::Plain, &ca, port));
+            None
+        }
+    };
+    let at = "2026-11-24T08:10:00Z".parse().unwrap();
+    let clock = TestClock::new(
+        "2026-11-24T07:59:00Z",
+        "2026-11-24T09:00:00Z",
+        vec![(at, Box::new(comes_up))],
+    );
+    run_daemon(pipeline, &outbox, &no_reload, &clock);
+    let relay = relay.lock().unwrap();
+    let server = relay.as_ref().expect("the relay came up");
+    // Retries at 08:01, 08:03 and 08:07 failed; the one at 08:15 delivered the report
+    // written at 08:00, once.
+    assert_eq!(dates(server), ["2026-11-24 08:00"]);
+    let delivered: Vec<String> = server
+        .received()
+        .iter()
+        .map(|m| message_id_of(&m.data))
+        .collect();
+    assert_eq!(
+        delivered,
+        *queued.lock().unwrap(),
+        "the queued message, with its Message-ID"
+    );
+    assert!(sandbox.queued().is_empty());
+}
+
+#[test]
+fn sighup_keeps_the_old_config_when_the_new_is_bad_and_takes_a_good_one() {
+    let (sandbox, server, _) = plain_relay();
+    let (pipeline, outbox) = daemon_parts(&sandbox, &daily(&sandbox, server.port, "0 8 * * *"));
+    let reloads = std::cell::Cell::new(0);
+    let reload = || -> anyhow::Result<Pipeline> {
+        reloads.set(reloads.get() + 1);
+        match reloads.get() {
+            1 => anyhow::bail!("config.toml:1:12: invalid schedule 'every day'"),
+            _ => Ok(daemon_parts(&sandbox, &daily(&sandbox, server.port, "30 8 * * *")).0),
+        }
+    };
+    let hup = |at: &str| -> Event { (at.parse().unwrap(), Box::new(|| Some(Signal::Reload))) };
+    let events = vec![hup("2026-11-24T12:00:00Z"), hup("2026-11-25T12:00:00Z")];
+    let clock = TestClock::new("2026-11-24T07:59:00Z", "2026-11-26T09:00:00Z", events);
+    run_daemon(pipeline, &outbox, &reload, &clock);
+    assert_eq!(reloads.get(), 2);
+    // The broken reload kept 08:00; the good one brought 08:30.
+    assert_eq!(
+        dates(&server),
+        ["2026-11-24 08:00", "2026-11-25 08:00", "2026-11-26 08:30"]
+    );
 }
