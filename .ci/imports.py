@@ -23,7 +23,7 @@ LAYERS = [
     ["outbox", "previous"],
     ["config"],
     ["collect"],
-    ["schedule", "filters", "agenda", "clock"],
+    ["schedule", "agenda", "clock"],
     ["state"],
     ["context", "sections", "zone", "secret", "atomic", "cli", "exit", "logging", "regular"],
 ]

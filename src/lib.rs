@@ -11,7 +11,8 @@
 //!   its own map, merged into one [`collect::Context`] (`context`, a leaf that
 //!   collect writes and status and report read); failures become `errors` entries.
 //! - `status`: levels, the overall status and the attention list, decided in one place.
-//! - `report` (+ `filters`): context → subject, HTML and text through minijinja.
+//! - `report/`: context → subject, HTML and text through minijinja (`filters` for
+//!   humans), with room for more template sets and inline images.
 //! - `mail`: the MIME message (lettre's builder).
 //! - `smtp`: delivery over SMTP: relays, TLS, AUTH, recipients one by one; redacted errors.
 //! - `outbox`: the durable queue on disk; the only code that touches the spool.
@@ -41,7 +42,6 @@ mod context;
 pub mod daemon;
 pub mod delivery;
 pub mod exit;
-mod filters;
 pub mod late;
 pub mod logging;
 pub mod mail;

@@ -3,8 +3,9 @@
 
 use std::time::SystemTime;
 
+use lettre::message::header::ContentType;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Mailboxes, MultiPart};
+use lettre::message::{Attachment, Mailbox, Mailboxes, MultiPart, SinglePart};
 use lettre::Message;
 
 use crate::config::SmtpSettings;
@@ -31,11 +32,26 @@ pub fn build(
         .message_id(Some(id.clone()))
         .header(AutoSubmitted)
         .header(XMailer)
-        .multipart(MultiPart::alternative_plain_html(
-            report.text.clone(),
-            report.html.clone(),
-        ))?;
+        .multipart(body(report))?;
     Ok((message, id))
+}
+
+/// Text and HTML as alternatives; with images, the HTML and its images as one
+/// multipart/related part, each image inline under its Content-ID.
+fn body(report: &Rendered) -> MultiPart {
+    if report.images.is_empty() {
+        return MultiPart::alternative_plain_html(report.text.clone(), report.html.clone());
+    }
+    let html = MultiPart::related().singlepart(SinglePart::html(report.html.clone()));
+    let html = report.images.iter().fold(html, |related, image| {
+        let kind = ContentType::parse(&image.content_type)
+            .unwrap_or(ContentType::parse("application/octet-stream").expect("a valid type"));
+        related
+            .singlepart(Attachment::new_inline(image.cid.clone()).body(image.bytes.clone(), kind))
+    });
+    MultiPart::alternative()
+        .singlepart(SinglePart::plain(report.text.clone()))
+        .multipart(html)
 }
 
 /// A globally unique Message-ID in the sender's domain: time, process and randomness.
@@ -89,6 +105,39 @@ impl Header for XMailer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn images_go_inline_beside_the_html_under_their_content_ids() {
+        let smtp = crate::config::Config::parse(
+            "[smtp]\nhost = \"mx\"\nfrom = \"r@corp.lan\"\nto = [\"a@corp.lan\"]\n",
+            "config.toml",
+            &|_| None,
+        )
+        .unwrap()
+        .smtp
+        .unwrap();
+        let png = b"\x89PNG\r\n\x1a\n not really".to_vec();
+        let report = Rendered {
+            subject: "s".into(),
+            html: "<img src=\"cid:cpu@rreport\">".into(),
+            text: "t".into(),
+            images: vec![crate::report::Image {
+                cid: "cpu@rreport".into(),
+                content_type: "image/png".into(),
+                bytes: png.clone(),
+            }],
+            template_error: None,
+        };
+        let (message, _) = build(&smtp, &report, SystemTime::now()).unwrap();
+        let bytes = message.formatted();
+        let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains("multipart/related") && text.contains("Content-ID: <cpu@rreport>"));
+        assert_eq!(parsed.body_text(0).as_deref(), Some("t"));
+        assert!(parsed.body_html(0).unwrap().contains("cid:cpu@rreport"));
+        let image = parsed.attachment(0).expect("the image part");
+        assert_eq!(image.contents(), png.as_slice());
+    }
 
     #[test]
     fn message_ids_are_unique_and_well_formed() {

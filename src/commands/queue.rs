@@ -5,8 +5,8 @@ use std::io::Write;
 use chrono::Utc;
 
 use super::RunError;
-use crate::filters;
 use crate::outbox;
+use crate::report::filters;
 
 /// `--outbox`: the listing on stdout.
 pub(super) fn list(outbox: &outbox::Outbox) -> Result<(), RunError> {

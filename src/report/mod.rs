@@ -6,14 +6,18 @@
 //! `<script>` arrives as text. The subject is rendered without escaping and then
 //! flattened to one line, so nothing collected can add a mail header.
 
+pub(crate) mod filters;
+mod image;
+
 use std::path::Path;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
+pub use self::image::Image;
 use crate::context::Context;
 
-const BUILTIN_HTML: &str = include_str!("../templates/report.html");
-const BUILTIN_TEXT: &str = include_str!("../templates/report.txt");
+const BUILTIN_HTML: &str = include_str!("../../templates/report.html");
+const BUILTIN_TEXT: &str = include_str!("../../templates/report.txt");
 /// The subject when the config names none: the status and the first thing to read,
 /// so the inbox alone says what is wrong:
 /// `[CRITICAL] db-3: check postgres failed: connection refused (+4 more)`.
@@ -44,6 +48,8 @@ pub struct Rendered {
     pub subject: String,
     pub html: String,
     pub text: String,
+    /// Images the HTML part refers to by `cid:`; sent as inline parts beside it.
+    pub images: Vec<Image>,
     /// Set when the admin's template failed and the built-in one stood in; the
     /// report carries the same words in a banner at its top.
     pub template_error: Option<String>,
@@ -145,6 +151,7 @@ impl Renderer {
             ),
             html: self.render_or_builtin(html, self.html.builtin, &ctx)?,
             text: self.render_or_builtin(text, self.text.builtin, &ctx)?,
+            images: Vec::new(),
             template_error,
         })
     }
@@ -275,7 +282,7 @@ fn environment() -> Environment<'static> {
     // trim_blocks and lstrip_blocks), which the plain-text part depends on.
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
-    crate::filters::register(&mut env);
+    filters::register(&mut env);
     env.set_formatter(html_formatter);
     env.set_fuel(Some(FUEL));
     env
