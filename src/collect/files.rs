@@ -71,34 +71,12 @@ pub fn collect(
     for watch in watches {
         let key = watch.path.to_string_lossy().into_owned();
         let before = previous.and_then(|m| m.trees.get(&key));
-        let mut mounts_skipped = Vec::new();
-        let (entries, error) = match manifest::walk(watch, before, &mount_points) {
-            Ok(walked) => {
-                let tree = walked.tree;
-                mounts_skipped = walked.mounts_skipped;
-                if let Some(before) = before {
-                    changes.extend(compare(before, &tree, &owner_names));
-                    compared = true;
-                }
-                let n = tree.len();
-                next.trees.insert(key.clone(), tree);
-                (n, None)
-            }
-            Err(e) => {
-                // Keep what was known, so the changes show once it is readable again.
-                if let Some(before) = before {
-                    next.trees.insert(key.clone(), before.clone());
-                }
-                (0, Some(e))
-            }
-        };
-        watched.push(Watched {
-            path: key,
-            entries,
-            baseline: before.is_none() && error.is_none(),
-            error,
-            mounts_skipped: mounts_skipped.iter().map(|p| shown(p)).collect(),
-        });
+        let (seen, tree) = one_watch(watch, before, &mount_points, &mut changes);
+        compared |= before.is_some() && seen.error.is_none();
+        if let Some(tree) = tree {
+            next.trees.insert(key.clone(), tree);
+        }
+        watched.push(seen);
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     let total = changes.len();
@@ -117,6 +95,43 @@ pub fn collect(
         total,
     };
     (files, next)
+}
+
+/// One watch walked and compared with its previous tree: what the report says of it,
+/// and the tree to keep (the new one, or the old one when it could not be read, so
+/// the changes show once it is readable again).
+fn one_watch(
+    watch: &Watch,
+    before: Option<&Tree>,
+    mount_points: &[std::path::PathBuf],
+    changes: &mut Vec<Change>,
+) -> (Watched, Option<Tree>) {
+    let path = watch.path.to_string_lossy().into_owned();
+    match manifest::walk(watch, before, mount_points) {
+        Ok(walked) => {
+            if let Some(before) = before {
+                changes.extend(compare(before, &walked.tree, &owner_names));
+            }
+            let seen = Watched {
+                path,
+                entries: walked.tree.len(),
+                baseline: before.is_none(),
+                error: None,
+                mounts_skipped: walked.mounts_skipped.iter().map(|p| shown(p)).collect(),
+            };
+            (seen, Some(walked.tree))
+        }
+        Err(e) => {
+            let seen = Watched {
+                path,
+                entries: 0,
+                baseline: false,
+                error: Some(e),
+                mounts_skipped: Vec::new(),
+            };
+            (seen, before.cloned())
+        }
+    }
 }
 
 /// How an owner is shown: "root:adm", from a uid and a gid.

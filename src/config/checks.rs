@@ -108,32 +108,7 @@ fn probe(raw: RawCheck, name: &str, start: usize, loc: &Locator) -> Result<Probe
             format!("check '{name}' has more than one kind; give exactly one of {KINDS}"),
         ));
     }
-    let misplaced = [
-        (
-            "min",
-            raw.min.as_ref().map(|v| v.span()),
-            !is_process,
-            "a process",
-        ),
-        (
-            "max",
-            raw.max.as_ref().map(|v| v.span()),
-            !is_process,
-            "a process",
-        ),
-        (
-            "shell",
-            raw.shell.as_ref().map(|v| v.span()),
-            raw.command.is_none(),
-            "a command",
-        ),
-    ];
-    if let Some((key, Some(span), _, kind)) = misplaced.iter().find(|m| m.1.is_some() && m.2) {
-        return Err(loc.at(
-            span.start,
-            format!("checks.{key} only applies to {kind} check"),
-        ));
-    }
+    refuse_misplaced(&raw, is_process, loc)?;
     if is_process {
         process(name, raw.process, raw.cmdline, raw.min, raw.max, loc)
     } else if let Some(path) = raw.pidfile {
@@ -161,6 +136,37 @@ fn probe(raw: RawCheck, name: &str, start: usize, loc: &Locator) -> Result<Probe
             start,
             format!("check '{name}' has no kind; give one of {KINDS}"),
         ))
+    }
+}
+
+/// `min`/`max` belong to a process check and `shell` to a command check.
+fn refuse_misplaced(raw: &RawCheck, is_process: bool, loc: &Locator) -> Result<(), ConfigError> {
+    let misplaced = [
+        (
+            "min",
+            raw.min.as_ref().map(|v| v.span()),
+            !is_process,
+            "a process",
+        ),
+        (
+            "max",
+            raw.max.as_ref().map(|v| v.span()),
+            !is_process,
+            "a process",
+        ),
+        (
+            "shell",
+            raw.shell.as_ref().map(|v| v.span()),
+            raw.command.is_none(),
+            "a command",
+        ),
+    ];
+    match misplaced.iter().find(|m| m.1.is_some() && m.2) {
+        Some((key, Some(span), _, kind)) => Err(loc.at(
+            span.start,
+            format!("checks.{key} only applies to {kind} check"),
+        )),
+        _ => Ok(()),
     }
 }
 

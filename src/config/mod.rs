@@ -135,18 +135,7 @@ impl Config {
             message: advice::advise(e.message(), text, e.span().map(|s| s.start)),
         })?;
 
-        let schedule = match &raw.schedule {
-            Some(s) => s
-                .get_ref()
-                .parse()
-                .map_err(|e| at(s.span(), format!("{e}")))?,
-            None => DEFAULT_SCHEDULE
-                .parse()
-                .expect("the default schedule parses"),
-        };
-        if let Some(s) = &raw.schedule {
-            check_fires(&schedule, s, &loc)?;
-        }
+        let schedule = schedule(raw.schedule.as_ref(), &loc)?;
         let timezone = match &raw.timezone {
             Some(z) => Zone::named(z.get_ref()).map_err(|e| {
                 at(z.span(), format!("unknown time zone '{}': {e}; expected an IANA name such as \"Europe/Berlin\" or \"UTC\" (the tz database is the tzdata package)", z.get_ref()))
@@ -221,6 +210,21 @@ fn utf8(bytes: &[u8], origin: &str) -> Result<String, ConfigError> {
             })
         }
     }
+}
+
+/// The schedule as written (and able to fire), else the default.
+fn schedule(raw: Option<&Spanned<String>>, loc: &Locator) -> Result<Schedule, ConfigError> {
+    let Some(s) = raw else {
+        return Ok(DEFAULT_SCHEDULE
+            .parse()
+            .expect("the default schedule parses"));
+    };
+    let schedule = s
+        .get_ref()
+        .parse()
+        .map_err(|e| loc.at(s.span().start, format!("{e}")))?;
+    check_fires(&schedule, s, loc)?;
+    Ok(schedule)
 }
 
 /// A schedule that can never fire (`0 0 30 2 *`) is a config error, not a daemon

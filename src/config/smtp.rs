@@ -112,29 +112,9 @@ pub(super) fn check(
 ) -> Result<SmtpSettings, ConfigError> {
     let table_start = raw.span().start;
     let raw = raw.into_inner();
-    for (key, value, var) in [
-        ("username", &raw.username, USERNAME_VAR),
-        ("password", &raw.password, PASSWORD_VAR),
-    ] {
-        if let Some(v) = value {
-            return Err(loc.at(v.span().start, format!(
-                "smtp.{key} is not allowed in the config file; set {var} in the environment instead (e.g. in /etc/rreport/env, mode 0600)"
-            )));
-        }
-    }
+    refuse_credentials(&raw, loc)?;
     let tls = raw.tls.unwrap_or(TlsMode::Starttls);
-    let port = match raw.port {
-        Some(p) => u16::try_from(*p.get_ref())
-            .ok()
-            .filter(|&p| p != 0)
-            .ok_or_else(|| {
-                loc.at(
-                    p.span().start,
-                    format!("port {} is out of range; expected 1 to 65535", p.get_ref()),
-                )
-            })?,
-        None => tls.default_port(),
-    };
+    let port = port(raw.port.as_ref(), tls, loc)?;
     let servers = servers(&raw.host, port, loc)?;
     let mailbox = |s: &Spanned<String>, key: &str| {
         // lettre's reasons ("Invalid input") add nothing to the address itself.
@@ -160,15 +140,7 @@ pub(super) fn check(
         Some(path) => Some(read_ca(path.get_ref()).map_err(|e| loc.at(path.span().start, e))?),
         None => None,
     };
-    let duration = |value: &Option<Spanned<String>>, key: &str, default: u64, max: u64| {
-        bounded_duration(value.as_ref(), key, max, loc)
-            .map(|d| d.unwrap_or(Duration::from_secs(default)))
-    };
-    let retry = RetryPolicy {
-        initial: duration(&raw.retry_initial, "retry_initial", 60, DAY)?,
-        max: duration(&raw.retry_max, "retry_max", 3600, 7 * DAY)?,
-        max_queue_age: duration(&raw.max_queue_age, "max_queue_age", 7 * DAY, 365 * DAY)?,
-    };
+    let retry = retry_policy(&raw, loc)?;
     Ok(SmtpSettings {
         servers,
         tls,
@@ -179,6 +151,50 @@ pub(super) fn check(
         timeout,
         credentials: credentials(env)?,
         retry,
+    })
+}
+
+/// `username` and `password` are parsed only to be refused with the way that works.
+fn refuse_credentials(raw: &RawSmtp, loc: &Locator) -> Result<(), ConfigError> {
+    for (key, value, var) in [
+        ("username", &raw.username, USERNAME_VAR),
+        ("password", &raw.password, PASSWORD_VAR),
+    ] {
+        if let Some(v) = value {
+            return Err(loc.at(v.span().start, format!(
+                "smtp.{key} is not allowed in the config file; set {var} in the environment instead (e.g. in /etc/rreport/env, mode 0600)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The configured port, else the one that goes with `tls`.
+fn port(raw: Option<&Spanned<i64>>, tls: TlsMode, loc: &Locator) -> Result<u16, ConfigError> {
+    let Some(p) = raw else {
+        return Ok(tls.default_port());
+    };
+    u16::try_from(*p.get_ref())
+        .ok()
+        .filter(|&p| p != 0)
+        .ok_or_else(|| {
+            loc.at(
+                p.span().start,
+                format!("port {} is out of range; expected 1 to 65535", p.get_ref()),
+            )
+        })
+}
+
+/// The retry schedule, each duration bounded where it is written.
+fn retry_policy(raw: &RawSmtp, loc: &Locator) -> Result<RetryPolicy, ConfigError> {
+    let duration = |value: &Option<Spanned<String>>, key: &str, default: u64, max: u64| {
+        bounded_duration(value.as_ref(), key, max, loc)
+            .map(|d| d.unwrap_or(Duration::from_secs(default)))
+    };
+    Ok(RetryPolicy {
+        initial: duration(&raw.retry_initial, "retry_initial", 60, DAY)?,
+        max: duration(&raw.retry_max, "retry_max", 3600, 7 * DAY)?,
+        max_queue_age: duration(&raw.max_queue_age, "max_queue_age", 7 * DAY, 365 * DAY)?,
     })
 }
 
