@@ -115,14 +115,15 @@ fn collector_checks_three() -> usize {
 /// Every collector on its threads and the merge, with the shortest CPU window (10 ms).
 #[divan::bench(sample_count = 20)]
 fn gather_context_10ms_window() -> Context {
-    collect::gather(
+    let readings = collect::gather(
         &collect::Settings::new(
             rreport::zone::Zone::utc(),
             Duration::from_millis(10),
             Duration::from_secs(10),
         ),
         chrono::Utc::now(),
-    )
+    );
+    rreport::status::context(&readings, &Default::default())
 }
 
 fn fixture(disks: usize) -> Context {

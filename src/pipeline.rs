@@ -111,9 +111,11 @@ impl Pipeline {
         if let Some(dir) = &self.state_dir {
             settings.previous = crate::previous::load(dir, settings.watches_files());
         }
-        let (mut ctx, remembered) = collect::gather_and_remember(&settings, now);
-        crate::status::assess(&mut ctx, &self.config.thresholds);
-        (ctx, remembered)
+        let (readings, remembered) = collect::gather_and_remember(&settings, now);
+        (
+            crate::status::context(&readings, &self.config.thresholds),
+            remembered,
+        )
     }
 
     /// Renders the report; a broken admin template is logged and replaced by the

@@ -3,18 +3,26 @@
 //! reads first, worst first.
 //!
 //! Four levels, glances' model: ok, careful, warning, critical. A value at or above a
-//! threshold takes that threshold's level. Pure: it reads the merged context and
-//! writes levels back into it; collectors know nothing of thresholds.
+//! threshold takes that threshold's level. Pure: it judges typed readings, one small
+//! function per metric, and returns an `Assessment`; only `Assessment::write` knows
+//! where the levels go in the template context. Collectors know nothing of thresholds.
 
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::collect::checks::Outcome;
+use crate::collect::cpu::Cpu;
+use crate::collect::disk::Disk;
+use crate::collect::load::Load;
+use crate::collect::memory::Memory;
+use crate::collect::Readings;
 pub use crate::config::{Levels, Thresholds};
-use crate::context::Context;
+use crate::context::{CollectorFailure, Context};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
+    #[default]
     Ok,
     Careful,
     Warning,
@@ -56,26 +64,39 @@ enum Kind {
     Collector,
 }
 
-/// What the CPU level is judged on: the average since the previous report when
-/// there is one (a snapshot at report time says nothing of the day and flaps the
-/// subject), else the sample, saying so.
-fn cpu_judged(cpu: &serde_json::Map<String, Value>) -> Option<(f64, &'static str, String)> {
-    let average = cpu
-        .get("average")
-        .and_then(|a| a.get("percent"))
-        .and_then(Value::as_f64);
-    match (average, cpu.get("percent").and_then(Value::as_f64)) {
-        (Some(p), _) => Some((
-            p,
-            "average",
-            format!("CPU was {p:.1}% busy on average since the previous report"),
-        )),
-        (None, Some(p)) => Some((
-            p,
-            "sample",
-            format!("CPU is {p:.1}% busy now (a short sample: no previous report to average over)"),
-        )),
-        (None, None) => None,
+/// What status made of one report's readings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Assessment {
+    /// The CPU's level and what it was judged on ("average" or "sample").
+    pub cpu: Option<(Level, &'static str)>,
+    pub load: Option<Level>,
+    pub memory: Option<Level>,
+    pub swap: Option<Level>,
+    /// One per filesystem, in the readings' order: the worse of space and inodes.
+    pub disks: Vec<Level>,
+    /// One per check, in the config's order.
+    pub checks: Vec<Level>,
+    /// The worst level of all.
+    pub status: Level,
+    /// Every level above ok as a sentence, worst first.
+    pub attention: Vec<Attention>,
+}
+
+/// A level, and the sentence to read when it is above ok.
+struct Judged {
+    level: Level,
+    note: Attention,
+}
+
+fn judged(level: Level, text: String, kind: Kind, excess: f64) -> Judged {
+    Judged {
+        level,
+        note: Attention {
+            level,
+            text,
+            kind,
+            excess,
+        },
     }
 }
 
@@ -94,174 +115,284 @@ fn excess(levels: &Levels, level: Level, value: f64) -> f64 {
     }
 }
 
-/// Writes levels into the context, then `status` and `attention`.
-pub fn assess(ctx: &mut Context, t: &Thresholds) {
-    let mut found: Vec<Attention> = Vec::new();
-    let mut note = |level: Level, text: String, kind: Kind, excess: f64| {
-        if level > Level::Ok {
-            found.push(Attention {
-                level,
-                text,
-                kind,
-                excess,
-            });
-        }
-    };
-    let mut levels = vec![Level::Ok];
-    if let Some(cpu) = ctx.0.get_mut("cpu").and_then(Value::as_object_mut) {
-        if let Some((p, from, text)) = cpu_judged(cpu) {
-            let level = t.cpu.level(p);
-            cpu.insert("level".into(), json!(level));
-            cpu.insert("level_from".into(), json!(from));
-            note(level, text, Kind::Activity, excess(&t.cpu, level, p));
-            levels.push(level);
-        }
-    }
-    if let Some(load) = ctx.0.get_mut("load").and_then(Value::as_object_mut) {
-        if let Some(per_cpu) = load
-            .get("per_cpu")
-            .and_then(|p| p.get(1))
-            .and_then(Value::as_f64)
-        {
-            let level = t.load.level(per_cpu);
-            load.insert("level".into(), json!(level));
-            note(
-                level,
-                format!("load is {per_cpu:.2} per CPU over 5 minutes"),
+/// A percentage (or a load) against its thresholds, with the sentence for it.
+fn against(levels: &Levels, value: f64, text: String, kind: Kind) -> Judged {
+    let level = levels.level(value);
+    judged(level, text, kind, excess(levels, level, value))
+}
+
+/// The CPU: on the average since the previous report when there is one (a snapshot
+/// at report time says nothing of the day and flaps the subject), else the sample,
+/// saying so.
+fn cpu(cpu: &Cpu, t: &Levels) -> Option<(Judged, &'static str)> {
+    match (cpu.average.map(|a| a.percent), cpu.percent) {
+        (Some(p), _) => Some((
+            against(
+                t,
+                p,
+                format!("CPU was {p:.1}% busy on average since the previous report"),
                 Kind::Activity,
-                excess(&t.load, level, per_cpu),
-            );
-            levels.push(level);
-        }
+            ),
+            "average",
+        )),
+        (None, Some(p)) => Some((
+            against(
+                t,
+                p,
+                format!(
+                    "CPU is {p:.1}% busy now (a short sample: no previous report to average over)"
+                ),
+                Kind::Activity,
+            ),
+            "sample",
+        )),
+        (None, None) => None,
     }
-    if let Some(mem) = ctx.0.get_mut("memory").and_then(Value::as_object_mut) {
-        let figure = |key: &str| mem.get(key).and_then(Value::as_f64);
-        let (percent, swap_total, swap_percent) = (
-            figure("percent"),
-            figure("swap_total"),
-            figure("swap_percent"),
-        );
-        if let Some(p) = percent {
-            let level = t.memory.level(p);
-            mem.insert("level".into(), json!(level));
-            note(
-                level,
-                format!("memory is {p:.1}% used"),
-                Kind::Capacity,
-                excess(&t.memory, level, p),
-            );
-            levels.push(level);
-        }
-        if let (Some(p), Some(total)) = (swap_percent, swap_total) {
-            let level = if total > 0.0 {
-                t.swap.level(p)
-            } else {
-                Level::Ok
-            };
-            mem.insert("swap_level".into(), json!(level));
-            note(
-                level,
-                format!("swap is {p:.1}% used"),
-                Kind::Capacity,
-                excess(&t.swap, level, p),
-            );
-            levels.push(level);
-        }
+}
+
+/// The 5-minute load average per logical CPU.
+fn load(load: &Load, t: &Levels) -> Judged {
+    let per_cpu = load.per_cpu[1];
+    against(
+        t,
+        per_cpu,
+        format!("load is {per_cpu:.2} per CPU over 5 minutes"),
+        Kind::Activity,
+    )
+}
+
+fn memory(memory: &Memory, t: &Levels) -> Judged {
+    let p = memory.percent;
+    against(t, p, format!("memory is {p:.1}% used"), Kind::Capacity)
+}
+
+/// Swap; none configured is no swap problem.
+fn swap(memory: &Memory, t: &Levels) -> Judged {
+    let p = memory.swap_percent;
+    match memory.swap_total > 0 {
+        true => against(t, p, format!("swap is {p:.1}% used"), Kind::Capacity),
+        false => judged(Level::Ok, String::new(), Kind::Capacity, 0.0),
     }
-    if let Some(disks) = ctx.0.get_mut("disks").and_then(Value::as_array_mut) {
-        for disk in disks.iter_mut().filter_map(Value::as_object_mut) {
-            let mount = disk
-                .get("mount")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let limits = t.filesystems.get(&mount).copied();
-            let space = disk
-                .get("percent")
-                .and_then(Value::as_f64)
-                .map(|p| (p, limits.unwrap_or(t.filesystem).level(p)));
-            let inodes = disk
-                .get("inodes_percent")
-                .and_then(Value::as_f64)
-                .map(|p| (p, limits.unwrap_or(t.inodes).level(p)));
-            if let Some((p, level)) = space {
-                let by = excess(&limits.unwrap_or(t.filesystem), level, p);
-                note(
-                    level,
-                    format!("{mount} is {p:.1}% full"),
-                    Kind::Capacity,
-                    by,
-                );
-            }
-            if let Some((p, level)) = inodes {
-                let by = excess(&limits.unwrap_or(t.inodes), level, p);
-                let text = format!("{mount} has used {p:.1}% of its inodes");
-                note(level, text, Kind::Capacity, by);
-            }
-            let level = [space, inodes]
-                .iter()
-                .flatten()
-                .map(|(_, l)| *l)
-                .max()
-                .unwrap_or(Level::Ok);
-            disk.insert("level".into(), json!(level));
-            levels.push(level);
-        }
+}
+
+/// A filesystem's space and inodes, against its own thresholds when it has them.
+fn disk(disk: &Disk, t: &Thresholds) -> [Judged; 2] {
+    let mount = &disk.mount;
+    let limits = t.filesystems.get(mount).copied();
+    let (p, i) = (disk.percent, disk.inodes_percent);
+    [
+        against(
+            &limits.unwrap_or(t.filesystem),
+            p,
+            format!("{mount} is {p:.1}% full"),
+            Kind::Capacity,
+        ),
+        against(
+            &limits.unwrap_or(t.inodes),
+            i,
+            format!("{mount} has used {i:.1}% of its inodes"),
+            Kind::Capacity,
+        ),
+    ]
+}
+
+/// The admin wrote each check to say whether something they care about works.
+fn check(outcome: &Outcome) -> Judged {
+    let level = if outcome.ok {
+        Level::Ok
+    } else {
+        Level::Critical
+    };
+    let text = format!("check {} failed: {}", outcome.name, outcome.detail);
+    judged(level, text, Kind::Check, 0.0)
+}
+
+/// A collector that failed may hide the very thing that needs attention.
+fn failure(failure: &CollectorFailure) -> Judged {
+    let text = format!("{}: {}", failure.collector, failure.message);
+    judged(Level::Warning, text, Kind::Collector, 0.0)
+}
+
+/// Judges every reading against the thresholds.
+pub fn assess(r: &Readings, t: &Thresholds) -> Assessment {
+    let mut a = Assessment::default();
+    let mut all = Vec::new();
+    if let Some(Some(c)) = &r.cpu {
+        a.cpu = cpu(c, &t.cpu).map(|(j, from)| {
+            let level = j.level;
+            all.push(j);
+            (level, from)
+        });
     }
-    // The admin wrote each check to say whether something they care about works.
-    if let Some(checks) = ctx.0.get_mut("checks").and_then(Value::as_array_mut) {
-        for check in checks.iter_mut().filter_map(Value::as_object_mut) {
-            let ok = check.get("ok").and_then(Value::as_bool) == Some(true);
-            let level = if ok { Level::Ok } else { Level::Critical };
-            let text = |key: &str| check.get(key).and_then(Value::as_str).unwrap_or_default();
-            let said = format!("check {} failed: {}", text("name"), text("detail"));
-            note(level, said, Kind::Check, 0.0);
-            check.insert("level".into(), json!(level));
-            levels.push(level);
-        }
+    let keep = |j: Judged, all: &mut Vec<Judged>| {
+        let level = j.level;
+        all.push(j);
+        level
+    };
+    if let Some(Some(l)) = &r.load {
+        a.load = Some(keep(load(l, &t.load), &mut all));
     }
-    // A collector that failed may hide the very thing that needs attention.
-    if let Some(errors) = ctx.0.get("errors").and_then(Value::as_array) {
-        for e in errors {
-            let collector = e
-                .get("collector")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let message = e.get("message").and_then(Value::as_str).unwrap_or_default();
-            note(
-                Level::Warning,
-                format!("{collector}: {message}"),
-                Kind::Collector,
-                0.0,
-            );
-            levels.push(Level::Warning);
-        }
+    if let Some(Some(m)) = &r.memory {
+        a.memory = Some(keep(memory(m, &t.memory), &mut all));
+        a.swap = Some(keep(swap(m, &t.swap), &mut all));
     }
-    // Worst first; within a level by kind, then furthest past its threshold; equal
-    // ones (checks, errors) keep the order of the config and the report.
+    for d in r.disks.iter().flatten().flatten() {
+        let [space, inodes] = disk(d, t);
+        a.disks
+            .push(keep(space, &mut all).max(keep(inodes, &mut all)));
+    }
+    for c in r.checks.iter().flatten() {
+        a.checks.push(keep(check(c), &mut all));
+    }
+    for f in &r.errors {
+        keep(failure(f), &mut all);
+    }
+    a.status = all.iter().map(|j| j.level).max().unwrap_or(Level::Ok);
+    a.attention = attention(all);
+    a
+}
+
+/// Worst first; within a level by kind, then furthest past its threshold; equal
+/// ones (checks, errors) keep the order of the config and the report.
+fn attention(all: Vec<Judged>) -> Vec<Attention> {
+    let mut found: Vec<Attention> = all
+        .into_iter()
+        .filter(|j| j.level > Level::Ok)
+        .map(|j| j.note)
+        .collect();
     found.sort_by(|a, b| {
         (b.level, a.kind)
             .cmp(&(a.level, b.kind))
             .then(b.excess.total_cmp(&a.excess))
     });
-    let status = levels.into_iter().max().unwrap_or(Level::Ok);
-    ctx.0.insert("status".into(), json!(status));
-    ctx.0.insert("attention".into(), json!(found));
+    found
+}
+
+impl Assessment {
+    /// Puts the levels where the templates read them (`cpu.level`, `disks[i].level`,
+    /// …), and `status` and `attention`: the one place that knows those keys.
+    pub fn write(&self, ctx: &mut Context) {
+        let mut set = |section: &str, index: Option<usize>, key: &str, value: Value| {
+            let target = match index {
+                Some(i) => ctx.0.get_mut(section).and_then(|s| s.get_mut(i)),
+                None => ctx.0.get_mut(section),
+            };
+            if let Some(object) = target.and_then(Value::as_object_mut) {
+                object.insert(key.into(), value);
+            }
+        };
+        if let Some((level, from)) = self.cpu {
+            set("cpu", None, "level", json!(level));
+            set("cpu", None, "level_from", json!(from));
+        }
+        if let Some(level) = self.load {
+            set("load", None, "level", json!(level));
+        }
+        if let Some(level) = self.memory {
+            set("memory", None, "level", json!(level));
+        }
+        if let Some(level) = self.swap {
+            set("memory", None, "swap_level", json!(level));
+        }
+        for (i, level) in self.disks.iter().enumerate() {
+            set("disks", Some(i), "level", json!(level));
+        }
+        for (i, level) in self.checks.iter().enumerate() {
+            set("checks", Some(i), "level", json!(level));
+        }
+        ctx.put("status", self.status);
+        ctx.put("attention", &self.attention);
+    }
+}
+
+/// The template context of a report: its readings, with what status made of them.
+pub fn context(readings: &Readings, t: &Thresholds) -> Context {
+    let mut ctx = readings.context();
+    assess(readings, t).write(&mut ctx);
+    ctx
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collect::cpu::Shares;
 
-    fn ctx(value: Value) -> Context {
-        let Value::Object(map) = value else { panic!() };
-        Context(map)
+    /// Typed readings from a JSON sketch of the few fields status reads; `null` is
+    /// a collector that failed, a missing key a section not shown.
+    fn readings(v: Value) -> Readings {
+        let f = |x: &Value, k: &str| x[k].as_f64().unwrap_or(0.0);
+        let text = |x: &Value, k: &str| x[k].as_str().unwrap_or_default().to_string();
+        let shown = |key: &str| v.get(key).map(|x| x.is_object() || x.is_array());
+        let cpu = shown("cpu").map(|ok| {
+            ok.then(|| Cpu {
+                percent: v["cpu"]["percent"].as_f64(),
+                average: v["cpu"].get("average").map(|a| Shares {
+                    percent: f(a, "percent"),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+        });
+        let memory = shown("memory").map(|ok| {
+            ok.then(|| Memory {
+                percent: f(&v["memory"], "percent"),
+                swap_total: v["memory"]["swap_total"].as_u64().unwrap_or(0),
+                swap_percent: f(&v["memory"], "swap_percent"),
+                ..Default::default()
+            })
+        });
+        let load = shown("load").map(|ok| {
+            ok.then(|| Load {
+                per_cpu: [0, 1, 2].map(|i| v["load"]["per_cpu"][i].as_f64().unwrap_or(0.0)),
+                ..Default::default()
+            })
+        });
+        let disks = shown("disks").map(|ok| {
+            ok.then(|| {
+                let each = |d: &Value| Disk {
+                    mount: text(d, "mount"),
+                    percent: f(d, "percent"),
+                    inodes_percent: f(d, "inodes_percent"),
+                    ..Default::default()
+                };
+                v["disks"].as_array().unwrap().iter().map(each).collect()
+            })
+        });
+        let checks = v.get("checks").and_then(Value::as_array).map(|all| {
+            let each = |c: &Value| Outcome {
+                name: text(c, "name"),
+                ok: c["ok"] == true,
+                detail: text(c, "detail"),
+                ..Default::default()
+            };
+            all.iter().map(each).collect()
+        });
+        let errors = v
+            .get("errors")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let errors = errors
+            .iter()
+            .map(|e| CollectorFailure {
+                collector: text(e, "collector"),
+                message: text(e, "message"),
+            })
+            .collect();
+        Readings {
+            cpu,
+            memory,
+            load,
+            disks,
+            checks,
+            errors,
+            ..Default::default()
+        }
     }
 
     #[track_caller]
     fn check(input: Value, t: &Thresholds, status: &str, attention: &[&str]) {
-        let mut c = ctx(input);
-        assess(&mut c, t);
+        let c = context(&readings(input), t);
         assert_eq!(c.0["status"], status);
         let got: Vec<&str> = c.0["attention"]
             .as_array()
@@ -328,8 +459,7 @@ mod tests {
             .insert("/boot".into(), Levels::new(80.0, 90.0, 95.0));
         let input = json!({"disks": [{"mount": "/boot", "percent": 75.0, "inodes_percent": 1.0}, {"mount": "/", "percent": 75.0, "inodes_percent": 1.0}]});
         check(input.clone(), &t, "warning", &["/ is 75.0% full"]);
-        let mut c = ctx(input);
-        assess(&mut c, &t);
+        let c = context(&readings(input), &t);
         assert_eq!(
             (
                 c.0["disks"][0]["level"].as_str(),
@@ -363,8 +493,7 @@ mod tests {
                 "memory is 75.0% used",
             ],
         );
-        let mut c = ctx(input);
-        assess(&mut c, &Thresholds::default());
+        let c = context(&readings(input), &Thresholds::default());
         assert_eq!(c.0["checks"][0]["level"], "ok");
         assert_eq!(c.0["checks"][1]["level"], "critical");
     }

@@ -55,7 +55,7 @@ impl Probe {
 }
 
 /// One check's result, as the report shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Outcome {
     pub name: String,
     pub kind: &'static str,

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::counters::{self, Previous, Table};
 use super::{round1, CollectError};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Cpu {
     /// Online logical CPUs (the `cpuN` lines of /proc/stat).
     pub logical: usize,
@@ -43,7 +43,7 @@ pub struct Cpu {
 }
 
 /// Shares of all CPUs' time over a period, in percent.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Shares {
     /// Everything but idle and iowait (psutil's and top's "busy").
     pub percent: f64,

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::{deadline, percent, CollectError};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Disk {
     pub mount: String,
     pub device: String,

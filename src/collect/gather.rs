@@ -5,12 +5,11 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{
     boot, checks, counters, cpu, deadline, disk, diskio, files, host, load, manifest, memory,
-    network, processes, truncate, users, CollectError, CollectorFailure, Context, Remembered,
+    network, processes, truncate, users, CollectError, CollectorFailure, Readings, Remembered,
     Settings,
 };
 use crate::sections::Section;
@@ -19,16 +18,15 @@ use crate::zone::Zone;
 /// Runs the collectors of the chosen sections once, each on its own thread and
 /// under its deadline, and merges the results. `now` is the report's time. Returns
 /// by the deadline, however the collectors behave.
-pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Context {
+pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Readings {
     gather_and_remember(settings, now).0
 }
 
 /// `gather`, also returning what this report leaves for the next one.
-pub fn gather_and_remember(settings: &Settings, now: DateTime<Utc>) -> (Context, Remembered) {
+pub fn gather_and_remember(settings: &Settings, now: DateTime<Utc>) -> (Readings, Remembered) {
     let running = Running::start(settings, now);
     let mut m = Merge {
-        ctx: Context(Map::new()),
-        errors: Vec::new(),
+        readings: Readings::default(),
         snapshot: counters::Snapshot {
             version: counters::SNAPSHOT_VERSION,
             taken_at: now,
@@ -47,31 +45,27 @@ pub fn gather_and_remember(settings: &Settings, now: DateTime<Utc>) -> (Context,
         .into_iter()
         .flatten()
     {
-        m.errors.push(CollectorFailure {
+        m.readings.errors.push(CollectorFailure {
             collector: "history".into(),
             message: problem.clone(),
         });
     }
     let Merge {
-        mut ctx,
-        errors,
+        mut readings,
         snapshot,
         files,
         ..
     } = m;
-    ctx.put(
-        "generated_at",
-        now.with_timezone(&settings.zone)
-            .to_rfc3339_opts(SecondsFormat::Secs, false),
-    );
-    ctx.put("sections", &settings.sections);
-    ctx.put("errors", &errors);
+    readings.generated_at = now
+        .with_timezone(&settings.zone)
+        .to_rfc3339_opts(SecondsFormat::Secs, false);
+    readings.sections = settings.sections.clone();
     let remembered = Remembered {
         counters: Some(snapshot),
         files,
         unreadable: Default::default(),
     };
-    (ctx, remembered)
+    (readings, remembered)
 }
 
 type Started<T> = Option<Result<deadline::Running<T>, CollectError>>;
@@ -155,25 +149,26 @@ impl Running {
         }
     }
 
-    /// Waits for each collector in the report's order and merges its result.
+    /// Waits for each collector in the report's order and merges its result; the
+    /// order is the order of `errors`.
     fn merge_into(self, m: &mut Merge, settings: &Settings, now: DateTime<Utc>) {
         let (deadline, window, zone) = (self.deadline, settings.cpu_sample, &settings.zone);
         let q = m
             .wait(self.quick, deadline)
             .unwrap_or_else(|e| Quick::failed(&Wanted::from(settings), e));
         let hostname = match (q.hostname, &settings.hostname) {
-            (Some(result), _) => m.ctx.merge("hostname", "hostname", result, &mut m.errors),
+            (Some(result), _) => m.found("hostname", result),
             (None, name) => name.clone(),
         };
         m.put_hostname(hostname.unwrap_or_else(|| "unknown-host".into()));
-        m.put("boot", "boot", q.boot);
-        m.put("memory", "memory", q.memory);
-        m.put("load", "load", q.load);
+        m.readings.boot = q.boot.map(|r| m.found("boot", r));
+        m.readings.memory = q.memory.map(|r| m.found("memory", r));
+        m.readings.load = q.load.map(|r| m.found("load", r));
         if let Some(disk) = self.disk {
             // The disk collector returns partial results at the deadline itself; a little grace.
             let disks = m.wait(disk, deadline + Duration::from_millis(250));
             let disks = disks.map(|(disks, failures)| m.also_failed("disk", failures, disks));
-            m.ctx.merge("disks", "disk", disks, &mut m.errors);
+            m.readings.disks = Some(m.found("disk", disks));
         }
         let earlier = settings.previous.counters.as_ref();
         let previous = |kind| counters::previous(earlier, kind, self.boot_time, now);
@@ -182,29 +177,30 @@ impl Running {
                 let section = cpu::with_average(section, &table, previous("cpu"), zone);
                 m.remember("cpu", section, table)
             });
-            m.ctx.merge("cpu", "cpu", cpu, &mut m.errors);
+            m.readings.cpu = Some(m.found("cpu", cpu));
         }
         for (name, running) in self.extra {
-            m.take(&name, &name, running, deadline);
+            let value = m.wait(running, deadline);
+            let value = m.found(&name, value);
+            m.readings.extra.push((name, value));
         }
-        let network = q.network.map(|r| {
-            r.map(|t| m.remember("network", network::report(&t, previous("network"), zone), t))
-        });
-        m.put("network", "network", network);
-        let diskio = q.diskio.map(|r| {
-            r.map(|t| m.remember("diskio", diskio::report(&t, previous("diskio"), zone), t))
-        });
-        m.put("diskio", "diskio", diskio);
+        if let Some(r) = q.network {
+            let r =
+                r.map(|t| m.remember("network", network::report(&t, previous("network"), zone), t));
+            m.readings.network = Some(m.found("network", r));
+        }
+        if let Some(r) = q.diskio {
+            let r =
+                r.map(|t| m.remember("diskio", diskio::report(&t, previous("diskio"), zone), t));
+            m.readings.diskio = Some(m.found("diskio", r));
+        }
         if let Some(processes) = self.processes {
             let processes = m.wait(processes, deadline + window);
             let processes = processes.map(|(section, io)| m.remember("process_io", section, io));
-            m.ctx
-                .merge("processes", "processes", processes, &mut m.errors);
+            m.readings.processes = Some(m.found("processes", processes));
         }
-        if let Some(checks) = self.checks {
-            m.ctx.put("checks", checks.finish());
-        }
-        m.put("users", "users", q.users);
+        m.readings.checks = self.checks.map(checks::Started::finish);
+        m.readings.users = q.users.map(|r| m.found("users", r));
         if let Some(files) = self.files {
             let section = m.wait(files, deadline).map(|(section, manifest)| {
                 m.files = Some(manifest);
@@ -215,7 +211,7 @@ impl Running {
                     .collect();
                 m.also_failed("files", unreadable, section)
             });
-            m.ctx.merge("files", "files", section, &mut m.errors);
+            m.readings.files = Some(m.found("files", section));
         }
     }
 }
@@ -294,11 +290,10 @@ impl Quick {
     }
 }
 
-/// The merging half of `gather`: results into the context, failures into `errors`,
-/// counter tables into the snapshot for the next report.
+/// The merging half of `gather`: results into the readings, failures into
+/// `errors`, counter tables into the snapshot for the next report.
 struct Merge {
-    ctx: Context,
-    errors: Vec<CollectorFailure>,
+    readings: Readings,
     snapshot: counters::Snapshot,
     /// The watched files' manifest, when the files collector ran and finished.
     files: Option<manifest::Manifest>,
@@ -315,22 +310,19 @@ impl Merge {
         running.and_then(|r| r.wait(until, &self.limit))
     }
 
-    /// Waits for one collector and puts its result (or its failure) under `key`.
-    fn take<T: Serialize>(
-        &mut self,
-        key: &str,
-        collector: &str,
-        running: Result<deadline::Running<T>, CollectError>,
-        until: Instant,
-    ) -> Option<T> {
-        let result = self.wait(running, until);
-        self.ctx.merge(key, collector, result, &mut self.errors)
-    }
-
-    /// Puts a result under `key` when its collector ran.
-    fn put<T: Serialize>(&mut self, key: &str, collector: &str, result: Maybe<T>) {
-        if let Some(result) = result {
-            self.ctx.merge(key, collector, result, &mut self.errors);
+    /// What a collector found, or None and an `errors` entry naming `collector`.
+    fn found<T>(&mut self, collector: &str, result: Result<T, CollectError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(e) => {
+                let failure = CollectorFailure {
+                    collector: collector.to_string(),
+                    message: e.to_string(),
+                };
+                tracing::warn!("collector {collector} failed: {}", failure.message);
+                self.readings.errors.push(failure);
+                None
+            }
         }
     }
 
@@ -342,7 +334,8 @@ impl Merge {
         failures: impl IntoIterator<Item = String>,
         result: T,
     ) -> T {
-        self.errors
+        self.readings
+            .errors
             .extend(failures.into_iter().map(|message| CollectorFailure {
                 collector: collector.into(),
                 message,
@@ -363,12 +356,12 @@ impl Merge {
                 "hostname is {} characters long; the report shows the first {HOSTNAME_MAX_CHARS}",
                 hostname.chars().count()
             );
-            self.errors.push(CollectorFailure {
+            self.readings.errors.push(CollectorFailure {
                 collector: "hostname".into(),
                 message,
             });
         }
-        self.ctx.put("hostname", shown);
+        self.readings.hostname = shown;
     }
 }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::CollectError;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Load {
     pub one: f64,
     pub five: f64,

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{percent, CollectError};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Memory {
     pub total: u64,
     pub available: u64,

@@ -23,16 +23,17 @@ pub mod memory;
 mod names;
 pub mod network;
 pub mod processes;
+pub mod readings;
 pub mod users;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
 use serde_json::Value;
 
 pub use self::gather::{gather, gather_and_remember};
+pub use self::readings::{Readings, Shown};
 pub use crate::context::{CollectorFailure, Context};
 use crate::sections::{Section, Sections};
 use crate::zone::Zone;
@@ -118,35 +119,6 @@ pub struct Remembered {
 pub struct Unreadable {
     pub counters: Option<String>,
     pub files: Option<String>,
-}
-
-impl Context {
-    /// Puts a collector's result under `key`: its value, or null and an `errors` entry
-    /// naming `collector`.
-    fn merge<T: Serialize>(
-        &mut self,
-        key: &str,
-        collector: &str,
-        result: Result<T, CollectError>,
-        errors: &mut Vec<CollectorFailure>,
-    ) -> Option<T> {
-        match result {
-            Ok(value) => {
-                self.put(key, &value);
-                Some(value)
-            }
-            Err(e) => {
-                let failure = CollectorFailure {
-                    collector: collector.to_string(),
-                    message: e.to_string(),
-                };
-                tracing::warn!("collector {collector} failed: {}", failure.message);
-                errors.push(failure);
-                self.put(key, Value::Null);
-                None
-            }
-        }
-    }
 }
 
 /// The first `max` characters (plus "…") and whether anything was cut.

@@ -242,10 +242,9 @@ fn gather_merges_every_collector() {
         Duration::from_millis(20),
         Duration::from_secs(10),
     );
-    let mut ctx = collect::gather(&settings, chrono::Utc::now());
     // The pipeline assesses what was gathered; so does this test.
-    rreport::status::assess(&mut ctx, &Default::default());
-    let ctx = ctx.0;
+    let readings = collect::gather(&settings, chrono::Utc::now());
+    let ctx = rreport::status::context(&readings, &Default::default()).0;
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     assert_eq!(ctx["hostname"], hostname.trim());
     for key in ["boot", "cpu", "memory", "disks"] {
@@ -284,7 +283,7 @@ fn a_failing_filesystem_is_listed_in_errors_not_fatal() {
     );
     settings.hostname = Some("web-1".into());
     settings.filesystems = Some(vec!["/".into(), "/nonexistent-mount".into()]);
-    let ctx = collect::gather(&settings, chrono::Utc::now()).0;
+    let ctx = collect::gather(&settings, chrono::Utc::now()).context().0;
     assert_eq!(ctx["hostname"], "web-1");
     assert_eq!(ctx["disks"].as_array().unwrap().len(), 1);
     assert_eq!(ctx["errors"][0]["collector"], "disk");
@@ -316,7 +315,7 @@ fn a_hung_and_a_panicking_collector_do_not_stop_the_report() {
         ("stuck".to_string(), Arc::new(hangs)),
         ("exploding".to_string(), Arc::new(explodes)),
     ];
-    let ctx = collect::gather(&settings, chrono::Utc::now());
+    let ctx = collect::gather(&settings, chrono::Utc::now()).context();
     let errors = &ctx.0["errors"];
     assert_eq!(errors[0]["collector"], "stuck");
     assert_eq!(
@@ -338,7 +337,7 @@ fn a_hung_and_a_panicking_collector_do_not_stop_the_report() {
         rendered.text.contains("stuck: did not finish within 2 s")
             && rendered.html.contains("panicked: index out of bounds")
     );
-    let ctx = collect::gather(&settings, chrono::Utc::now());
+    let ctx = collect::gather(&settings, chrono::Utc::now()).context();
     assert_eq!(
         ctx.0["errors"][0]["message"],
         "skipped: its run for an earlier report has not finished yet"

@@ -351,8 +351,8 @@ fn the_live_context_renders_strictly() {
         std::time::Duration::from_millis(10),
         std::time::Duration::from_secs(10),
     );
-    let mut ctx = rreport::collect::gather(&settings, chrono::Utc::now());
-    rreport::status::assess(&mut ctx, &Default::default());
+    let readings = rreport::collect::gather(&settings, chrono::Utc::now());
+    let ctx = rreport::status::context(&readings, &Default::default());
     let renderer = Renderer::new(rreport::report::DEFAULT_SUBJECT, None, true).unwrap();
     let r = renderer.render(&ctx).unwrap();
     assert!(r.html.contains("</html>") && r.text.contains("FILESYSTEMS"));
