@@ -8,7 +8,6 @@
 
 pub mod boot;
 pub mod checks;
-mod command;
 pub mod counters;
 pub mod cpu;
 pub mod deadline;
@@ -18,7 +17,6 @@ pub mod files;
 mod gather;
 pub mod host;
 pub mod load;
-pub mod manifest;
 pub mod memory;
 mod names;
 pub mod network;
@@ -32,6 +30,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub use self::files::manifest;
 pub use self::gather::{gather, gather_and_remember};
 pub use self::readings::{Readings, Shown};
 pub use crate::context::{CollectorFailure, Context};

@@ -9,7 +9,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::manifest::{self, Entry, Manifest, Tree, Watch};
+pub mod manifest;
+
+use self::manifest::{Entry, Manifest, Tree, Watch};
 use crate::zone::Zone;
 
 /// The changes kept in the context; the report shows fewer and counts the rest.
@@ -59,7 +61,7 @@ pub fn collect(
     let previous = previous.filter(|m| (1..=manifest::MANIFEST_VERSION).contains(&m.version));
     // Read once for every watch; without it, no mount point is skipped (the -xdev
     // rule still keeps the walk from descending into them).
-    let mount_points = super::disk::mount_points();
+    let mount_points = crate::collect::disk::mount_points();
     let mut next = Manifest {
         version: manifest::MANIFEST_VERSION,
         taken_at: Some(now),
@@ -138,7 +140,11 @@ fn one_watch(
 pub type Owner<'a> = &'a dyn Fn(u32, u32) -> String;
 
 fn owner_names(uid: u32, gid: u32) -> String {
-    format!("{}:{}", super::names::user(uid), super::names::group(gid))
+    format!(
+        "{}:{}",
+        crate::collect::names::user(uid),
+        crate::collect::names::group(gid)
+    )
 }
 
 /// Every difference between two walks of one watch.

@@ -116,7 +116,7 @@ pub fn first_lines(bytes: &[u8]) -> Vec<String> {
         .lines()
         .map(|l| {
             let clean: String = l.chars().filter(|c| !c.is_control()).collect();
-            super::truncate(clean.trim_end(), LINE_MAX_CHARS).0
+            crate::collect::truncate(clean.trim_end(), LINE_MAX_CHARS).0
         })
         .filter(|l| !l.trim().is_empty())
         .take(OUTPUT_LINES)

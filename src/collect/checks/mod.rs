@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::{command, deadline, CollectError};
+mod command;
+
+use super::{deadline, CollectError};
 
 /// One check as the config defines it.
 #[derive(Debug, Clone)]
