@@ -523,10 +523,7 @@ fn check_warns_of_what_is_valid_but_wrong_and_refuses_a_missing_template_dir() {
     let sandbox = Sandbox::new();
     let text = sandbox.smtp_config(closed_port(), "none", None);
     let config = sandbox.write("config.toml", &text);
-    rreport()
-        .args(["--check", "-c"])
-        .args([&config])
-        .run()
+    crate::support::check(&config)
         .status(0)
         .stderr_has("admin@example.com is an example address; mail to it goes nowhere");
     let text = text.replace(
@@ -537,10 +534,7 @@ fn check_warns_of_what_is_valid_but_wrong_and_refuses_a_missing_template_dir() {
         ),
     );
     let config = sandbox.write("config.toml", &text);
-    rreport()
-        .args(["--check", "-c"])
-        .args([&config])
-        .run()
+    crate::support::check(&config)
         .status(78)
         .stderr_has("tmpl' does not exist; fix the path, or remove template_dir");
 }

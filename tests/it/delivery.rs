@@ -324,17 +324,11 @@ fn a_server_that_never_speaks_times_out_and_the_report_stays_queued() {
 fn tls_mistakes_are_named_with_the_setting_that_fixes_them() {
     // Found on a first install: each of these was a message a new admin could not act on.
     let (_sandbox, _server, config) = relay(Mode::Plain, "tls", true);
-    rreport()
-        .args(["--once", "-c"])
-        .args([&config])
-        .run()
+    once(&config)
         .status(75)
         .stderr_has("this port does not speak TLS from the first byte: try tls = \"starttls\"");
     let (_sandbox, _server, config) = relay(Mode::Plain, "starttls", true);
-    rreport()
-        .args(["--once", "-c"])
-        .args([&config])
-        .run()
+    once(&config)
         .status(75)
         .stderr_has("the server offers no STARTTLS: for a relay on this host or a trusted network set tls = \"none\"");
     let (_sandbox, _server, config) = relay(Mode::Plain, "none", false);

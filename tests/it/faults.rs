@@ -16,11 +16,6 @@ use crate::support::*;
 
 const NEVER: &str = "0 0 1 1 *";
 
-/// `rreport --once -c config`.
-fn once(config: &Path) -> Outcome {
-    rreport().args(["--once", "-c"]).args([config]).run()
-}
-
 /// The text part of a received message.
 fn text_of(data: &[u8]) -> String {
     let message = mail_parser::MessageParser::default().parse(data).unwrap();

@@ -553,6 +553,16 @@ pub fn eventually(limit: std::time::Duration, mut condition: impl FnMut() -> boo
     }
 }
 
+/// `rreport --once -c config`, in a clean environment.
+pub fn once(config: &Path) -> Outcome {
+    rreport().args(["--once", "-c"]).args([config]).run()
+}
+
+/// `rreport --check -c config`, in a clean environment.
+pub fn check(config: &Path) -> Outcome {
+    rreport().args(["--check", "-c"]).args([config]).run()
+}
+
 /// A sandbox, a relay in `mode`, and a config file sending to it with `tls`,
 /// trusting the test CA when `trust_ca`.
 pub fn relay(mode: Mode, tls: &str, trust_ca: bool) -> (Sandbox, SmtpServer, PathBuf) {
