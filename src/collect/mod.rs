@@ -22,6 +22,7 @@ mod names;
 pub mod network;
 pub mod processes;
 pub mod readings;
+mod table;
 pub mod users;
 
 use std::path::PathBuf;
