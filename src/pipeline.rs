@@ -107,6 +107,7 @@ impl Pipeline {
             watches: self.config.watches.clone(),
             previous: Default::default(),
             extra: Vec::new(),
+            procfs: Default::default(),
         };
         if let Some(dir) = &self.state_dir {
             settings.previous = crate::previous::load(dir, settings.watches_files());

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::counters::{self, Previous, Table};
+use super::procfs::Procfs;
 use super::{round1, CollectError};
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -100,22 +101,28 @@ pub fn parse_stat(text: &str) -> Option<(Vec<u64>, usize)> {
     (ticks.len() >= TICKS).then_some((ticks, logical))
 }
 
-fn read_stat() -> Result<(Vec<u64>, usize), CollectError> {
-    let text = std::fs::read_to_string("/proc/stat")
-        .map_err(|e| CollectError::new(format!("/proc/stat: {e}")))?;
-    parse_stat(&text).ok_or_else(|| CollectError::new("/proc/stat: no cpu line"))
+fn read_stat(proc: &Procfs) -> Result<(Vec<u64>, usize), CollectError> {
+    parse_stat(&proc.read("stat")?)
+        .ok_or_else(|| CollectError::new(format!("{}: no cpu line", proc.path("stat").display())))
 }
 
 /// A CPU measurement under way.
 pub struct CpuSample {
+    proc: Procfs,
     before: Vec<u64>,
     started: Instant,
 }
 
 impl CpuSample {
     pub fn start() -> Result<CpuSample, CollectError> {
+        CpuSample::start_in(&Procfs::default())
+    }
+
+    /// Reading `stat` under `proc`.
+    pub fn start_in(proc: &Procfs) -> Result<CpuSample, CollectError> {
         Ok(CpuSample {
-            before: read_stat()?.0,
+            before: read_stat(proc)?.0,
+            proc: proc.clone(),
             started: Instant::now(),
         })
     }
@@ -127,7 +134,7 @@ impl CpuSample {
         if let Some(left) = window.checked_sub(self.started.elapsed()) {
             std::thread::sleep(left);
         }
-        let (after, logical) = read_stat()?;
+        let (after, logical) = read_stat(&self.proc)?;
         let load = psutil::host::loadavg()
             .map_err(|e| CollectError::new(format!("/proc/loadavg: {e}")))?;
         let physical = psutil::cpu::cpu_count_physical() as usize;

@@ -93,6 +93,7 @@ impl Running {
             window: settings.cpu_sample,
             deadline: Instant::now() + settings.timeout,
             earlier: settings.previous.counters.clone(),
+            procfs: settings.procfs.clone(),
         };
         let wanted = TABLE
             .iter()

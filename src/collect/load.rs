@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::procfs::Procfs;
 use super::CollectError;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -19,12 +20,18 @@ pub struct Load {
 }
 
 pub fn collect() -> Result<Load, CollectError> {
-    let read = |path: &str| {
-        std::fs::read_to_string(path).map_err(|e| CollectError::new(format!("{path}: {e}")))
-    };
-    let cpus = count_cpus(&read("/proc/stat")?);
-    parse_loadavg(&read("/proc/loadavg")?, cpus)
-        .ok_or_else(|| CollectError::new("/proc/loadavg: unexpected format"))
+    collect_in(&Procfs::default())
+}
+
+/// From `stat` and `loadavg` under `proc`.
+pub fn collect_in(proc: &Procfs) -> Result<Load, CollectError> {
+    let cpus = count_cpus(&proc.read("stat")?);
+    parse_loadavg(&proc.read("loadavg")?, cpus).ok_or_else(|| {
+        CollectError::new(format!(
+            "{}: unexpected format",
+            proc.path("loadavg").display()
+        ))
+    })
 }
 
 /// The `cpuN` lines of /proc/stat: the online logical CPUs.

@@ -21,6 +21,7 @@ pub mod memory;
 mod names;
 pub mod network;
 pub mod processes;
+pub mod procfs;
 pub mod readings;
 mod table;
 pub mod users;
@@ -73,6 +74,8 @@ pub struct Settings {
     /// What was saved with the previous report, for "since the previous report".
     pub previous: Remembered,
     pub extra: Vec<Extra>,
+    /// Where the procfs readers read (/proc; a fixture tree in tests).
+    pub procfs: procfs::Procfs,
 }
 
 impl Settings {
@@ -87,6 +90,7 @@ impl Settings {
             checks: Vec::new(),
             watches: Vec::new(),
             previous: Remembered::default(),
+            procfs: procfs::Procfs::default(),
             extra: Vec::new(),
         }
     }

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::counters::{self, Previous, Table};
+use super::procfs::Procfs;
 use super::CollectError;
 
 /// The columns kept from /proc/net/dev, in this order.
@@ -43,9 +44,12 @@ pub struct Interface {
 }
 
 pub fn read() -> Result<Table, CollectError> {
-    let text = std::fs::read_to_string("/proc/net/dev")
-        .map_err(|e| CollectError::new(format!("/proc/net/dev: {e}")))?;
-    Ok(parse(&text))
+    read_in(&Procfs::default())
+}
+
+/// From `net/dev` under `proc`.
+pub fn read_in(proc: &Procfs) -> Result<Table, CollectError> {
+    Ok(parse(&proc.read("net/dev")?))
 }
 
 /// The interfaces of /proc/net/dev (loopback excluded) and their counters.

@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::gather::Merge;
+use super::procfs::Procfs;
 use super::{
     boot, checks, counters, cpu, disk, diskio, files, host, load, memory, network, processes,
     users, CollectError, Readings, Settings,
@@ -29,6 +30,7 @@ pub(super) struct Job {
     /// When the report goes out, whatever the collectors do.
     pub deadline: std::time::Instant,
     pub earlier: Option<counters::Snapshot>,
+    pub procfs: Procfs,
 }
 
 impl Job {
@@ -186,17 +188,19 @@ fn boot(_: &Settings, job: &Job) -> Work {
     })
 }
 
-fn memory(_: &Settings, _: &Job) -> Work {
-    Box::new(|| {
-        Ok(put(memory::collect()?, |m, _, v| {
+fn memory(_: &Settings, job: &Job) -> Work {
+    let proc = job.procfs.clone();
+    Box::new(move || {
+        Ok(put(memory::collect_in(&proc)?, |m, _, v| {
             m.readings.memory = Some(Some(v))
         }))
     })
 }
 
-fn load(_: &Settings, _: &Job) -> Work {
-    Box::new(|| {
-        Ok(put(load::collect()?, |m, _, v| {
+fn load(_: &Settings, job: &Job) -> Work {
+    let proc = job.procfs.clone();
+    Box::new(move || {
+        Ok(put(load::collect_in(&proc)?, |m, _, v| {
             m.readings.load = Some(Some(v))
         }))
     })
@@ -214,9 +218,9 @@ fn disks(s: &Settings, job: &Job) -> Work {
 }
 
 fn cpu(_: &Settings, job: &Job) -> Work {
-    let window = job.window;
+    let (window, proc) = (job.window, job.procfs.clone());
     Box::new(move || {
-        let found = cpu::CpuSample::start()?.finish(window)?;
+        let found = cpu::CpuSample::start_in(&proc)?.finish(window)?;
         Ok(put(found, |m, job, (section, table)| {
             let section = cpu::with_average(section, &table, job.previous("cpu"), &job.zone);
             m.readings.cpu = Some(Some(m.remember("cpu", section, table)));
@@ -224,9 +228,10 @@ fn cpu(_: &Settings, job: &Job) -> Work {
     })
 }
 
-fn network(_: &Settings, _: &Job) -> Work {
-    Box::new(|| {
-        Ok(put(network::read()?, |m, job, table| {
+fn network(_: &Settings, job: &Job) -> Work {
+    let proc = job.procfs.clone();
+    Box::new(move || {
+        Ok(put(network::read_in(&proc)?, |m, job, table| {
             let section = network::report(&table, job.previous("network"), &job.zone);
             m.readings.network = Some(Some(m.remember("network", section, table)));
         }))

@@ -560,3 +560,50 @@ fn the_process_states_add_up_to_the_total() {
         p.total
     );
 }
+
+#[test]
+fn the_procfs_readers_follow_their_root_so_a_fixture_tree_gives_its_own_numbers() {
+    let sandbox = tempfile::tempdir().unwrap();
+    let root = sandbox.path();
+    std::fs::create_dir(root.join("net")).unwrap();
+    let file = |name: &str, text: &str| std::fs::write(root.join(name), text).unwrap();
+    file(
+        "meminfo",
+        "MemTotal: 16000 kB\nMemFree: 1200 kB\nMemAvailable: 9000 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n",
+    );
+    file("loadavg", "0.42 0.35 0.30 3/812 12345\n");
+    file(
+        "stat",
+        "cpu  100 5 50 800 40 3 2 0 10 0\ncpu0 50 2 25 400 20 1 1 0 5 0\ncpu1 50 3 25 400 20 2 1 0 5 0\n",
+    );
+    file(
+        "net/dev",
+        "Inter-|   Receive\n face |bytes packets\n  eth0: 1000 10 0 0 0 0 0 0 2000 20 0 0 0 0 0 0\n",
+    );
+    let mut settings = collect::Settings::new(
+        rreport::zone::Zone::utc(),
+        Duration::from_millis(10),
+        Duration::from_secs(10),
+    );
+    settings.procfs = rreport::collect::procfs::Procfs::at(root);
+    settings.sections = rreport::sections::Sections::new(vec![
+        rreport::sections::Section::Memory,
+        rreport::sections::Section::Cpu,
+        rreport::sections::Section::Network,
+    ])
+    .unwrap();
+    let ctx = collect::gather(&settings, chrono::Utc::now()).context().0;
+    assert_eq!(ctx["memory"]["total"], 16_000 * 1024);
+    assert_eq!(ctx["memory"]["percent"], 43.8);
+    assert_eq!(
+        ctx["load"]["per_cpu"],
+        serde_json::json!([0.21, 0.18, 0.15])
+    );
+    assert_eq!(ctx["load"]["total"], 812);
+    assert_eq!(ctx["cpu"]["logical"], 2);
+    // The same counters read twice: no tick passed, so no busy figure.
+    assert!(ctx["cpu"]["percent"].is_null(), "{}", ctx["cpu"]);
+    assert_eq!(ctx["network"]["interfaces"][0]["name"], "eth0");
+    assert_eq!(ctx["network"]["interfaces"][0]["total"]["rx_bytes"], 1000);
+    assert_eq!(ctx["errors"], serde_json::json!([]));
+}
