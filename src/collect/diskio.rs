@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::counters::{self, Previous, Table};
+use super::procfs::Procfs;
 use super::CollectError;
 
 /// The figures kept, in this order. Bytes are sectors × 512: /proc/diskstats always
@@ -41,10 +42,15 @@ pub struct Device {
 }
 
 pub fn read() -> Result<Table, CollectError> {
-    let text = std::fs::read_to_string("/proc/diskstats")
-        .map_err(|e| CollectError::new(format!("/proc/diskstats: {e}")))?;
-    let disks: BTreeSet<String> = std::fs::read_dir("/sys/block")
-        .map_err(|e| CollectError::new(format!("/sys/block: {e}")))?
+    read_in(&Procfs::default())
+}
+
+/// From `diskstats` under /proc and `block` under /sys, as `proc` places them.
+pub fn read_in(proc: &Procfs) -> Result<Table, CollectError> {
+    let text = proc.read("diskstats")?;
+    let block = proc.sys("block");
+    let disks: BTreeSet<String> = std::fs::read_dir(&block)
+        .map_err(|e| CollectError::new(format!("{}: {e}", block.display())))?
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();

@@ -238,9 +238,10 @@ fn network(_: &Settings, job: &Job) -> Work {
     })
 }
 
-fn diskio(_: &Settings, _: &Job) -> Work {
-    Box::new(|| {
-        Ok(put(diskio::read()?, |m, job, table| {
+fn diskio(_: &Settings, job: &Job) -> Work {
+    let proc = job.procfs.clone();
+    Box::new(move || {
+        Ok(put(diskio::read_in(&proc)?, |m, job, table| {
             let section = diskio::report(&table, job.previous("diskio"), &job.zone);
             m.readings.diskio = Some(Some(m.remember("diskio", section, table)));
         }))

@@ -564,8 +564,10 @@ fn the_process_states_add_up_to_the_total() {
 #[test]
 fn the_procfs_readers_follow_their_root_so_a_fixture_tree_gives_its_own_numbers() {
     let sandbox = tempfile::tempdir().unwrap();
-    let root = sandbox.path();
-    std::fs::create_dir(root.join("net")).unwrap();
+    let root = sandbox.path().join("proc");
+    let root = root.as_path();
+    std::fs::create_dir_all(root.join("net")).unwrap();
+    std::fs::create_dir_all(sandbox.path().join("sys/block/vda")).unwrap();
     let file = |name: &str, text: &str| std::fs::write(root.join(name), text).unwrap();
     file(
         "meminfo",
@@ -580,16 +582,22 @@ fn the_procfs_readers_follow_their_root_so_a_fixture_tree_gives_its_own_numbers(
         "net/dev",
         "Inter-|   Receive\n face |bytes packets\n  eth0: 1000 10 0 0 0 0 0 0 2000 20 0 0 0 0 0 0\n",
     );
+    // vda, and a partition of it that is no whole disk.
+    file(
+        "diskstats",
+        " 253 0 vda 100 0 8 50 200 0 16 70 0 90 120\n 253 1 vda1 90 0 6 40 190 0 14 60 0 80 100\n",
+    );
     let mut settings = collect::Settings::new(
         rreport::zone::Zone::utc(),
         Duration::from_millis(10),
         Duration::from_secs(10),
     );
-    settings.procfs = rreport::collect::procfs::Procfs::at(root);
+    settings.procfs = rreport::collect::procfs::Procfs::at(root, &sandbox.path().join("sys"));
     settings.sections = rreport::sections::Sections::new(vec![
         rreport::sections::Section::Memory,
         rreport::sections::Section::Cpu,
         rreport::sections::Section::Network,
+        rreport::sections::Section::Diskio,
     ])
     .unwrap();
     let ctx = collect::gather(&settings, chrono::Utc::now()).context().0;
@@ -605,5 +613,9 @@ fn the_procfs_readers_follow_their_root_so_a_fixture_tree_gives_its_own_numbers(
     assert!(ctx["cpu"]["percent"].is_null(), "{}", ctx["cpu"]);
     assert_eq!(ctx["network"]["interfaces"][0]["name"], "eth0");
     assert_eq!(ctx["network"]["interfaces"][0]["total"]["rx_bytes"], 1000);
+    let devices = ctx["diskio"]["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 1, "the whole disk only: {devices:?}");
+    assert_eq!(devices[0]["name"], "vda");
+    assert_eq!(devices[0]["total"]["read_bytes"], 8 * 512);
     assert_eq!(ctx["errors"], serde_json::json!([]));
 }
