@@ -46,7 +46,7 @@ pub struct Cpu {
 /// Shares of all CPUs' time over a period, in percent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Shares {
-    /// Everything but idle and iowait (psutil's and top's "busy").
+    /// Everything but idle and iowait (psutil's and top's "busy"); steal is part of it.
     pub percent: f64,
     pub iowait: f64,
     pub steal: f64,
