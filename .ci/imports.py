@@ -4,6 +4,7 @@ layers (config -> collect -> status -> report -> mail -> delivery -> daemon; lea
 at the bottom). Reads every `crate::name` in src/ and fails, naming file and line,
 when one reaches up or sideways to a module of its own layer or above, or names a
 module this table does not place (a new module must be given a layer here).
+Within a folder, files must not use each other in a circle either (`super::` uses).
 Run by .ci/run; exits 1 on a violation."""
 import pathlib
 import re
@@ -36,9 +37,39 @@ def module_of(path: pathlib.Path, src: pathlib.Path) -> str:
     return first[:-3] if first.endswith(".rs") else first
 
 
+SIBLING = re.compile(r"\bsuper::(?:\{([^}]*)\}|([a-z_]+))")
+
+
+def sibling_cycles(src: pathlib.Path) -> list:
+    """Within each folder, files that use each other through `super::` (a circle the
+    layers cannot see, since both are one module to them)."""
+    found = []
+    for folder in sorted({p.parent for p in src.rglob("*.rs")}):
+        files = {p.stem: p for p in folder.glob("*.rs") if p.stem != "mod"}
+        files.update({d.name: d / "mod.rs" for d in folder.iterdir() if (d / "mod.rs").exists()})
+        edges = {}
+        for name, path in files.items():
+            text = path.read_text().split("#[cfg(test)]")[0]
+            used = set()
+            for group, single in SIBLING.findall(text):
+                names = [n.strip().split("::")[0] for n in group.split(",")] if group else [single]
+                used |= {n for n in names if n in files and n != name}
+            edges[name] = used
+        for start in edges:
+            stack = [(start, [start])]
+            while stack:
+                node, trail = stack.pop()
+                for nxt in edges[node]:
+                    if nxt == start:
+                        found.append(f"{folder}: " + " -> ".join(trail + [start]))
+                    elif nxt not in trail and nxt > start:
+                        stack.append((nxt, trail + [nxt]))
+    return found
+
+
 def main() -> int:
     src = pathlib.Path(__file__).resolve().parent.parent / "src"
-    bad = []
+    bad = [f"{c}: files in one folder use each other" for c in sibling_cycles(src)]
     for path in sorted(src.rglob("*.rs")):
         here = module_of(path, src)
         if here not in RANK:

@@ -18,6 +18,7 @@ mod gather;
 pub mod host;
 pub mod load;
 pub mod memory;
+mod merge;
 mod names;
 pub mod network;
 pub mod processes;

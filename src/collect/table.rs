@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::gather::Merge;
+use super::merge::Merge;
 use super::procfs::Procfs;
 use super::{
     boot, checks, counters, cpu, disk, diskio, files, host, load, memory, network, processes,
