@@ -21,7 +21,7 @@ LAYERS = [
     ["smtp", "mail", "late"],
     ["report"],
     ["status"],
-    ["outbox", "previous"],
+    ["outbox", "previous", "history"],
     ["config"],
     ["collect"],
     ["schedule", "agenda", "clock"],

@@ -17,6 +17,7 @@
 //! - `smtp`: delivery over SMTP: relays, TLS, AUTH, recipients one by one; redacted errors.
 //! - `outbox`: the durable queue on disk; the only code that touches the spool.
 //! - `previous`: what the previous report left (counters, the watched files' manifest).
+//! - `history`: the samples the daemon takes between reports, kept in SQLite.
 //! - `state`: the state directory, resolved once, and the layout of what lives in it.
 //! - `atomic`: crash-safe file replacement, for the outbox and the previous report's files.
 //! - `delivery`: one attempt at a queued message, backoff, giving up to failed/.
@@ -42,6 +43,7 @@ mod context;
 pub mod daemon;
 pub mod delivery;
 pub mod exit;
+pub mod history;
 pub mod late;
 pub mod logging;
 pub mod mail;

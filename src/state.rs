@@ -9,6 +9,7 @@
 //! <state_dir>/lock              the delivery lock (outbox.rs)
 //! <state_dir>/counters.json     the previous report's counters (previous.rs)
 //! <state_dir>/files.json        the previous report's manifest of watched files (previous.rs)
+//! <state_dir>/history.sqlite    the samples the daemon takes between reports (history/store.rs)
 //! ```
 
 use std::fs;
@@ -59,6 +60,11 @@ impl StateDir {
     /// The previous report's manifest of the watched files.
     pub fn manifest(&self) -> PathBuf {
         self.root.join("files.json")
+    }
+
+    /// The sample history (SQLite).
+    pub fn history(&self) -> PathBuf {
+        self.root.join("history.sqlite")
     }
 }
 
