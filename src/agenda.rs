@@ -16,6 +16,8 @@ pub struct Agenda {
     pub report: DateTime<Utc>,
     /// When the earliest queued message is due again; `None`: nothing queued.
     pub retry: Option<DateTime<Utc>>,
+    /// When the next sample of the history is due; `None`: no history kept.
+    pub sample: Option<DateTime<Utc>>,
 }
 
 /// What to do now.
@@ -25,12 +27,14 @@ pub enum Next {
     Report,
     /// Retry what is queued.
     Retry,
+    /// Take a sample for the history.
+    Sample,
     /// Wait this long (at most `MAX_WAIT`), then ask again.
     Wait(Duration),
 }
 
 impl Agenda {
-    /// The report before a retry when both are due; otherwise wait for the earlier.
+    /// The report, then a retry, then a sample, when due; otherwise wait for the earliest.
     pub fn next(&self, now: DateTime<Utc>) -> Next {
         if now >= self.report {
             return Next::Report;
@@ -38,7 +42,13 @@ impl Agenda {
         if self.retry.is_some_and(|r| r <= now) {
             return Next::Retry;
         }
-        let wake = self.retry.map_or(self.report, |r| r.min(self.report));
+        if self.sample.is_some_and(|s| s <= now) {
+            return Next::Sample;
+        }
+        let wake = [self.retry, self.sample]
+            .into_iter()
+            .flatten()
+            .fold(self.report, DateTime::min);
         Next::Wait((wake - now).to_std().unwrap_or_default().min(MAX_WAIT))
     }
 }
@@ -59,7 +69,15 @@ mod tests {
         now: DateTime<Utc>,
         expected: Next,
     ) {
-        assert_eq!(Agenda { report, retry }.next(now), expected);
+        assert_eq!(
+            Agenda {
+                report,
+                retry,
+                sample: None
+            }
+            .next(now),
+            expected
+        );
     }
 
     #[test]
@@ -89,13 +107,29 @@ mod tests {
     }
 
     #[test]
+    fn samples_come_after_reports_and_retries_and_wake_the_wait() {
+        let agenda = |sample| Agenda {
+            report: at(8, 0, 0),
+            retry: Some(at(7, 30, 0)),
+            sample: Some(sample),
+        };
+        assert_eq!(
+            agenda(at(7, 0, 30)).next(at(7, 0, 0)),
+            Next::Wait(Duration::from_secs(30))
+        );
+        assert_eq!(agenda(at(7, 0, 0)).next(at(7, 0, 0)), Next::Sample);
+        assert_eq!(agenda(at(7, 0, 0)).next(at(7, 30, 0)), Next::Retry);
+    }
+
+    #[test]
     fn a_clock_stepped_back_waits_instead_of_resending() {
         // Sent at 08:00, the next is tomorrow 08:00; the clock steps back to 07:59: wait.
         let tomorrow = at(8, 0, 0) + chrono::TimeDelta::days(1);
         assert!(matches!(
             Agenda {
                 report: tomorrow,
-                retry: None
+                retry: None,
+                sample: None,
             }
             .next(at(7, 59, 0)),
             Next::Wait(_)

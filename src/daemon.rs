@@ -22,7 +22,9 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use crate::agenda::{Agenda, Next};
 use crate::clock::{Clock, Signal, SystemClock};
+use crate::collect::procfs::Procfs;
 use crate::delivery::Flushed;
+use crate::history::{Sampler, Store};
 use crate::outbox::Outbox;
 use crate::pipeline::Pipeline;
 
@@ -57,8 +59,11 @@ pub fn run_on(
         agenda: Agenda {
             report: clock.now(),
             retry: None,
+            sample: None,
         },
+        history: None,
     };
+    daemon.open_history();
     daemon.agenda.retry = daemon.flush(false);
     daemon.agenda.report = daemon.next_fire(clock.now())?;
     let next = daemon.local(daemon.agenda.report);
@@ -78,6 +83,10 @@ pub fn run_on(
             }
             Next::Retry => {
                 daemon.agenda.retry = daemon.flush(true);
+                None
+            }
+            Next::Sample => {
+                daemon.sample();
                 None
             }
             Next::Wait(span) => {
@@ -104,6 +113,9 @@ struct Daemon<'a> {
     clock: &'a dyn Clock,
     keep_going: &'a dyn Fn() -> bool,
     agenda: Agenda,
+    /// The sampler and the store of the history; `None` without a state directory,
+    /// or while the store cannot be opened (a report never waits for history).
+    history: Option<(Sampler, Store)>,
 }
 
 impl Daemon<'_> {
@@ -132,6 +144,36 @@ impl Daemon<'_> {
         let next = self.local(self.agenda.report);
         notify(&format!("STATUS=next report at {next}"));
         Ok(true)
+    }
+
+    /// Opens the sample history in the state directory and plans the first sample.
+    fn open_history(&mut self) {
+        let Some(state) = &self.pipeline.state_dir else {
+            return;
+        };
+        let now = self.clock.now();
+        match Store::open(&state.history(), now) {
+            Ok((store, _moved)) => {
+                let filesystems = self.pipeline.config.report.filesystems.clone();
+                let sampler = Sampler::new(Procfs::default(), filesystems);
+                self.history = Some((sampler, store));
+                self.agenda.sample = Some(now);
+            }
+            Err(e) => tracing::error!("no history this run: {e}"),
+        }
+    }
+
+    /// Takes one sample into the history and plans the next.
+    fn sample(&mut self) {
+        let now = self.clock.now();
+        let interval = self.pipeline.config.history.sample_interval;
+        self.agenda.sample = chrono::TimeDelta::from_std(interval).ok().map(|d| now + d);
+        if let Some((sampler, store)) = &mut self.history {
+            let sample = sampler.take(now);
+            if let Err(e) = store.add(&sample) {
+                tracing::warn!("cannot keep a sample: {e}");
+            }
+        }
     }
 
     /// SIGHUP: a fresh pipeline from the config file, or the old one if the new is bad.

@@ -44,6 +44,8 @@ pub struct Config {
     pub state_dir: Option<PathBuf>,
     /// How long one collector may take before the report goes out without it.
     pub collector_timeout: Duration,
+    /// `[history]`: what the daemon samples between reports.
+    pub history: HistorySettings,
     pub thresholds: Thresholds,
     /// `[[checks]]`: the admin's health checks, in the config's order.
     pub checks: Vec<crate::collect::checks::Check>,
@@ -89,6 +91,24 @@ struct RawConfig {
     checks: Vec<Spanned<checks::RawCheck>>,
     #[serde(default)]
     watch: Vec<watch::RawWatch>,
+    #[serde(default)]
+    history: RawHistory,
+}
+
+/// `[history]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistorySettings {
+    /// How often the daemon samples the host.
+    pub sample_interval: Duration,
+    /// How long samples are kept.
+    pub days: u64,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHistory {
+    sample_interval_secs: Option<Spanned<u64>>,
+    history_days: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -174,6 +194,20 @@ impl Config {
             thresholds: thresholds::check(raw.thresholds, &loc)?,
             checks: checks::check_all(raw.checks, &loc)?,
             watches: watch::check_all(raw.watch, &loc)?,
+            history: HistorySettings {
+                sample_interval: Duration::from_secs(loc.bounded(
+                    &raw.history.sample_interval_secs,
+                    "history.sample_interval_secs",
+                    1..=3600,
+                    60,
+                )?),
+                days: loc.bounded(
+                    &raw.history.history_days,
+                    "history.history_days",
+                    1..=3650,
+                    35,
+                )?,
+            },
         })
     }
 

@@ -63,7 +63,7 @@ fn port_follows_tls() {
 
 #[test]
 fn errors_say_where_and_what() {
-    check_err("schedul = \"x\"", "config.toml:1:1: unknown field `schedul`, expected one of `schedule`, `timezone`, `hostname`, `state_dir`, `collector_timeout_secs`, `report`, `smtp`, `thresholds`, `checks`, `watch`");
+    check_err("schedul = \"x\"", "config.toml:1:1: unknown field `schedul`, expected one of `schedule`, `timezone`, `hostname`, `state_dir`, `collector_timeout_secs`, `report`, `smtp`, `thresholds`, `checks`, `watch`, `history`");
     check_err(&format!("{SMTP}tsl = \"tls\"\n"), "config.toml:5:1: unknown field `tsl`, expected one of `host`, `port`, `tls`, `ca_file`, `from`, `to`, `timeout_secs`, `retry_initial`, `retry_max`, `max_queue_age`");
     check_err(
         &format!("{SMTP}tls = \"ssl\"\n"),
@@ -444,5 +444,21 @@ fn invalid_utf8_is_located_at_its_first_bad_byte() {
             "{}:2:16: byte 0xe9 is not UTF-8; the config must be UTF-8 text (was it saved as Latin-1?)",
             path.display()
         )
+    );
+}
+
+#[test]
+fn history_sampling_defaults_to_a_minute_and_is_bounded() {
+    let c = parse("").unwrap();
+    assert_eq!(c.history.sample_interval, Duration::from_secs(60));
+    assert_eq!(c.history.days, 35);
+    let c = parse("[history]\nsample_interval_secs = 10\nhistory_days = 90\n").unwrap();
+    assert_eq!(
+        (c.history.sample_interval, c.history.days),
+        (Duration::from_secs(10), 90)
+    );
+    check_err(
+        "[history]\nsample_interval_secs = 0\n",
+        "config.toml:2:24: history.sample_interval_secs = 0 is out of range; expected 1 to 3600",
     );
 }

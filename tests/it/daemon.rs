@@ -140,6 +140,7 @@ fn daily(sandbox: &Sandbox, port: u16, at: &str) -> String {
         .smtp_config(port, "none", None)
         .replace("*/5 * * * *", at)
         .replace("cpu_sample_ms = 50", "cpu_sample_ms = 10")
+        + "[history]\nsample_interval_secs = 3600\n"
 }
 
 /// When each received message says it was written (its Date header), in UTC.
@@ -308,4 +309,40 @@ fn sighup_keeps_the_old_config_when_the_new_is_bad_and_takes_a_good_one() {
         dates(&server),
         ["2026-11-24 08:00", "2026-11-25 08:00", "2026-11-26 08:30"]
     );
+}
+
+#[test]
+fn between_reports_the_daemon_samples_the_host_into_its_history() {
+    let (sandbox, server, _) = plain_relay();
+    let text = daily(&sandbox, server.port, "0 8 * * *")
+        .replace("sample_interval_secs = 3600", "sample_interval_secs = 60");
+    let (pipeline, outbox) = daemon_parts(&sandbox, &text);
+    let clock = TestClock::new("2026-11-24T07:58:30Z", "2026-11-24T08:10:00Z", Vec::new());
+    run_daemon(pipeline, &outbox, &no_reload, &clock);
+    assert_eq!(
+        dates(&server),
+        ["2026-11-24 08:00"],
+        "the report still goes out"
+    );
+    let path = sandbox.path("state/history.sqlite");
+    let start = "2026-11-24T00:00:00Z".parse().unwrap();
+    let (store, moved) = rreport::history::Store::open(&path, start).unwrap();
+    assert_eq!(moved, None);
+    let samples = store.since(start).unwrap();
+    // One a minute from 07:58:30 to 08:09:30.
+    let times: Vec<String> = samples
+        .iter()
+        .map(|s| s.at.format("%H:%M:%S").to_string())
+        .collect();
+    assert_eq!(times.first().map(String::as_str), Some("07:58:30"));
+    assert_eq!(times.len(), 12, "{times:?}");
+    assert!(samples.iter().all(
+        |s| s.values.contains_key("memory.used_percent") && s.values.contains_key("processes")
+    ));
+    // Rates need a previous sample (their arithmetic is the sampler's own test; here
+    // the samples are microseconds apart in real time, so /proc/stat may not tick).
+    assert!(!samples[0]
+        .values
+        .keys()
+        .any(|k| k.starts_with("cpu.") || k.ends_with("_per_s")));
 }
