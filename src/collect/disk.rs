@@ -69,10 +69,17 @@ pub fn collect(
     only: Option<&[PathBuf]>,
     deadline: Instant,
 ) -> Result<(Vec<Disk>, Vec<String>), CollectError> {
+    let probe: Probe = Arc::new(|path: &Path, mount: Option<&Mount>| usage(path, mount));
+    Ok(probe_all(targets(only)?, probe, deadline))
+}
+
+/// The filesystems a report shows: the paths named (each with its mount), else every
+/// real filesystem.
+pub fn targets(only: Option<&[PathBuf]>) -> Result<Vec<Target>, CollectError> {
     let read =
         |path: &str| std::fs::read(path).map_err(|e| CollectError::new(format!("{path}: {e}")));
     let mounts = parse_mounts(&read("/proc/self/mounts")?);
-    let chosen = match only {
+    Ok(match only {
         Some(paths) => containing_all(&mounts, paths),
         None => {
             let block = block_fstypes(&String::from_utf8_lossy(&read("/proc/filesystems")?));
@@ -81,9 +88,12 @@ pub fn collect(
                 .map(|m| (m.point.clone(), Some(m)))
                 .collect::<Vec<_>>()
         }
-    };
-    let probe: Probe = Arc::new(|path: &Path, mount: Option<&Mount>| usage(path, mount));
-    Ok(probe_all(chosen, probe, deadline))
+    })
+}
+
+/// Whether a mount is a network filesystem, whose statvfs can wait on a server.
+pub fn is_network(mount: Option<&Mount>) -> bool {
+    mount.is_some_and(|m| NETWORK_FS.contains(&m.fstype.as_str()))
 }
 
 /// Probes the targets in order on a worker thread. A probe that does not answer
@@ -191,7 +201,8 @@ fn abandon(
     }
 }
 
-fn usage(path: &Path, mount: Option<&Mount>) -> Result<Disk, String> {
+/// One statvfs, on the caller's thread.
+pub fn usage(path: &Path, mount: Option<&Mount>) -> Result<Disk, String> {
     let st = nix::sys::statvfs::statvfs(path).map_err(|e| format!("statvfs: {e}"))?;
     Ok(from_statvfs(
         path,

@@ -97,15 +97,31 @@ impl Sampler {
         )
     }
 
-    /// Used bytes and percent of each filesystem, each statvfs under a deadline (a
-    /// dead network mount is skipped, as in a report).
+    /// Used bytes and percent of each filesystem. A local one is measured on this
+    /// thread (no thread, no wake-up: this runs every minute); a network one under a
+    /// deadline on a worker (a dead server is skipped, as in a report).
     fn filesystems(&self, values: &mut BTreeMap<String, f64>) {
-        let deadline = Instant::now() + Duration::from_secs(1);
-        if let Ok((disks, _)) = disk::collect(self.filesystems.as_deref(), deadline) {
-            for d in disks {
-                values.insert(format!("fs:{}.used_bytes", d.mount), d.used as f64);
-                values.insert(format!("fs:{}.used_percent", d.mount), d.percent);
-            }
+        let Ok(targets) = disk::targets(self.filesystems.as_deref()) else {
+            return;
+        };
+        let (remote, local): (Vec<_>, Vec<_>) = targets
+            .into_iter()
+            .partition(|(_, m)| disk::is_network(m.as_ref()));
+        let mut measured: Vec<disk::Disk> = local
+            .iter()
+            .filter_map(|(path, mount)| disk::usage(path, mount.as_ref()).ok())
+            .collect();
+        if !remote.is_empty() {
+            let probe: disk::Probe =
+                std::sync::Arc::new(|p: &std::path::Path, m: Option<&disk::Mount>| {
+                    disk::usage(p, m)
+                });
+            let deadline = Instant::now() + Duration::from_secs(1);
+            measured.extend(disk::probe_all(remote, probe, deadline).0);
+        }
+        for d in measured {
+            values.insert(format!("fs:{}.used_bytes", d.mount), d.used as f64);
+            values.insert(format!("fs:{}.used_percent", d.mount), d.percent);
         }
     }
 }
