@@ -72,6 +72,9 @@ impl Store {
             .map_err(fail)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(fail)?;
+        // A writer of one sample a minute needs no 2 MB page cache: this bounds what
+        // days of reads could grow it to (the daemon's memory budget is 8 MB in all).
+        conn.pragma_update(None, "cache_size", -256).map_err(fail)?;
         let store = Store {
             conn,
             path: path.to_path_buf(),
