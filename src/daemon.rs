@@ -168,10 +168,18 @@ impl Daemon<'_> {
         let now = self.clock.now();
         let interval = self.pipeline.config.history.sample_interval;
         self.agenda.sample = chrono::TimeDelta::from_std(interval).ok().map(|d| now + d);
+        let days = self.pipeline.config.history.days;
         if let Some((sampler, store)) = &mut self.history {
             let sample = sampler.take(now);
             if let Err(e) = store.add(&sample) {
                 tracing::warn!("cannot keep a sample: {e}");
+            }
+            // Once an hour is enough to keep the retention.
+            if now.timestamp() % 3600 < interval.as_secs() as i64 {
+                let keep_from = now - chrono::TimeDelta::days(days as i64);
+                if let Err(e) = store.forget_before(keep_from) {
+                    tracing::warn!("cannot forget old samples: {e}");
+                }
             }
         }
     }

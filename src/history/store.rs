@@ -148,6 +148,27 @@ impl Store {
         tx.commit().map_err(fail)
     }
 
+    /// Forgets every sample before `before`; returns how many went. (Downsampling
+    /// older samples, rather than only dropping them, is still to come.)
+    pub fn forget_before(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let fail = |e: rusqlite::Error| error(&path, e.to_string());
+        let tx = self.conn.transaction().map_err(fail)?;
+        tx.execute(
+            "DELETE FROM points WHERE sample IN (SELECT id FROM samples WHERE t < ?1)",
+            params![before.timestamp()],
+        )
+        .map_err(fail)?;
+        let gone = tx
+            .execute(
+                "DELETE FROM samples WHERE t < ?1",
+                params![before.timestamp()],
+            )
+            .map_err(fail)?;
+        tx.commit().map_err(fail)?;
+        Ok(gone)
+    }
+
     /// Every sample at or after `since`, oldest first.
     pub fn since(&self, since: DateTime<Utc>) -> Result<Vec<Sample>, StoreError> {
         let fail = |e: rusqlite::Error| error(&self.path, e.to_string());
@@ -234,6 +255,32 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal", "readers while the daemon writes");
+    }
+
+    #[test]
+    fn samples_older_than_the_retention_are_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::open(&dir.path().join("history.sqlite"), at(0)).unwrap();
+        let day = 24 * 60;
+        for d in 0..40 {
+            store.add(&sample(d * day, d as f64)).unwrap();
+        }
+        // 35 days kept on day 39: days 4 to 39 remain.
+        let gone = store
+            .forget_before(at(39 * day) - chrono::TimeDelta::days(35))
+            .unwrap();
+        assert_eq!(gone, 4);
+        let left = store.since(at(0)).unwrap();
+        assert_eq!((left.len(), left[0].values["cpu.busy"]), (36, 4.0));
+        let orphans: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM points WHERE sample NOT IN (SELECT id FROM samples)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(orphans, 0);
     }
 
     #[test]
