@@ -63,12 +63,7 @@ pub fn run_on(
         },
         history: None,
     };
-    daemon.open_history();
-    daemon.agenda.retry = daemon.flush(false);
-    daemon.agenda.report = daemon.next_fire(clock.now())?;
-    let next = daemon.local(daemon.agenda.report);
-    notify(&format!("READY=1\nSTATUS=next report at {next}"));
-    tracing::info!("started; next report at {next}");
+    daemon.start()?;
     let mut watchdog = Watchdog::from_env();
     loop {
         // Signals first, so a schedule busier than the reports are slow cannot starve them.
@@ -144,6 +139,17 @@ impl Daemon<'_> {
         let next = self.local(self.agenda.report);
         notify(&format!("STATUS=next report at {next}"));
         Ok(true)
+    }
+
+    /// The history opened, the queue flushed, the first report planned; READY.
+    fn start(&mut self) -> anyhow::Result<()> {
+        self.open_history();
+        self.agenda.retry = self.flush(false);
+        self.agenda.report = self.next_fire(self.clock.now())?;
+        let next = self.local(self.agenda.report);
+        notify(&format!("READY=1\nSTATUS=next report at {next}"));
+        tracing::info!("started; next report at {next}");
+        Ok(())
     }
 
     /// Opens the sample history in the state directory and plans the first sample.

@@ -95,6 +95,20 @@ struct RawConfig {
     history: RawHistory,
 }
 
+/// `[history]`, bounded where it is written.
+fn history(raw: &RawHistory, loc: &Locator) -> Result<HistorySettings, ConfigError> {
+    let interval = loc.bounded(
+        &raw.sample_interval_secs,
+        "history.sample_interval_secs",
+        1..=3600,
+        60,
+    )?;
+    Ok(HistorySettings {
+        sample_interval: Duration::from_secs(interval),
+        days: loc.bounded(&raw.history_days, "history.history_days", 1..=3650, 35)?,
+    })
+}
+
 /// `[history]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistorySettings {
@@ -194,20 +208,7 @@ impl Config {
             thresholds: thresholds::check(raw.thresholds, &loc)?,
             checks: checks::check_all(raw.checks, &loc)?,
             watches: watch::check_all(raw.watch, &loc)?,
-            history: HistorySettings {
-                sample_interval: Duration::from_secs(loc.bounded(
-                    &raw.history.sample_interval_secs,
-                    "history.sample_interval_secs",
-                    1..=3600,
-                    60,
-                )?),
-                days: loc.bounded(
-                    &raw.history.history_days,
-                    "history.history_days",
-                    1..=3650,
-                    35,
-                )?,
-            },
+            history: history(&raw.history, &loc)?,
         })
     }
 
