@@ -69,8 +69,12 @@ pub fn collect(
     only: Option<&[PathBuf]>,
     deadline: Instant,
 ) -> Result<(Vec<Disk>, Vec<String>), CollectError> {
-    let probe: Probe = Arc::new(|path: &Path, mount: Option<&Mount>| usage(path, mount));
-    Ok(probe_all(targets(only)?, probe, deadline))
+    Ok(probe_all(targets(only)?, statvfs_probe(), deadline))
+}
+
+/// The probe of production: one statvfs per target.
+pub fn statvfs_probe() -> Probe {
+    Arc::new(|path: &Path, mount: Option<&Mount>| usage(path, mount))
 }
 
 /// The filesystems a report shows: the paths named (each with its mount), else every

@@ -87,7 +87,12 @@ fn snapshot() -> Vec<Stat> {
 
 /// Every process id in /proc (the process checks scan them too).
 pub(super) fn pids() -> impl Iterator<Item = u32> {
-    std::fs::read_dir("/proc")
+    pids_in(&super::procfs::Procfs::default())
+}
+
+/// Every process id under `proc` (the sampler counts them).
+pub fn pids_in(proc: &super::procfs::Procfs) -> impl Iterator<Item = u32> {
+    std::fs::read_dir(proc.path(""))
         .into_iter()
         .flatten()
         .flatten()

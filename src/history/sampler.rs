@@ -13,16 +13,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::store::Sample;
-use crate::collect::counters::{increase, Table};
+use crate::collect::counters::{Previous, Table};
 use crate::collect::procfs::Procfs;
-use crate::collect::{cpu, disk, diskio, load, memory, network};
-
-/// Columns of the counter tables the rates come from.
-const NET_RX: usize = 0;
-const NET_TX: usize = 4;
-const DISK_READ: usize = 2;
-const DISK_WRITTEN: usize = 3;
-const DISK_IO_MS: usize = 6;
+use crate::collect::{cpu, disk, diskio, load, memory, network, processes};
+use crate::zone::Zone;
 
 /// What a sample keeps for the next one's rates.
 struct Counters {
@@ -71,30 +65,14 @@ impl Sampler {
                 values.insert("swap.used_percent".to_string(), m.swap_percent);
             }
         }
-        if let Some(n) = self.process_count() {
-            values.insert("processes".to_string(), n as f64);
-        }
+        let processes = processes::pids_in(&self.procfs).count();
+        values.insert("processes".to_string(), processes as f64);
         self.filesystems(&mut values);
         if let Some(before) = &self.previous {
             rates(before, &now_counters, &mut values);
         }
         self.previous = Some(now_counters);
         Sample { at: now, values }
-    }
-
-    fn process_count(&self) -> Option<usize> {
-        let listing = std::fs::read_dir(self.procfs.path("")).ok()?;
-        Some(
-            listing
-                .flatten()
-                .filter(|e| {
-                    e.file_name()
-                        .to_string_lossy()
-                        .bytes()
-                        .all(|b| b.is_ascii_digit())
-                })
-                .count(),
-        )
     }
 
     /// Used bytes and percent of each filesystem. A local one is measured on this
@@ -112,12 +90,8 @@ impl Sampler {
             .filter_map(|(path, mount)| disk::usage(path, mount.as_ref()).ok())
             .collect();
         if !remote.is_empty() {
-            let probe: disk::Probe =
-                std::sync::Arc::new(|p: &std::path::Path, m: Option<&disk::Mount>| {
-                    disk::usage(p, m)
-                });
             let deadline = Instant::now() + Duration::from_secs(1);
-            measured.extend(disk::probe_all(remote, probe, deadline).0);
+            measured.extend(disk::probe_all(remote, disk::statvfs_probe(), deadline).0);
         }
         for d in measured {
             values.insert(format!("fs:{}.used_bytes", d.mount), d.used as f64);
@@ -126,10 +100,11 @@ impl Sampler {
     }
 }
 
-/// CPU shares and per-second rates between two samples' counters.
+/// CPU shares and per-second rates between two samples' counters: the same figures
+/// a report computes since the previous report (`network::report`, `diskio::report`).
 fn rates(before: &Counters, now: &Counters, values: &mut BTreeMap<String, f64>) {
-    let secs = (now.at - before.at).num_milliseconds() as f64 / 1000.0;
-    if secs <= 0.0 {
+    let seconds = (now.at - before.at).num_milliseconds() as f64 / 1000.0;
+    if seconds <= 0.0 {
         return;
     }
     if let (Some(a), Some(b)) = (&before.cpu, &now.cpu) {
@@ -139,43 +114,41 @@ fn rates(before: &Counters, now: &Counters, values: &mut BTreeMap<String, f64>) 
             values.insert("cpu.steal".to_string(), s.steal);
         }
     }
-    let per_s = |table: (&Option<Table>, &Option<Table>),
-                 kind: &str,
-                 columns: &[(usize, &str)],
-                 values: &mut BTreeMap<String, f64>| {
-        let (Some(a), Some(b)) = table else { return };
-        for (name, row) in b {
-            let Some(old) = a.get(name) else { continue };
-            let d = increase(old, row);
-            for &(column, what) in columns {
-                if let Some(v) = d.get(column) {
-                    values.insert(format!("{kind}:{name}.{what}"), *v as f64 / secs);
-                }
-            }
+    let since = |table| Previous {
+        table,
+        taken_at: before.at,
+        seconds,
+    };
+    // The report's "previous report" time is not a series: any zone will do.
+    let zone = Zone::utc();
+    let mut put = |series: String, value: Option<f64>| {
+        if let Some(v) = value {
+            values.insert(series, v);
         }
     };
-    per_s(
-        (&before.net, &now.net),
-        "net",
-        &[(NET_RX, "rx_bytes_per_s"), (NET_TX, "tx_bytes_per_s")],
-        values,
-    );
-    per_s(
-        (&before.disk, &now.disk),
-        "disk",
-        &[
-            (DISK_READ, "read_bytes_per_s"),
-            (DISK_WRITTEN, "written_bytes_per_s"),
-        ],
-        values,
-    );
+    if let (Some(a), Some(b)) = (&before.net, &now.net) {
+        for i in network::report(b, Some(since(a)), &zone).interfaces {
+            put(
+                format!("net:{}.rx_bytes_per_s", i.name),
+                i.rx_rate.map(|r| r as f64),
+            );
+            put(
+                format!("net:{}.tx_bytes_per_s", i.name),
+                i.tx_rate.map(|r| r as f64),
+            );
+        }
+    }
     if let (Some(a), Some(b)) = (&before.disk, &now.disk) {
-        for (name, row) in b {
-            if let Some(old) = a.get(name) {
-                let busy_ms = increase(old, row).get(DISK_IO_MS).copied().unwrap_or(0);
-                let busy = (busy_ms as f64 / (secs * 1000.0) * 100.0).min(100.0);
-                values.insert(format!("disk:{name}.busy_percent"), busy);
-            }
+        for d in diskio::report(b, Some(since(a)), &zone).devices {
+            put(
+                format!("disk:{}.read_bytes_per_s", d.name),
+                d.read_rate.map(|r| r as f64),
+            );
+            put(
+                format!("disk:{}.written_bytes_per_s", d.name),
+                d.write_rate.map(|r| r as f64),
+            );
+            put(format!("disk:{}.busy_percent", d.name), d.busy_percent);
         }
     }
 }
