@@ -42,31 +42,31 @@ pub fn write(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
 
 /// When root writes into a directory owned by someone else, the file becomes theirs.
 pub fn give_to_dir_owner(file: &File, dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    if !nix::unistd::geteuid().is_root() {
-        return Ok(());
+    match foreign_owner(dir)? {
+        Some((uid, gid)) => std::os::unix::fs::fchown(file, Some(uid), Some(gid)),
+        None => Ok(()),
     }
-    let owner = fs::metadata(dir)?;
-    if owner.uid() == 0 {
-        return Ok(());
-    }
-    std::os::unix::fs::fchown(file, Some(owner.uid()), Some(owner.gid()))
 }
 
 /// `give_to_dir_owner` for a directory or file root just created at `path`.
 pub fn give_path_to_parent_owner(path: &Path) -> io::Result<()> {
-    use std::os::unix::fs::MetadataExt;
     let Some(parent) = path.parent() else {
         return Ok(());
     };
+    match foreign_owner(parent)? {
+        Some((uid, gid)) => std::os::unix::fs::lchown(path, Some(uid), Some(gid)),
+        None => Ok(()),
+    }
+}
+
+/// The owner of `dir` when this process is root and `dir` is someone else's.
+fn foreign_owner(dir: &Path) -> io::Result<Option<(u32, u32)>> {
+    use std::os::unix::fs::MetadataExt;
     if !nix::unistd::geteuid().is_root() {
-        return Ok(());
+        return Ok(None);
     }
-    let owner = fs::metadata(parent)?;
-    match owner.uid() {
-        0 => Ok(()),
-        uid => std::os::unix::fs::lchown(path, Some(uid), Some(owner.gid())),
-    }
+    let owner = fs::metadata(dir)?;
+    Ok((owner.uid() != 0).then(|| (owner.uid(), owner.gid())))
 }
 
 /// Makes a rename or removal in `dir` durable.
