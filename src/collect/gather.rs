@@ -72,6 +72,8 @@ type CheapResults = Vec<(usize, Result<Put, CollectError>)>;
 /// its own.
 struct Running {
     job: Job,
+    /// The cheap collectors started, by table index, and their shared thread.
+    cheap_ids: Vec<usize>,
     cheap: Result<deadline::Running<CheapResults>, CollectError>,
     own: Vec<(usize, Result<deadline::Running<Put>, CollectError>)>,
     extra: Vec<(String, Result<deadline::Running<Value>, CollectError>)>,
@@ -98,6 +100,7 @@ impl Running {
             .enumerate()
             .filter(|(_, e)| (e.wanted)(settings));
         let (cheap, own): (Vec<_>, Vec<_>) = wanted.partition(|(_, e)| e.cheap);
+        let cheap_ids = cheap.iter().map(|(i, _)| *i).collect();
         let cheap: Vec<(usize, Work)> = cheap
             .into_iter()
             .map(|(i, e)| (i, (e.work)(settings, &job)))
@@ -122,6 +125,7 @@ impl Running {
             .collect();
         Running {
             job,
+            cheap_ids,
             cheap,
             own,
             extra,
@@ -136,11 +140,10 @@ impl Running {
             match m.wait(self.cheap, deadline) {
                 Ok(found) => found,
                 // The shared thread missed its deadline: every cheap collector failed so.
-                Err(e) => TABLE
+                Err(e) => self
+                    .cheap_ids
                     .iter()
-                    .enumerate()
-                    .filter(|(_, entry)| entry.cheap && (entry.wanted)(settings))
-                    .map(|(i, _)| (i, Err(e.clone())))
+                    .map(|&i| (i, Err(e.clone())))
                     .collect(),
             };
         for (i, running) in self.own {
