@@ -2,6 +2,11 @@
 
 use crate::support::*;
 
+/// `[report]` with a `template_dir` line, to put in place of a bare `[report]`.
+fn template_dir_line(dir: &std::path::Path) -> String {
+    format!("[report]\ntemplate_dir = \"{}\"\n", dir.display())
+}
+
 #[test]
 fn dry_run_works_with_no_config_at_all() {
     let out = rreport().args(["--once", "--dry-run"]).run();
@@ -294,13 +299,9 @@ fn check_finds_undefined_variables_in_templates() {
         "templates/report.txt",
         "{{ hostname }}\n{{ memroy.total }}\n",
     );
-    let text = sandbox.smtp_config(closed_port(), "none", None).replace(
-        "[report]\n",
-        &format!(
-            "[report]\ntemplate_dir = \"{}\"\n",
-            sandbox.path("templates").display()
-        ),
-    );
+    let text = sandbox
+        .smtp_config(closed_port(), "none", None)
+        .replace("[report]\n", &template_dir_line(&sandbox.path("templates")));
     let config = sandbox.write("config.toml", &text);
     rreport()
         .args(["--check", "-c"])
@@ -383,13 +384,9 @@ fn a_template_that_never_ends_fails_like_any_other() {
     // Found by fault injection: no report, memory without bound, --check hung.
     let sandbox = Sandbox::new();
     std::fs::create_dir(sandbox.path("templates")).unwrap();
-    let text = sandbox.smtp_config(closed_port(), "none", None).replace(
-        "[report]\n",
-        &format!(
-            "[report]\ntemplate_dir = \"{}\"\n",
-            sandbox.path("templates").display()
-        ),
-    );
+    let text = sandbox
+        .smtp_config(closed_port(), "none", None)
+        .replace("[report]\n", &template_dir_line(&sandbox.path("templates")));
     let config = sandbox.write("config.toml", &text);
     let limit = std::time::Duration::from_secs(60);
     for (file, source, format, error) in [
@@ -526,13 +523,7 @@ fn check_warns_of_what_is_valid_but_wrong_and_refuses_a_missing_template_dir() {
     crate::support::check(&config)
         .status(0)
         .stderr_has("admin@example.com is an example address; mail to it goes nowhere");
-    let text = text.replace(
-        "[report]\n",
-        &format!(
-            "[report]\ntemplate_dir = \"{}\"\n",
-            sandbox.path("tmpl").display()
-        ),
-    );
+    let text = text.replace("[report]\n", &template_dir_line(&sandbox.path("tmpl")));
     let config = sandbox.write("config.toml", &text);
     crate::support::check(&config)
         .status(78)
