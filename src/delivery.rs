@@ -239,9 +239,9 @@ pub fn flush(
     // Read again: another process may have queued a message meanwhile; and while the
     // relay is down, nothing is due before the relay's own retry time.
     let due = outbox
-        .queued()?
+        .queued_meta()?
         .iter()
-        .map(|e| dead_until.map_or(e.meta.next_attempt, |d| e.meta.next_attempt.max(d)))
+        .map(|m| dead_until.map_or(m.next_attempt, |d| m.next_attempt.max(d)))
         .min();
     Ok(Flushed::Done { next_due: due })
 }

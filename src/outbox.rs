@@ -35,6 +35,8 @@ const LOCK_POLL: Duration = Duration::from_millis(100);
 /// Far above any report (a report with 200 filesystems is under 100 KB); a bigger
 /// file in the spool is not ours.
 const QUEUE_FILE_LIMIT: u64 = 64 << 20;
+/// The metadata line is a few hundred bytes; a recipient list could make it longer.
+const META_LINE_LIMIT: u64 = 64 << 10;
 
 /// A spool operation that failed, naming the path.
 #[derive(Debug, thiserror::Error)]
@@ -268,6 +270,24 @@ impl Outbox {
         Ok(chosen.into_iter().map(|e| e.path).collect())
     }
 
+    /// The metadata of every queued message, without reading the messages (a flush
+    /// plans its next run from them). Unreadable entries are skipped with a warning.
+    pub fn queued_meta(&self) -> Result<Vec<Meta>, OutboxError> {
+        let mut metas = Vec::new();
+        for path in eml_files(&self.queue)? {
+            let head =
+                crate::regular::read_prefix(&path, META_LINE_LIMIT, crate::regular::Links::Refuse);
+            match head
+                .map_err(|e| e.to_string())
+                .and_then(|h| split_meta(&h).map(|(m, _)| m))
+            {
+                Ok(meta) => metas.push(meta),
+                Err(e) => tracing::warn!("skipping unreadable queue file {}: {e}", path.display()),
+            }
+        }
+        Ok(metas)
+    }
+
     /// The queued messages, oldest first. Unreadable entries are skipped with a warning.
     pub fn queued(&self) -> Result<Vec<Entry>, OutboxError> {
         read_entries(&self.queue)
@@ -313,13 +333,21 @@ fn sync_dir(dir: &Path) -> Result<(), OutboxError> {
     crate::atomic::sync_dir(dir).map_err(io_err(dir, "cannot sync directory"))
 }
 
-fn read_entries(dir: &Path) -> Result<Vec<Entry>, OutboxError> {
-    let mut entries = Vec::new();
+/// The `*.eml` files of a spool directory.
+fn eml_files(dir: &Path) -> Result<Vec<PathBuf>, OutboxError> {
+    let mut paths = Vec::new();
     for item in fs::read_dir(dir).map_err(io_err(dir, "cannot list"))? {
         let path = item.map_err(io_err(dir, "cannot list"))?.path();
-        if path.extension().is_none_or(|e| e != "eml") {
-            continue;
+        if path.extension().is_some_and(|e| e == "eml") {
+            paths.push(path);
         }
+    }
+    Ok(paths)
+}
+
+fn read_entries(dir: &Path) -> Result<Vec<Entry>, OutboxError> {
+    let mut entries = Vec::new();
+    for path in eml_files(dir)? {
         // Anyone who can write the spool could leave a FIFO named *.eml there.
         match crate::regular::read(&path, QUEUE_FILE_LIMIT, crate::regular::Links::Refuse)
             .map_err(|e| e.to_string())
@@ -339,6 +367,12 @@ fn read_entries(dir: &Path) -> Result<Vec<Entry>, OutboxError> {
 
 /// Splits a queue file into its metadata and the message that follows the header.
 pub fn parse_entry(bytes: &[u8]) -> Result<(Meta, Vec<u8>), String> {
+    let (meta, end) = split_meta(bytes)?;
+    Ok((meta, bytes[end..].to_vec()))
+}
+
+/// The metadata line of a queue file, and where the message after it starts.
+fn split_meta(bytes: &[u8]) -> Result<(Meta, usize), String> {
     let end = bytes
         .windows(2)
         .position(|w| w == b"\r\n")
@@ -354,7 +388,7 @@ pub fn parse_entry(bytes: &[u8]) -> Result<(Meta, Vec<u8>), String> {
             meta.version
         ));
     }
-    Ok((meta, bytes[end + 2..].to_vec()))
+    Ok((meta, end + 2))
 }
 
 /// A new entry's metadata.

@@ -21,10 +21,32 @@ pub enum Links {
 
 /// The whole of a regular file of at most `limit` bytes.
 pub fn read(path: &Path, limit: u64, links: Links) -> io::Result<Vec<u8>> {
+    let (file, len) = open(path, Some(limit), links)?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    // One byte over the limit tells a file that grew since fstat from one that did not.
+    File::take(file, limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(limit));
+    }
+    Ok(bytes)
+}
+
+/// The first `limit` bytes (at most) of a regular file of any size: for a header.
+pub fn read_prefix(path: &Path, limit: u64, links: Links) -> io::Result<Vec<u8>> {
+    let (file, len) = open(path, None, links)?;
+    let mut bytes = Vec::with_capacity(len.min(limit) as usize);
+    File::take(file, limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Opens a regular file (checked before and after the open), without blocking;
+/// with `limit`, one no larger than that. Returns it and its length.
+fn open(path: &Path, limit: Option<u64>, links: Links) -> io::Result<(File, u64)> {
     let meta = match links {
         Links::Follow => std::fs::metadata(path)?,
         Links::Refuse => std::fs::symlink_metadata(path)?,
     };
+    let limit = limit.unwrap_or(u64::MAX);
     refuse_odd(&meta.file_type(), meta.len(), limit)?;
     let mut flags = nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY;
     if links == Links::Refuse {
@@ -36,13 +58,7 @@ pub fn read(path: &Path, limit: u64, links: Links) -> io::Result<Vec<u8>> {
         .open(path)?;
     let meta = file.metadata()?;
     refuse_odd(&meta.file_type(), meta.len(), limit)?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    // One byte over the limit tells a file that grew since fstat from one that did not.
-    File::take(file, limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(too_large(limit));
-    }
-    Ok(bytes)
+    Ok((file, meta.len()))
 }
 
 fn refuse_odd(kind: &std::fs::FileType, len: u64, limit: u64) -> io::Result<()> {
@@ -123,5 +139,8 @@ mod tests {
         );
         check(&link, 100, Links::Follow, Ok(b"1234\n"));
         check(&link, 100, Links::Refuse, Err("a symbolic link"));
+        // A prefix of any size, with the same refusals.
+        assert_eq!(read_prefix(&file, 2, Links::Refuse).unwrap(), b"12");
+        assert!(read_prefix(&fifo, 2, Links::Follow).is_err());
     }
 }
