@@ -123,7 +123,11 @@ fn gather_context_10ms_window() -> Context {
         ),
         chrono::Utc::now(),
     );
-    rreport::status::context(&readings, &Default::default())
+    rreport::status::context(
+        &readings,
+        &rreport::history::Period::none(&rreport::zone::Zone::utc()),
+        &Default::default(),
+    )
 }
 
 fn fixture(disks: usize) -> Context {

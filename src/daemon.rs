@@ -180,11 +180,10 @@ impl Daemon<'_> {
             if let Err(e) = store.add(&sample) {
                 tracing::warn!("cannot keep a sample: {e}");
             }
-            // Once an hour is enough to keep the retention.
+            // Once an hour is enough to keep the retention and the averages.
             if now.timestamp() % 3600 < interval.as_secs() as i64 {
-                let keep_from = now - chrono::TimeDelta::days(days as i64);
-                if let Err(e) = store.forget_before(keep_from) {
-                    tracing::warn!("cannot forget old samples: {e}");
+                if let Err(e) = store.maintain(now, days) {
+                    tracing::warn!("cannot thin out old samples: {e}");
                 }
             }
         }

@@ -17,7 +17,8 @@
 //! - `smtp`: delivery over SMTP: relays, TLS, AUTH, recipients one by one; redacted errors.
 //! - `outbox`: the durable queue on disk; the only code that touches the spool.
 //! - `previous`: what the previous report left (counters, the watched files' manifest).
-//! - `history`: the samples the daemon takes between reports, kept in SQLite.
+//! - `history`: the samples the daemon takes between reports, kept in SQLite; what a
+//!   report reads back (the period's figures, chart lines, disk-full forecasts).
 //! - `state`: the state directory, resolved once, and the layout of what lives in it.
 //! - `atomic`: crash-safe file replacement, for the outbox and the previous report's files.
 //! - `delivery`: one attempt at a queued message, backoff, giving up to failed/.
@@ -58,6 +59,7 @@ pub mod sections;
 pub mod smtp;
 pub mod state;
 pub mod status;
+mod units;
 pub mod zone;
 
 pub use crate::commands::{run, RunError};

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::collect::{self, Context};
 use crate::config::Config;
 use crate::delivery::{self, Attempt, Flushed};
+use crate::history::Period;
 use crate::mail;
 use crate::outbox::{self, Outbox, OutboxError};
 use crate::report::{Rendered, Renderer, TemplateError, DEFAULT_SUBJECT};
@@ -112,9 +113,24 @@ impl Pipeline {
         if let Some(dir) = &self.state_dir {
             settings.previous = crate::previous::load(dir, settings.watches_files());
         }
+        let since = settings.previous.counters.as_ref().map(|c| c.taken_at);
         let (readings, remembered) = collect::gather_and_remember(&settings, now);
+        let period = match &self.state_dir {
+            Some(dir) => {
+                let history = &self.config.history;
+                Period::load(
+                    &dir.history(),
+                    since,
+                    now,
+                    &readings,
+                    history,
+                    &settings.zone,
+                )
+            }
+            None => Period::none(&settings.zone),
+        };
         (
-            crate::status::context(&readings, &self.config.thresholds),
+            crate::status::context(&readings, &period, &self.config.thresholds),
             remembered,
         )
     }

@@ -18,6 +18,9 @@ use crate::collect::memory::Memory;
 use crate::collect::Readings;
 pub use crate::config::{Levels, Thresholds};
 use crate::context::{CollectorFailure, Context};
+use crate::history::forecast::Forecast;
+use crate::history::Period;
+use crate::units::bytes;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -121,32 +124,28 @@ fn against(levels: &Levels, value: f64, text: String, kind: Kind) -> Judged {
     judged(level, text, kind, excess(levels, level, value))
 }
 
-/// The CPU: on the average since the previous report when there is one (a snapshot
-/// at report time says nothing of the day and flaps the subject), else the sample,
-/// saying so.
-fn cpu(cpu: &Cpu, t: &Levels) -> Option<(Judged, &'static str)> {
-    match (cpu.average.map(|a| a.percent), cpu.percent) {
-        (Some(p), _) => Some((
-            against(
-                t,
-                p,
-                format!("CPU was {p:.1}% busy on average since the previous report"),
-                Kind::Activity,
-            ),
+/// The CPU: on the period's average when the daemon sampled it, else on the average
+/// since the previous report (a snapshot at report time says nothing of the day and
+/// flaps the subject), else on the sample, saying so.
+fn cpu(cpu: &Cpu, period: Option<f64>, t: &Levels) -> Option<(Judged, &'static str)> {
+    let judge = |p: f64, text: String, from| Some((against(t, p, text, Kind::Activity), from));
+    match (period, cpu.average.map(|a| a.percent), cpu.percent) {
+        (Some(p), _, _) => judge(
+            p,
+            format!("CPU was {p:.1}% busy on average since the previous report (sampled)"),
+            "period",
+        ),
+        (None, Some(p), _) => judge(
+            p,
+            format!("CPU was {p:.1}% busy on average since the previous report"),
             "average",
-        )),
-        (None, Some(p)) => Some((
-            against(
-                t,
-                p,
-                format!(
-                    "CPU is {p:.1}% busy now (a short sample: no previous report to average over)"
-                ),
-                Kind::Activity,
-            ),
+        ),
+        (None, None, Some(p)) => judge(
+            p,
+            format!("CPU is {p:.1}% busy now (a short sample: no previous report to average over)"),
             "sample",
-        )),
-        (None, None) => None,
+        ),
+        (None, None, None) => None,
     }
 }
 
@@ -196,6 +195,27 @@ fn disk(disk: &Disk, t: &Thresholds) -> [Judged; 2] {
     ]
 }
 
+/// A filesystem that fills within the forecast's warning or critical days.
+fn forecast(disk: &Disk, f: &Forecast, period: &Period) -> Judged {
+    let days = f.days_left;
+    let level = match days {
+        d if d <= period.critical_days as f64 => Level::Critical,
+        d if d <= period.warning_days as f64 => Level::Warning,
+        _ => Level::Ok,
+    };
+    let when = match days {
+        d if d < 1.0 => format!("~{:.0} hours", (d * 24.0).max(0.0)),
+        d => format!("~{d:.0} days"),
+    };
+    let text = format!(
+        "{} will be full in {when} at its rate of the last days (+{}/day)",
+        disk.mount,
+        bytes(f.bytes_per_day)
+    );
+    // Fewer days left is further past the threshold.
+    judged(level, text, Kind::Capacity, 1.0 / days.max(0.01))
+}
+
 /// The admin wrote each check to say whether something they care about works.
 fn check(outcome: &Outcome) -> Judged {
     let level = if outcome.ok {
@@ -214,11 +234,11 @@ fn failure(failure: &CollectorFailure) -> Judged {
 }
 
 /// Judges every reading against the thresholds.
-pub fn assess(r: &Readings, t: &Thresholds) -> Assessment {
+pub fn assess(r: &Readings, period: &Period, t: &Thresholds) -> Assessment {
     let mut a = Assessment::default();
     let mut all = Vec::new();
     if let Some(Some(c)) = &r.cpu {
-        a.cpu = cpu(c, &t.cpu).map(|(j, from)| {
+        a.cpu = cpu(c, period.cpu_average(), &t.cpu).map(|(j, from)| {
             let level = j.level;
             all.push(j);
             (level, from)
@@ -236,10 +256,16 @@ pub fn assess(r: &Readings, t: &Thresholds) -> Assessment {
         a.memory = Some(keep(memory(m, &t.memory), &mut all));
         a.swap = Some(keep(swap(m, &t.swap), &mut all));
     }
-    for d in r.disks.iter().flatten().flatten() {
+    for (i, d) in r.disks.iter().flatten().flatten().enumerate() {
         let [space, inodes] = disk(d, t);
-        a.disks
-            .push(keep(space, &mut all).max(keep(inodes, &mut all)));
+        let mut level = keep(space, &mut all).max(keep(inodes, &mut all));
+        if let Some(Some(f)) = period.forecasts.get(i) {
+            level = level.max(keep(forecast(d, f, period), &mut all));
+        }
+        a.disks.push(level);
+    }
+    if let Some(problem) = &period.problem {
+        keep(failure(problem), &mut all);
     }
     for c in r.checks.iter().flatten() {
         a.checks.push(keep(check(c), &mut all));
@@ -306,9 +332,10 @@ impl Assessment {
 }
 
 /// The template context of a report: its readings, with what status made of them.
-pub fn context(readings: &Readings, t: &Thresholds) -> Context {
+pub fn context(readings: &Readings, period: &Period, t: &Thresholds) -> Context {
     let mut ctx = readings.context();
-    assess(readings, t).write(&mut ctx);
+    period.write(&mut ctx);
+    assess(readings, period, t).write(&mut ctx);
     ctx
 }
 
@@ -390,9 +417,13 @@ mod tests {
         }
     }
 
+    fn no_history() -> Period {
+        Period::none(&crate::zone::Zone::utc())
+    }
+
     #[track_caller]
     fn check(input: Value, t: &Thresholds, status: &str, attention: &[&str]) {
-        let c = context(&readings(input), t);
+        let c = context(&readings(input), &no_history(), t);
         assert_eq!(c.0["status"], status);
         let got: Vec<&str> = c.0["attention"]
             .as_array()
@@ -459,7 +490,7 @@ mod tests {
             .insert("/boot".into(), Levels::new(80.0, 90.0, 95.0));
         let input = json!({"disks": [{"mount": "/boot", "percent": 75.0, "inodes_percent": 1.0}, {"mount": "/", "percent": 75.0, "inodes_percent": 1.0}]});
         check(input.clone(), &t, "warning", &["/ is 75.0% full"]);
-        let c = context(&readings(input), &t);
+        let c = context(&readings(input), &no_history(), &t);
         assert_eq!(
             (
                 c.0["disks"][0]["level"].as_str(),
@@ -493,7 +524,7 @@ mod tests {
                 "memory is 75.0% used",
             ],
         );
-        let c = context(&readings(input), &Thresholds::default());
+        let c = context(&readings(input), &no_history(), &Thresholds::default());
         assert_eq!(c.0["checks"][0]["level"], "ok");
         assert_eq!(c.0["checks"][1]["level"], "critical");
     }
@@ -540,5 +571,79 @@ mod tests {
     fn no_swap_is_not_a_swap_problem() {
         let input = json!({"memory": {"percent": 10.0, "swap_total": 0, "swap_percent": 100.0}});
         check(input, &Thresholds::default(), "ok", &[]);
+    }
+
+    /// A period whose CPU busy series is `busy`, and one forecast per entry.
+    fn period(busy: &[f64], forecasts: &[Option<f64>]) -> Period {
+        use crate::history::day::{Day, Series, Window};
+        let t = chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap();
+        let mut series = Series::default();
+        for (i, v) in busy.iter().enumerate() {
+            series.figures.add(i as i64 * 60, *v);
+        }
+        let mut p = no_history();
+        p.day = Some(Day {
+            window: Window {
+                from: t,
+                to: t,
+                trend_from: t,
+            },
+            samples: busy.len() as u64,
+            series: [("cpu.busy".to_string(), series)].into(),
+            trends: Default::default(),
+        });
+        p.forecasts = forecasts
+            .iter()
+            .map(|d| {
+                d.map(|days_left| Forecast {
+                    full_at: String::new(),
+                    days_left,
+                    bytes_per_day: 1.5 * 1024.0 * 1024.0 * 1024.0,
+                })
+            })
+            .collect();
+        (p.warning_days, p.critical_days) = (14, 3);
+        p
+    }
+
+    #[test]
+    fn the_cpu_is_judged_on_the_period_when_the_daemon_sampled_it() {
+        // A quiet moment at report time, a busy day before it: the day counts.
+        let input = json!({"cpu": {"percent": 3.0, "average": {"percent": 20.0}}});
+        let a = assess(
+            &readings(input),
+            &period(&[95.0, 85.0, 90.0], &[]),
+            &Thresholds::default(),
+        );
+        assert_eq!(a.cpu, Some((Level::Critical, "period")));
+        assert_eq!(
+            a.attention[0].text,
+            "CPU was 90.0% busy on average since the previous report (sampled)"
+        );
+    }
+
+    #[test]
+    fn a_filesystem_filling_soon_is_a_warning_then_critical() {
+        let disks = json!({"disks": [
+            {"mount": "/", "percent": 40.0},
+            {"mount": "/var", "percent": 40.0},
+            {"mount": "/srv", "percent": 40.0},
+            {"mount": "/tmp", "percent": 40.0}
+        ]});
+        let p = period(&[], &[Some(30.0), Some(12.4), Some(2.5), Some(0.2)]);
+        let a = assess(&readings(disks), &p, &Thresholds::default());
+        assert_eq!(
+            a.disks,
+            [Level::Ok, Level::Warning, Level::Critical, Level::Critical]
+        );
+        let texts: Vec<_> = a.attention.iter().map(|a| a.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "/tmp will be full in ~5 hours at its rate of the last days (+1.5 GiB/day)",
+                "/srv will be full in ~2 days at its rate of the last days (+1.5 GiB/day)",
+                "/var will be full in ~12 days at its rate of the last days (+1.5 GiB/day)",
+            ]
+        );
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 mod advice;
 mod checks;
+mod history;
 pub mod lint;
 mod smtp;
 mod thresholds;
@@ -18,6 +19,7 @@ mod watch;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use self::history::HistorySettings;
 pub use self::smtp::{parse_duration, Credentials, RetryPolicy, Server, SmtpSettings, TlsMode};
 pub use self::thresholds::{Levels, Thresholds};
 use crate::schedule::Schedule;
@@ -65,6 +67,8 @@ pub struct ReportSettings {
     pub cpu_sample: Duration,
     /// The sections shown, in order; only their collectors run.
     pub sections: Sections,
+    /// Whether the email carries charts of the period (`report.charts`).
+    pub charts: bool,
 }
 
 /// A config mistake: where it is (`file:line:col`, a file, or the environment) and what.
@@ -92,37 +96,7 @@ struct RawConfig {
     #[serde(default)]
     watch: Vec<watch::RawWatch>,
     #[serde(default)]
-    history: RawHistory,
-}
-
-/// `[history]`, bounded where it is written.
-fn history(raw: &RawHistory, loc: &Locator) -> Result<HistorySettings, ConfigError> {
-    let interval = loc.bounded(
-        &raw.sample_interval_secs,
-        "history.sample_interval_secs",
-        1..=3600,
-        60,
-    )?;
-    Ok(HistorySettings {
-        sample_interval: Duration::from_secs(interval),
-        days: loc.bounded(&raw.history_days, "history.history_days", 1..=3650, 35)?,
-    })
-}
-
-/// `[history]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistorySettings {
-    /// How often the daemon samples the host.
-    pub sample_interval: Duration,
-    /// How long samples are kept.
-    pub days: u64,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawHistory {
-    sample_interval_secs: Option<Spanned<u64>>,
-    history_days: Option<Spanned<u64>>,
+    history: history::RawHistory,
 }
 
 #[derive(Deserialize, Default)]
@@ -133,6 +107,7 @@ struct RawReport {
     filesystems: Option<Vec<PathBuf>>,
     cpu_sample_ms: Option<Spanned<u64>>,
     sections: Option<Vec<Spanned<String>>>,
+    charts: Option<bool>,
 }
 
 /// Looks up an environment variable; injected so tests need not touch the process's.
@@ -208,7 +183,7 @@ impl Config {
             thresholds: thresholds::check(raw.thresholds, &loc)?,
             checks: checks::check_all(raw.checks, &loc)?,
             watches: watch::check_all(raw.watch, &loc)?,
-            history: history(&raw.history, &loc)?,
+            history: history::check(&raw.history, &loc)?,
         })
     }
 
@@ -314,6 +289,7 @@ fn check_report(raw: RawReport, loc: &Locator) -> Result<ReportSettings, ConfigE
         filesystems: raw.filesystems,
         cpu_sample: Duration::from_millis(cpu_sample_ms),
         sections: check_sections(raw.sections, loc)?,
+        charts: raw.charts.unwrap_or(true),
     })
 }
 

@@ -192,9 +192,9 @@ fn retry_policy(raw: &RawSmtp, loc: &Locator) -> Result<RetryPolicy, ConfigError
             .map(|d| d.unwrap_or(Duration::from_secs(default)))
     };
     Ok(RetryPolicy {
-        initial: duration(&raw.retry_initial, "retry_initial", 60, DAY)?,
-        max: duration(&raw.retry_max, "retry_max", 3600, 7 * DAY)?,
-        max_queue_age: duration(&raw.max_queue_age, "max_queue_age", 7 * DAY, 365 * DAY)?,
+        initial: duration(&raw.retry_initial, "smtp.retry_initial", 60, DAY)?,
+        max: duration(&raw.retry_max, "smtp.retry_max", 3600, 7 * DAY)?,
+        max_queue_age: duration(&raw.max_queue_age, "smtp.max_queue_age", 7 * DAY, 365 * DAY)?,
     })
 }
 
@@ -254,7 +254,7 @@ const DAY: u64 = 86_400;
 /// A duration key of `[smtp]`: at least a second (less would hammer the relay) and
 /// at most `max` seconds, so that every time computed from it stays far inside
 /// what a date can hold.
-fn bounded_duration(
+pub(super) fn bounded_duration(
     value: Option<&Spanned<String>>,
     key: &str,
     max: u64,
@@ -263,13 +263,13 @@ fn bounded_duration(
     let Some(v) = value else { return Ok(None) };
     let text = v.get_ref();
     let d = parse_duration(text).ok_or_else(|| {
-        loc.at(v.span().start, format!("smtp.{key} = \"{text}\" is not a duration; expected a number and a unit, such as \"30s\", \"1m\", \"2h\" or \"7d\""))
+        loc.at(v.span().start, format!("{key} = \"{text}\" is not a duration; expected a number and a unit, such as \"30s\", \"1m\", \"2h\" or \"7d\""))
     })?;
     if d < Duration::from_secs(1) || d > Duration::from_secs(max) {
         return Err(loc.at(
             v.span().start,
             format!(
-                "smtp.{key} = \"{text}\" is out of range; expected 1s to {}d",
+                "{key} = \"{text}\" is out of range; expected 1s to {}d",
                 max / DAY
             ),
         ));

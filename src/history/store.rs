@@ -19,6 +19,11 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 /// The schema this code writes; older ones are migrated on open.
 pub const SCHEMA_VERSION: u32 = 1;
+/// The time in the name of a database moved aside: `history.sqlite.corrupt-<stamp>`.
+pub const CORRUPT_STAMP: &str = "%Y%m%dT%H%M%SZ";
+/// (older than this many days, averaged into buckets of this many seconds): a
+/// month of minutes is 43,000 samples; this keeps about 7,000.
+const DOWNSAMPLING: [(i64, i64); 2] = [(2, 300), (14, 3600)];
 
 /// One sample: when, and a value per series.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +54,7 @@ impl Store {
             Ok(store) => Ok((store, None)),
             Err(first) if path.exists() => {
                 let aside =
-                    path.with_extension(format!("sqlite.corrupt-{}", now.format("%Y%m%dT%H%M%SZ")));
+                    path.with_extension(format!("sqlite.corrupt-{}", now.format(CORRUPT_STAMP)));
                 std::fs::rename(path, &aside)
                     .map_err(|e| error(path, format!("{first}; cannot move it aside: {e}")))?;
                 for suffix in ["-wal", "-shm"] {
@@ -148,8 +153,20 @@ impl Store {
         tx.commit().map_err(fail)
     }
 
-    /// Forgets every sample before `before`; returns how many went. (Downsampling
-    /// older samples, rather than only dropping them, is still to come.)
+    /// Keeps the history's size bounded: samples older than `keep_days` go, those
+    /// older than 14 days become hourly averages, those older than 2 days 5-minute
+    /// averages. Idempotent (a bucket of one sample is left alone), so the daemon
+    /// runs it hourly and after any downtime; one transaction per step.
+    pub fn maintain(&mut self, now: DateTime<Utc>, keep_days: u64) -> Result<(), StoreError> {
+        let days = |d: i64| now - chrono::TimeDelta::days(d);
+        self.forget_before(days(keep_days as i64))?;
+        for (older_than, seconds) in DOWNSAMPLING {
+            self.downsample(days(older_than), seconds)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets every sample before `before`; returns how many went.
     pub fn forget_before(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
         let path = self.path.clone();
         let fail = |e: rusqlite::Error| error(&path, e.to_string());
@@ -167,6 +184,48 @@ impl Store {
             .map_err(fail)?;
         tx.commit().map_err(fail)?;
         Ok(gone)
+    }
+
+    /// Replaces the samples before `before` in each `seconds`-long bucket that holds
+    /// more than one by one sample at the bucket's start: each series' mean.
+    fn downsample(&mut self, before: DateTime<Utc>, seconds: i64) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let fail = |e: rusqlite::Error| error(&path, e.to_string());
+        let tx = self.conn.transaction().map_err(fail)?;
+        let buckets: Vec<i64> = {
+            let mut query = tx
+                .prepare(
+                    "SELECT t / ?2 AS b FROM samples WHERE t < ?1 - ?1 % ?2
+                     GROUP BY b HAVING count(*) > 1",
+                )
+                .map_err(fail)?;
+            let rows = query
+                .query_map(params![before.timestamp(), seconds], |r| r.get(0))
+                .map_err(fail)?;
+            rows.collect::<Result<_, _>>().map_err(fail)?
+        };
+        for bucket in buckets {
+            let (from, to) = (bucket * seconds, (bucket + 1) * seconds);
+            tx.execute("INSERT INTO samples (t) VALUES (?1)", params![from])
+                .map_err(fail)?;
+            let id = tx.last_insert_rowid();
+            tx.execute_batch("CREATE TEMP TABLE IF NOT EXISTS merged (id INTEGER PRIMARY KEY); DELETE FROM merged;")
+                .map_err(fail)?;
+            tx.execute(
+                "INSERT INTO merged SELECT id FROM samples WHERE t >= ?1 AND t < ?2 AND id != ?3",
+                params![from, to, id],
+            )
+            .map_err(fail)?;
+            tx.execute_batch(&format!(
+                "INSERT INTO points (sample, series, value)
+                   SELECT {id}, series, avg(value) FROM points
+                   WHERE sample IN (SELECT id FROM merged) GROUP BY series;
+                 DELETE FROM points WHERE sample IN (SELECT id FROM merged);
+                 DELETE FROM samples WHERE id IN (SELECT id FROM merged);"
+            ))
+            .map_err(fail)?;
+        }
+        tx.commit().map_err(fail)
     }
 
     /// Every sample at or after `since`, oldest first.
@@ -211,7 +270,7 @@ impl Store {
     }
 }
 
-fn error(path: &Path, message: String) -> StoreError {
+pub(super) fn error(path: &Path, message: String) -> StoreError {
     StoreError {
         path: path.display().to_string(),
         message,
@@ -316,5 +375,63 @@ mod tests {
             err.to_string().contains("schema version 9 is newer than 1"),
             "{err}"
         );
+    }
+
+    /// The daemon's routine over 40 simulated days: a sample every 2 minutes, the
+    /// maintenance hourly. What is left: raw samples for 2 days, 5-minute averages to
+    /// 14 days, hourly ones to 35, nothing older. A 5-minute average is the mean of
+    /// its samples, an hourly one the mean of its twelve 5-minute averages.
+    #[test]
+    fn forty_days_are_kept_thinned_out_and_averages_are_means() {
+        // On the hour, so buckets start at whole minutes of the test's clock.
+        let base = 1_794_999_600;
+        let at = |m: i64| DateTime::from_timestamp(base + m * 60, 0).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::open(&dir.path().join("history.sqlite"), at(0)).unwrap();
+        store
+            .conn
+            .pragma_update(None, "synchronous", "OFF")
+            .unwrap();
+        let end = 40 * 24 * 60;
+        for m in (0..end).step_by(2) {
+            // cpu.busy is the minute itself: every mean can be computed here.
+            let values = BTreeMap::from([("cpu.busy".to_string(), m as f64)]);
+            store.add(&Sample { at: at(m), values }).unwrap();
+            if m % 60 == 0 {
+                store.maintain(at(m), 35).unwrap();
+            }
+        }
+        let now = at(end);
+        store.maintain(now, 35).unwrap();
+        let all = store.since(at(0)).unwrap();
+        let age = |s: &Sample| (now - s.at).num_minutes();
+        let count = |lo: i64, hi: i64| all.iter().filter(|s| (lo..hi).contains(&age(s))).count();
+        let day = 24 * 60;
+        assert!(
+            all.iter().all(|s| age(s) <= 35 * day),
+            "nothing past 35 days"
+        );
+        assert_eq!(count(1, 2 * day + 1), 1440, "raw: one per 2 minutes");
+        assert_eq!(
+            count(2 * day + 1, 14 * day + 1),
+            12 * 288,
+            "5-minute averages"
+        );
+        assert_eq!(
+            count(14 * day + 1, 35 * day + 1),
+            21 * 24,
+            "hourly averages"
+        );
+        let even_minutes = |from: i64| (from..from + 5).filter(|m| m % 2 == 0);
+        let mean5 =
+            |from: i64| even_minutes(from).sum::<i64>() as f64 / even_minutes(from).count() as f64;
+        for s in all.iter().filter(|s| age(s) > 2 * day) {
+            let minute = (s.at - at(0)).num_minutes();
+            let expected = match age(s) > 14 * day {
+                true => (0..12).map(|i| mean5(minute + 5 * i)).sum::<f64>() / 12.0,
+                false => mean5(minute),
+            };
+            assert_eq!(s.values["cpu.busy"], expected, "{:?}", s.at);
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! Template filters for humans: `bytes`, `duration`, `seconds`, `percent`, `fixed`,
-//! `datetime`, `ljust`, `rjust`.
+//! `datetime`, `clock`, `sparkline`, `ljust`, `rjust`.
 //!
 //! Each takes whatever the context holds, including null (a failed collector),
 //! and prints "n/a" rather than failing the whole report.
@@ -24,6 +24,13 @@ pub fn register(env: &mut Environment<'static>) {
             _ => display(&v),
         }
     });
+    env.add_filter("clock", |v: Value| {
+        match v.as_str().map(chrono::DateTime::parse_from_rfc3339) {
+            Some(Ok(t)) => t.format("%a %H:%M").to_string(),
+            _ => display(&v),
+        }
+    });
+    env.add_filter("sparkline", |v: Value| sparkline(&numbers(&v)));
     env.add_filter("ljust", |v: Value, width: usize| {
         format!("{:<width$}", display(&v))
     });
@@ -34,6 +41,32 @@ pub fn register(env: &mut Environment<'static>) {
         truncate(&display(&v), max)
     });
     env.add_filter("command", |v: Value, max: usize| command(&display(&v), max));
+}
+
+/// A line of numbers as block characters from ▁ (its lowest) to █ (its highest);
+/// a gap (null) is a space. A flat line is all ▁.
+pub fn sparkline(values: &[Option<f64>]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let known = values.iter().flatten();
+    let lo = known.clone().copied().fold(f64::INFINITY, f64::min);
+    let hi = known.copied().fold(f64::NEG_INFINITY, f64::max);
+    let span = hi - lo;
+    values
+        .iter()
+        .map(|v| match v {
+            None => ' ',
+            Some(_) if span <= 0.0 => BARS[0],
+            Some(v) => BARS[(((v - lo) / span) * 7.0).round().clamp(0.0, 7.0) as usize],
+        })
+        .collect()
+}
+
+/// The numbers of a list (nulls kept as gaps); anything else is an empty line.
+fn numbers(v: &Value) -> Vec<Option<f64>> {
+    match v.try_iter() {
+        Ok(items) => items.map(|x| number(&x)).collect(),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// A command line as a table can hold it: the program's file name (not its whole
@@ -86,23 +119,7 @@ pub fn seconds(s: f64) -> String {
     }
 }
 
-/// Binary units, one decimal: 1536 → "1.5 KiB", 1_063_780_352 → "1.0 GiB".
-pub fn bytes(n: f64) -> String {
-    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    let mut value = n;
-    let mut unit = 0;
-    // From 1000 of a unit on, the next unit: "1.0 GiB", never "1014.5 MiB", so a
-    // number never has four digits before its point.
-    while value.abs() >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{value:.0} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
+pub use crate::units::bytes;
 
 /// Whole minutes, like uptime(1): 338400 → "3d 22h 0m"; under a minute, seconds.
 pub fn duration(secs: u64) -> String {

@@ -243,7 +243,12 @@ fn gather_merges_every_collector() {
     );
     // The pipeline assesses what was gathered; so does this test.
     let readings = collect::gather(&settings, chrono::Utc::now());
-    let ctx = rreport::status::context(&readings, &Default::default()).0;
+    let ctx = rreport::status::context(
+        &readings,
+        &rreport::history::Period::none(&rreport::zone::Zone::utc()),
+        &Default::default(),
+    )
+    .0;
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     assert_eq!(ctx["hostname"], hostname.trim());
     for key in ["boot", "cpu", "memory", "disks"] {

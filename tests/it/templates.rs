@@ -352,7 +352,11 @@ fn the_live_context_renders_strictly() {
         std::time::Duration::from_secs(10),
     );
     let readings = rreport::collect::gather(&settings, chrono::Utc::now());
-    let ctx = rreport::status::context(&readings, &Default::default());
+    let ctx = rreport::status::context(
+        &readings,
+        &rreport::history::Period::none(&rreport::zone::Zone::utc()),
+        &Default::default(),
+    );
     let renderer = Renderer::new(rreport::report::DEFAULT_SUBJECT, None, true).unwrap();
     let r = renderer.render(&ctx).unwrap();
     assert!(r.html.contains("</html>") && r.text.contains("FILESYSTEMS"));
@@ -527,4 +531,54 @@ fn the_cpu_sample_is_shown_to_the_resolution_it_has() {
         r.text.contains("31.2% average since"),
         "the day's average keeps its tenth"
     );
+}
+
+/// A series' figures as the context holds them (`history::period`).
+fn figures(avg: f64, max: f64, max_at: &str, line: &[f64]) -> Value {
+    json!({"min": 0.0, "avg": avg, "max": max, "max_at": max_at, "last": avg,
+           "samples": 1440, "line": line})
+}
+
+#[test]
+fn the_period_shows_average_peak_and_when_and_forecasts_say_when_full() {
+    let mut ctx = fixture();
+    let line = [1.0, 2.0, 97.0, 50.0, 3.0];
+    ctx["period"] = json!({"from": "2026-11-23T08:00:00+01:00", "to": "2026-11-24T08:00:00+01:00", "samples": 1440});
+    ctx["cpu"]["period"] = figures(12.0, 97.0, "2026-11-24T03:12:00+01:00", &line);
+    ctx["cpu"]["period"]["iowait"] = figures(1.0, 4.0, "2026-11-24T03:12:00+01:00", &line);
+    ctx["memory"]["period"] = figures(40.0, 60.0, "2026-11-23T21:00:00+01:00", &line);
+    ctx["disks"][0]["forecast"] =
+        json!({"full_at": "2026-12-06T08:00:00+01:00", "days_left": 12.2, "bytes_per_day": 1.3e9});
+    let r = render(ctx);
+    assert!(
+        r.html.contains("avg 12.0%, peak 97.0% at Tue 03:12"),
+        "{}",
+        r.html
+    );
+    assert!(r.html.contains("full in ~12 days (+1.2 GiB/day)"));
+    assert!(
+        r.text
+            .contains("Over the period avg 12.0%, peak 97.0% at Tue 03:12  ▁▁█▅▁"),
+        "{}",
+        r.text
+    );
+    assert!(r
+        .text
+        .contains("full in ~12 days at +1.2 GiB/day (around Sun 6 Dec 2026 08:00 +01:00)"));
+}
+
+#[test]
+fn without_history_the_sections_say_so() {
+    let mut ctx = fixture();
+    ctx["period"] = Value::Null;
+    ctx["cpu"]["period"] = Value::Null;
+    ctx["memory"]["period"] = Value::Null;
+    ctx["disks"][0]["period"] = Value::Null;
+    let r = render(ctx);
+    let says = "no history yet (the daemon samples it)";
+    assert_eq!(r.html.matches(says).count(), 2, "CPU and memory");
+    assert!(r
+        .html
+        .contains("No history yet for trends and disk-full forecasts"));
+    assert_eq!(r.text.matches(says).count(), 2, "CPU and memory");
 }
