@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Renders a report that has an attention list of every level and the template-error
-# banner, and screenshots it in headless Chromium in both colour schemes:
+# Renders a report that has an attention list of every level, the template-error
+# banner and a day of history (charts, period figures, a forecast), and screenshots it in headless Chromium in both colour schemes:
 # docs/report-light.png and docs/report-dark.png (prefers-color-scheme emulated).
 # Run it after changing templates/report.html, and look at both pictures: mail
 # clients in dark mode (Apple Mail, Outlook for Mac and iOS) apply the template's
@@ -12,7 +12,7 @@ if ! command -v chromium >/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
 fi
-cargo build --release --quiet
+cargo build --release --quiet --bin rreport --example history_day
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -34,6 +34,8 @@ name = "postgres"
 tcp = "127.0.0.1:$closed"
 timeout_secs = 1
 TOML
+# A day of samples, as the daemon would have taken: period figures, charts, a forecast.
+target/release/examples/history_day "$work/state" >/dev/null
 target/release/rreport --once --dry-run --format html -c "$work/config.toml" -o "$work/report.html" 2>/dev/null
 
 shoot() {
@@ -42,7 +44,7 @@ shoot() {
         --disable-background-networking --disable-component-update --disable-sync \
         --user-data-dir="$work/chrome-$scheme" --hide-scrollbars \
         --blink-settings="preferredColorScheme=$([ "$scheme" = dark ] && echo 0 || echo 1)" \
-        --window-size=720,1500 --screenshot="$out" "file://$work/report.html" 2>/dev/null
+        --window-size=720,2600 --screenshot="$out" "file://$work/report.html" 2>/dev/null
 }
 shoot light docs/report-light.png
 shoot dark docs/report-dark.png

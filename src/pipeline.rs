@@ -11,7 +11,7 @@ use crate::delivery::{self, Attempt, Flushed};
 use crate::history::Period;
 use crate::mail;
 use crate::outbox::{self, Outbox, OutboxError};
-use crate::report::{Rendered, Renderer, TemplateError, DEFAULT_SUBJECT};
+use crate::report::{self, Image, Rendered, Renderer, TemplateError, DEFAULT_SUBJECT};
 use crate::smtp::{self, Refusal, SendError};
 use crate::state::StateDir;
 
@@ -93,10 +93,21 @@ impl Pipeline {
     /// the previous report left (counters, the watched files' manifest) but does not
     /// replace it: a preview must not move "since the previous report".
     pub fn collect(&self, now: DateTime<Utc>) -> Context {
-        self.gather(now).0
+        self.gather(now, false).0
     }
 
-    fn gather(&self, now: DateTime<Utc>) -> (Context, collect::Remembered) {
+    /// As `collect`, with the charts of the period drawn (when `report.charts`) and
+    /// named in the context: what the HTML of a report needs.
+    pub fn collect_with_charts(&self, now: DateTime<Utc>) -> (Context, Vec<Image>) {
+        let (ctx, _, images) = self.gather(now, true);
+        (ctx, images)
+    }
+
+    fn gather(
+        &self,
+        now: DateTime<Utc>,
+        charts: bool,
+    ) -> (Context, collect::Remembered, Vec<Image>) {
         let mut settings = collect::Settings {
             zone: self.config.timezone.clone(),
             hostname: self.config.hostname.clone(),
@@ -129,10 +140,17 @@ impl Pipeline {
             }
             None => Period::none(&settings.zone),
         };
-        (
-            crate::status::context(&readings, &period, &self.config.thresholds),
-            remembered,
-        )
+        let t = &self.config.thresholds;
+        let mut ctx = crate::status::context(&readings, &period, t);
+        let mut images = Vec::new();
+        if charts && self.config.report.charts && period.day.is_some() {
+            // Unique to this message: the Content-IDs of its images.
+            let id = format!("{}.{:08x}@rreport", now.timestamp(), fastrand::u32(..));
+            let drawn = report::charts::draw(&period, &ctx, t, &settings.zone, &id);
+            ctx.put("charts", drawn.context);
+            images = drawn.images;
+        }
+        (ctx, remembered, images)
     }
 
     /// Renders the report; a broken admin template is logged and replaced by the
@@ -240,8 +258,9 @@ impl Pipeline {
         smtp: &crate::config::SmtpSettings,
         now: DateTime<Utc>,
     ) -> Result<(Built, collect::Remembered), DeliveryError> {
-        let (ctx, remembered) = self.gather(now);
-        let rendered = self.render(&ctx)?;
+        let (ctx, remembered, images) = self.gather(now, true);
+        let mut rendered = self.render(&ctx)?;
+        rendered.images = images;
         let (message, id) = mail::build(smtp, &rendered, now.into())?;
         let envelope = message.envelope().clone();
         let meta = outbox::new_meta(

@@ -12,11 +12,20 @@ use crate::config::Config;
 
 pub(super) fn run(config: Config, format: Format, output: Option<&Path>) -> Result<(), RunError> {
     let pipeline = build_pipeline(config, false)?;
-    let ctx = pipeline.collect(Utc::now());
+    let now = Utc::now();
     let body = match format {
-        Format::Json => serde_json::to_string_pretty(&ctx).map_err(anyhow::Error::from)? + "\n",
-        Format::Html => pipeline.render(&ctx)?.html,
-        Format::Text => pipeline.render(&ctx)?.text,
+        Format::Json => {
+            let ctx = pipeline.collect(now);
+            serde_json::to_string_pretty(&ctx).map_err(anyhow::Error::from)? + "\n"
+        }
+        // The charts as data: URIs, so the preview opens in a browser as it is.
+        Format::Html => {
+            let (ctx, images) = pipeline.collect_with_charts(now);
+            let mut rendered = pipeline.render(&ctx)?;
+            rendered.images = images;
+            rendered.html_with_data_uris()
+        }
+        Format::Text => pipeline.render(&pipeline.collect(now))?.text,
     };
     let written = match output {
         Some(path) => std::fs::write(path, body)

@@ -6,8 +6,11 @@
 //! `<script>` arrives as text. The subject is rendered without escaping and then
 //! flattened to one line, so nothing collected can add a mail header.
 
+mod chart;
+pub mod charts;
 pub(crate) mod filters;
 mod image;
+mod png;
 
 use std::path::Path;
 
@@ -53,6 +56,19 @@ pub struct Rendered {
     /// Set when the admin's template failed and the built-in one stood in; the
     /// report carries the same words in a banner at its top.
     pub template_error: Option<String>,
+}
+
+impl Rendered {
+    /// The HTML with each `cid:` image as a `data:` URI instead: a file a browser
+    /// opens as the mail client would show it (mail clients want the `cid:` form).
+    pub fn html_with_data_uris(&self) -> String {
+        use base64::Engine;
+        self.images.iter().fold(self.html.clone(), |html, image| {
+            let data = base64::engine::general_purpose::STANDARD.encode(&image.bytes);
+            let uri = format!("data:{};base64,{data}", image.content_type);
+            html.replace(&format!("\"cid:{}\"", image.cid), &format!("\"{uri}\""))
+        })
+    }
 }
 
 /// One body part: the admin's template if there is one, and the built-in fallback.

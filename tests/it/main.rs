@@ -7,6 +7,7 @@ mod daemon;
 mod delivery;
 mod faults;
 mod files;
+mod history;
 mod queue;
 mod support;
 mod systemd;
