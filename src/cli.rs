@@ -52,6 +52,21 @@ pub struct Cli {
     #[arg(long, value_name = "ID|all-failed", requires = "outbox")]
     pub drop: Option<String>,
 
+    /// Print the sample history (one row per sample) as CSV or JSON lines, then
+    /// exit; reads the database beside a running daemon and never writes it
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["once", "check", "outbox"])]
+    pub export: Option<ExportFormat>,
+
+    /// With --export: from how long ago ("24h", "7d") or from when (RFC 3339)
+    #[arg(long, value_name = "WHEN", default_value = "24h", requires = "export")]
+    pub since: String,
+
+    /// With --export: the series, comma-separated; a name or its start ("cpu" is
+    /// cpu.busy, cpu.iowait, cpu.steal; "fs:/var" is fs:/var.used_bytes and
+    /// fs:/var.used_percent) [default: all]
+    #[arg(long, value_name = "LIST", requires = "export")]
+    pub series: Option<String>,
+
     /// Log debug detail (RUST_LOG, when set, wins)
     #[arg(short, long)]
     pub verbose: bool,
@@ -73,6 +88,11 @@ pub enum Mode<'a> {
     },
     Outbox,
     Drop(&'a str),
+    Export {
+        format: ExportFormat,
+        since: &'a str,
+        series: Option<&'a str>,
+    },
 }
 
 impl Cli {
@@ -83,6 +103,12 @@ impl Cli {
             Mode::Drop(which)
         } else if self.outbox {
             Mode::Outbox
+        } else if let Some(format) = self.export {
+            Mode::Export {
+                format,
+                since: &self.since,
+                series: self.series.as_deref(),
+            }
         } else if self.once && self.dry_run {
             Mode::Preview {
                 format: self.format,
@@ -94,6 +120,15 @@ impl Cli {
             Mode::Daemon
         }
     }
+}
+
+/// What `--export` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// A header, then one line per sample: time, then each series' value
+    Csv,
+    /// One JSON object per sample: {"time": …, "<series>": value, …}
+    Json,
 }
 
 /// What `--dry-run` prints.
@@ -138,6 +173,10 @@ mod tests {
         );
         assert_eq!(mode(&["--check", "--next", "2"]), "Check { next: 2 }");
         assert_eq!(mode(&["--outbox"]), "Outbox");
+        assert_eq!(
+            mode(&["--export", "csv", "--since", "7d", "--series", "cpu"]),
+            "Export { format: Csv, since: \"7d\", series: Some(\"cpu\") }"
+        );
         assert_eq!(
             mode(&["--outbox", "--drop", "all-failed"]),
             "Drop(\"all-failed\")"

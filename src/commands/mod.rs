@@ -4,6 +4,7 @@
 //! and the one error type that maps every failure to an exit status.
 
 mod check;
+mod export;
 mod preview;
 mod queue;
 mod send;
@@ -63,6 +64,11 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
         }
         Mode::Drop(which) => queue::drop_messages(&open_outbox(&config)?, which),
         Mode::Outbox => queue::list(&open_outbox(&config)?),
+        Mode::Export {
+            format,
+            since,
+            series,
+        } => export::run(&config, format, since, series),
         Mode::Preview { format, output } => preview::run(config, format, output),
         Mode::Once => send::once(config),
         Mode::Daemon => send::serve(cli, config),

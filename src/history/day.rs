@@ -10,11 +10,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OpenFlags};
+use rusqlite::{params, Connection};
 
 use super::forecast::Trend;
 use super::stats::Accumulator;
-use super::store::{error, StoreError};
+use super::store::{error, open_read_only, StoreError};
 
 /// Points across a chart: 600 px wide, so one bucket per 3 px.
 pub const BUCKETS: usize = 200;
@@ -90,9 +90,7 @@ impl Day {
             return Ok(None);
         }
         let fail = |e: rusqlite::Error| error(path, e.to_string());
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(fail)?;
-        conn.pragma_update(None, "cache_size", -256).map_err(fail)?;
+        let conn = open_read_only(path)?;
         let names = series_names(&conn).map_err(fail)?;
         let samples: i64 = conn
             .query_row(

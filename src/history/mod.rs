@@ -2,6 +2,7 @@
 //! keeps it (`store.rs`, SQLite in the state directory).
 
 pub mod day;
+pub mod export;
 pub mod forecast;
 pub mod period;
 pub mod sampler;

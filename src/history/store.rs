@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 /// The schema this code writes; older ones are migrated on open.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -137,7 +137,9 @@ impl Store {
         )
         .map_err(fail)?;
         let id = tx.last_insert_rowid();
-        for (name, value) in &sample.values {
+        // SQLite keeps a NaN as NULL, which no reader expects: a value that is not a
+        // number (a reader's 0/0) is no point.
+        for (name, value) in sample.values.iter().filter(|(_, v)| v.is_finite()) {
             tx.execute(
                 "INSERT OR IGNORE INTO series (name) VALUES (?1)",
                 params![name],
@@ -268,6 +270,16 @@ impl Store {
         }
         Ok(samples.into_iter().map(|(_, s)| s).collect())
     }
+}
+
+/// The database opened for reading only: what a report and `--export` use, beside
+/// the daemon's writer (WAL lets them), never creating or changing anything.
+pub(super) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    let fail = |e: rusqlite::Error| error(path, e.to_string());
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(fail)?;
+    conn.pragma_update(None, "cache_size", -256).map_err(fail)?;
+    Ok(conn)
 }
 
 pub(super) fn error(path: &Path, message: String) -> StoreError {

@@ -6,6 +6,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use mail_parser::MimeHeaders;
 use rreport::clock::{Clock, Signal};
 use rreport::daemon::Reload;
 use rreport::outbox::Outbox;
@@ -345,4 +346,81 @@ fn between_reports_the_daemon_samples_the_host_into_its_history() {
         .values
         .keys()
         .any(|k| k.starts_with("cpu.") || k.ends_with("_per_s")));
+}
+
+/// End to end: a daemon sampling every second sends its 08:00 report, and the mail's
+/// period figures and charts are those of the database it wrote.
+#[test]
+fn the_report_carries_the_period_the_daemon_sampled() {
+    let (sandbox, server, _) = plain_relay();
+    let text = daily(&sandbox, server.port, "0 8 * * *")
+        .replace("sample_interval_secs = 3600", "sample_interval_secs = 1");
+    let (pipeline, outbox) = daemon_parts(&sandbox, &text);
+    let clock = TestClock::new("2026-11-24T07:59:40Z", "2026-11-24T08:00:05Z", Vec::new());
+    run_daemon(pipeline, &outbox, &no_reload, &clock);
+    let mails = server.received();
+    assert_eq!(mails.len(), 1);
+    let msg = mail_parser::MessageParser::default()
+        .parse(&mails[0].data)
+        .unwrap();
+    let text = msg.body_text(0).unwrap();
+    let html = msg.body_html(0).unwrap();
+    // What the database says of memory from 07:59:40 to the report at 08:00:00.
+    let db = rusqlite::Connection::open(sandbox.path("state/history.sqlite")).unwrap();
+    let (samples, max): (i64, f64) = db
+        .query_row(
+            "SELECT count(DISTINCT s.id), max(p.value) FROM samples s JOIN points p ON p.sample = s.id
+             JOIN series ON series.id = p.series
+             WHERE series.name = 'memory.used_percent' AND s.t <= strftime('%s', '2026-11-24T08:00:00')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(samples >= 20, "one a second: {samples}");
+    let figures = format!("peak {max:.1}% at Tue");
+    assert!(text.contains(&figures), "{figures} in\n{text}");
+    assert!(html.contains(&figures));
+    let images = msg
+        .parts
+        .iter()
+        .filter(|p| p.content_id().is_some())
+        .count();
+    assert!(images >= 2, "CPU, memory charts: {images}");
+}
+
+#[test]
+fn a_corrupt_history_is_moved_aside_and_the_report_says_so_and_goes_out() {
+    let (sandbox, server, _) = plain_relay();
+    let text = daily(&sandbox, server.port, "0 8 * * *")
+        .replace("sample_interval_secs = 3600", "sample_interval_secs = 1");
+    std::fs::create_dir_all(sandbox.path("state")).unwrap();
+    std::fs::write(
+        sandbox.path("state/history.sqlite"),
+        b"not a database at all, but long enough to be read as one",
+    )
+    .unwrap();
+    let (pipeline, outbox) = daemon_parts(&sandbox, &text);
+    let clock = TestClock::new("2026-11-24T07:59:50Z", "2026-11-24T08:00:05Z", Vec::new());
+    run_daemon(pipeline, &outbox, &no_reload, &clock);
+    let mails = server.received();
+    assert_eq!(mails.len(), 1, "the report goes out");
+    let msg = mail_parser::MessageParser::default()
+        .parse(&mails[0].data)
+        .unwrap();
+    let text = msg.body_text(0).unwrap();
+    assert!(
+        text.contains("history.sqlite could not be read; it was moved to")
+            && text.contains("history.sqlite.corrupt-20261124T075950Z"),
+        "{text}"
+    );
+    let aside =
+        std::fs::read(sandbox.path("state/history.sqlite.corrupt-20261124T075950Z")).unwrap();
+    assert!(
+        aside.starts_with(b"not a database"),
+        "kept for a post-mortem"
+    );
+    assert!(
+        text.contains("Over the period avg"),
+        "a new history, already sampled"
+    );
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 use rreport::history::{Sample, Store};
 
-use crate::support::{plain_relay, rreport, Sandbox};
+use crate::support::{plain_relay, rreport, Daemon, Sandbox};
 
 /// A day of minutes ending a minute before `now`: CPU at 10 % with a peak of 97 %
 /// 6 hours ago, memory 40 %, the root filesystem growing by 1 GB a day up to what
@@ -195,4 +195,152 @@ fn the_email_carries_its_charts_as_inline_parts_beside_the_html() {
         "every cid: has its part and every part is referenced"
     );
     images.values().for_each(|png| check_png(png));
+}
+
+/// `--export` reads while the daemon writes (WAL, no lock): rows come out, in order,
+/// and the daemon goes on sampling.
+#[test]
+fn export_reads_the_history_while_the_daemon_writes_it() {
+    let sandbox = Sandbox::new();
+    let config = sandbox.smtp_config(crate::support::closed_port(), "none", None);
+    let config =
+        config.replace("*/5 * * * *", "0 0 1 1 *") + "[history]\nsample_interval_secs = 1\n";
+    let config = sandbox.write("config.toml", &config);
+    let mut daemon = Daemon::start(&config, sandbox.path("daemon.log"), None);
+    let export = |format: &str| {
+        rreport()
+            .args(["--export", format, "--series", "memory,processes", "-c"])
+            .args([&config])
+            .run()
+    };
+    // Up to 20 s for three samples; a second each on any machine that is not stuck.
+    let mut csv = String::new();
+    for _ in 0..100 {
+        let out = export("csv");
+        if out.code == Some(0) && out.stdout.lines().count() >= 4 {
+            csv = out.stdout;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("time,memory.used_percent,processes"),
+        "{}",
+        daemon.log()
+    );
+    let times: Vec<DateTime<Utc>> = lines
+        .map(|l| {
+            DateTime::parse_from_rfc3339(l.split(',').next().unwrap())
+                .unwrap()
+                .into()
+        })
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] < w[1]),
+        "oldest first: {times:?}"
+    );
+    let json = export("json");
+    json.status(0);
+    let first: serde_json::Value =
+        serde_json::from_str(json.stdout.lines().next().unwrap()).unwrap();
+    assert!(first["processes"].as_f64().unwrap() > 0.0, "{first}");
+    daemon.signal("TERM");
+    assert_eq!(
+        daemon.wait_exit(std::time::Duration::from_secs(10)),
+        Some(Some(0))
+    );
+    assert!(
+        !daemon.log().contains("cannot keep a sample"),
+        "{}",
+        daemon.log()
+    );
+}
+
+/// Set in the child process of the kill -9 test: the database it writes to.
+const WRITER: &str = "RREPORT_TEST_HISTORY_WRITER";
+
+/// Not a test of its own: the child of `the_history_survives_kill_9_mid_write`,
+/// writing samples of 200 series through the store as fast as it can until killed.
+/// (Run as a test by the parent re-executing this binary; returns at once otherwise.)
+#[test]
+fn writer_child_process() {
+    let Some(path) = std::env::var_os(WRITER) else {
+        return;
+    };
+    let (mut store, _) = Store::open(Path::new(&path), Utc::now()).unwrap();
+    for i in 0.. {
+        let values = (0..200)
+            .map(|s| (format!("fs:/m{s}.used_bytes"), (i * s) as f64))
+            .collect();
+        let at = DateTime::from_timestamp(1_795_000_000 + i, 0).unwrap();
+        store.add(&Sample { at, values }).unwrap();
+    }
+}
+
+#[test]
+fn the_history_survives_kill_9_mid_write() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.path("history.sqlite");
+    for round in 0..3 {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "history::writer_child_process",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(WRITER, &path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Killed somewhere in its stream of transactions, once it has written some.
+        let count = || -> i64 {
+            let conn = rusqlite::Connection::open_with_flags(
+                &path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            );
+            conn.and_then(|c| c.query_row("SELECT count(*) FROM samples", [], |r| r.get(0)))
+                .unwrap_or(0)
+        };
+        let before = count();
+        for _ in 0..200 {
+            if count() > before + 20 + round * 7 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let (mut store, moved) = Store::open(&path, Utc::now()).unwrap();
+        assert_eq!(moved, None, "round {round}: the database opens as it is");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        let kept = count();
+        assert!(
+            kept > before + 20,
+            "round {round}: committed samples kept ({before} -> {kept})"
+        );
+        let torn: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM samples s WHERE s.t < 1800000000
+                 AND (SELECT count(*) FROM points p WHERE p.sample = s.id) != 200",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(torn, 0, "a sample is all of its 200 points or nothing");
+        let at = DateTime::from_timestamp(1_800_000_000 + round, 0).unwrap();
+        store
+            .add(&Sample {
+                at,
+                values: BTreeMap::from([("cpu.busy".into(), 1.0)]),
+            })
+            .unwrap();
+    }
 }
