@@ -128,7 +128,7 @@ impl Daemon<'_> {
         }
         self.flush(false);
         if (self.keep_going)() {
-            self.report(now);
+            self.report(now, None);
         }
         if !(self.keep_going)() {
             return Ok(false);
@@ -141,15 +141,45 @@ impl Daemon<'_> {
         Ok(true)
     }
 
-    /// The history opened, the queue flushed, the first report planned; READY.
+    /// The history opened, the queue flushed, a missed report sent, the first report
+    /// planned; READY.
     fn start(&mut self) -> anyhow::Result<()> {
         self.open_history();
         self.agenda.retry = self.flush(false);
+        let now = self.clock.now();
+        if let Some(due) = self.missed(now).filter(|_| (self.keep_going)()) {
+            tracing::info!(
+                "the report due at {} was missed (rreport was not running); sending it now",
+                self.local(due)
+            );
+            self.report(now, Some(due));
+            self.agenda.retry = self.flush(true);
+        }
         self.agenda.report = self.next_fire(self.clock.now())?;
         let next = self.local(self.agenda.report);
         notify(&format!("READY=1\nSTATUS=next report at {next}"));
         tracing::info!("started; next report at {next}");
         Ok(())
+    }
+
+    /// The fire time missed while the daemon was not running (the host was off, the
+    /// service stopped): the latest one after the previous report and not after
+    /// `now`. One, however many were missed: a catch-up, never a burst. None when
+    /// there was never a report (a new install sends nothing until its first time).
+    fn missed(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let state = self.pipeline.state_dir.as_ref()?;
+        let last = crate::previous::load(state, false).counters?.taken_at;
+        let mut missed = None;
+        let mut fire = self.next_fire(last).ok()?;
+        // A minutely schedule down for two months is 90,000 fire times; enough.
+        for _ in 0..100_000 {
+            if fire > now {
+                break;
+            }
+            missed = Some(fire);
+            fire = self.next_fire(fire).ok()?;
+        }
+        missed
     }
 
     /// Opens the sample history in the state directory and plans the first sample.
@@ -208,7 +238,7 @@ impl Daemon<'_> {
 
     /// Sends one new report and logs its outcome in one line, with its subject (which
     /// carries the status): the journal alone then tells how the host was.
-    fn report(&self, now: DateTime<Utc>) {
+    fn report(&self, now: DateTime<Utc>, missed: Option<DateTime<Utc>>) {
         let started = Instant::now();
         let smtp = self.pipeline.config.smtp.as_ref();
         let to = smtp
@@ -220,7 +250,10 @@ impl Daemon<'_> {
             })
             .unwrap_or_default();
         let ms = || started.elapsed().as_millis();
-        match self.pipeline.send_report(self.outbox, now, self.keep_going) {
+        match self
+            .pipeline
+            .send_report(self.outbox, now, missed, self.keep_going)
+        {
             Ok(sent) => tracing::info!("report sent to {to} in {} ms: {}", ms(), sent.subject),
             Err(e) => tracing::error!("report to {to} ({} ms): {e}", ms()),
         }

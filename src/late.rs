@@ -4,14 +4,15 @@
 //!
 //! The queued bytes stay exactly as rendered; only the copy handed to the relay is
 //! annotated. The message is one rreport built (multipart/alternative of a text and
-//! an HTML part), so its parts are found by its own boundary and decoded by their own
-//! headers. Anything unexpected leaves the message as it is: a late report without
+//! an HTML part, the HTML inside a multipart/related with its charts), so its parts
+//! are found by their own boundaries and decoded by their own headers, and the
+//! message is built again as `mail.rs` builds it. Anything unexpected leaves the message as it is: a late report without
 //! a note beats no report.
 
 use base64::Engine;
 use chrono::{DateTime, TimeDelta, Utc};
-use lettre::message::MultiPart;
 
+use crate::report::{Image, Rendered};
 use crate::zone::Zone;
 
 /// How late a report must be to carry the note.
@@ -43,29 +44,51 @@ pub fn note(
 }
 
 /// The message with `note` at the top of both parts; None when it is not the shape
-/// rreport builds.
+/// rreport builds (a text and an HTML part, the HTML maybe in a multipart/related
+/// with its images).
 pub fn annotate(message: &[u8], note: &str) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(message).ok()?;
     let (head, body) = text.split_once("\r\n\r\n")?;
-    let boundary = boundary(head)?;
-    let (mut plain, mut html) = (None, None);
-    for part in parts(body, &boundary)? {
-        let (headers, content) = part.split_once("\r\n\r\n")?;
-        let decoded = decode(headers, content)?;
-        let kind = header(headers, "content-type")?.to_ascii_lowercase();
-        if kind.starts_with("text/plain") {
-            plain = Some(decoded);
-        } else if kind.starts_with("text/html") {
-            html = Some(decoded);
-        }
+    let mut report = Rendered {
+        subject: String::new(),
+        html: String::new(),
+        text: String::new(),
+        images: Vec::new(),
+        template_error: None,
+    };
+    read_parts(head, body, &mut report)?;
+    if report.text.is_empty() || report.html.is_empty() {
+        return None;
     }
-    let plain = format!("{note}\n\n{}", plain?);
-    let html = with_html_note(&html?, note);
-    let multipart = MultiPart::alternative_plain_html(plain, html);
+    report.text = format!("{note}\n\n{}", report.text);
+    report.html = with_html_note(&report.html, note);
     let mut out = without_content_headers(head).into_bytes();
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&multipart.formatted());
+    out.extend_from_slice(&crate::mail::body(&report).formatted());
     Some(out)
+}
+
+/// The text, the HTML and the images of a multipart body into `report`.
+fn read_parts(head: &str, body: &str, report: &mut Rendered) -> Option<()> {
+    let boundary = boundary(head)?;
+    for part in parts(body, &boundary)? {
+        let (headers, content) = part.split_once("\r\n\r\n")?;
+        let kind = header(headers, "content-type")?.to_ascii_lowercase();
+        if kind.starts_with("multipart/related") {
+            read_parts(headers, content, report)?;
+        } else if kind.starts_with("text/plain") {
+            report.text = text_of(&decode(headers, content)?)?;
+        } else if kind.starts_with("text/html") {
+            report.html = text_of(&decode(headers, content)?)?;
+        } else if let Some(cid) = header(headers, "content-id") {
+            report.images.push(Image {
+                cid: cid.trim_matches(['<', '>']).to_string(),
+                content_type: kind.split(';').next()?.trim().to_string(),
+                bytes: decode(headers, content)?,
+            });
+        }
+    }
+    Some(())
 }
 
 /// The value of a (possibly folded) header, unfolded.
@@ -108,24 +131,28 @@ fn parts<'a>(body: &'a str, boundary: &str) -> Option<Vec<&'a str>> {
     Some(parts)
 }
 
-fn decode(headers: &str, content: &str) -> Option<String> {
+fn decode(headers: &str, content: &str) -> Option<Vec<u8>> {
     let encoding = header(headers, "content-transfer-encoding")
         .unwrap_or_else(|| "7bit".into())
         .to_ascii_lowercase();
-    let bytes = match encoding.as_str() {
-        "7bit" | "8bit" | "binary" => content.as_bytes().to_vec(),
+    match encoding.as_str() {
+        "7bit" | "8bit" | "binary" => Some(content.as_bytes().to_vec()),
         "quoted-printable" => {
-            quoted_printable::decode(content, quoted_printable::ParseMode::Robust).ok()?
+            quoted_printable::decode(content, quoted_printable::ParseMode::Robust).ok()
         }
         "base64" => {
             let compact: String = content.split_whitespace().collect();
             base64::engine::general_purpose::STANDARD
                 .decode(compact)
-                .ok()?
+                .ok()
         }
-        _ => return None,
-    };
-    String::from_utf8(bytes)
+        _ => None,
+    }
+}
+
+/// A decoded text part, with the line ends the builder will add back.
+fn text_of(bytes: &[u8]) -> Option<String> {
+    String::from_utf8(bytes.to_vec())
         .ok()
         .map(|s| s.replace("\r\n", "\n"))
 }
@@ -171,6 +198,7 @@ fn without_content_headers(head: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lettre::message::MultiPart;
 
     fn message(text: &str, html: &str) -> Vec<u8> {
         let multipart = MultiPart::alternative_plain_html(text.to_string(), html.to_string());
@@ -235,6 +263,42 @@ mod tests {
         assert_eq!(
             note(generated, now, &zone, Some("mx:587: Connection refused")),
             "This report was generated Tue 24 Nov 08:00 +01:00 and delivered Wed 25 Nov 09:12 +01:00, 25 h 12 min later, after the mail relay could not take it. The last delivery error: mx:587: Connection refused"
+        );
+    }
+
+    #[test]
+    fn a_report_with_charts_keeps_them_and_gets_the_note() {
+        let report = Rendered {
+            subject: String::new(),
+            html: "<html><body><img src=\"cid:chart0.1@rreport\"></body></html>".into(),
+            text: "web-1: OK\n".into(),
+            images: vec![Image {
+                cid: "chart0.1@rreport".into(),
+                content_type: "image/png".into(),
+                bytes: vec![0x89, b'P', b'N', b'G', 0, 1, 2, 255],
+            }],
+            template_error: None,
+        };
+        let mut original =
+            b"From: r@corp.lan\r\nSubject: [OK] web-1\r\nMIME-Version: 1.0\r\n".to_vec();
+        original.extend_from_slice(&crate::mail::body(&report).formatted());
+        let annotated = annotate(&original, "Late by 2 h").expect("the shape rreport builds");
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&annotated)
+            .unwrap();
+        assert!(parsed.body_text(0).unwrap().starts_with("Late by 2 h"));
+        let html = parsed.body_html(0).unwrap();
+        assert!(
+            html.contains("Late by 2 h</p><img src=\"cid:chart0.1@rreport\">"),
+            "{html}"
+        );
+        let image = parsed.parts.iter().find(|p| {
+            use mail_parser::MimeHeaders;
+            p.content_id() == Some("chart0.1@rreport")
+        });
+        assert_eq!(
+            image.unwrap().contents(),
+            [0x89, b'P', b'N', b'G', 0, 1, 2, 255]
         );
     }
 }

@@ -38,7 +38,7 @@ pub fn build(
 
 /// Text and HTML as alternatives; with images, the HTML and its images as one
 /// multipart/related part, each image inline under its Content-ID.
-fn body(report: &Rendered) -> MultiPart {
+pub(crate) fn body(report: &Rendered) -> MultiPart {
     if report.images.is_empty() {
         return MultiPart::alternative_plain_html(report.text.clone(), report.html.clone());
     }

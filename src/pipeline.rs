@@ -93,20 +93,23 @@ impl Pipeline {
     /// the previous report left (counters, the watched files' manifest) but does not
     /// replace it: a preview must not move "since the previous report".
     pub fn collect(&self, now: DateTime<Utc>) -> Context {
-        self.gather(now, false).0
+        self.gather(now, false, None).0
     }
 
     /// As `collect`, with the charts of the period drawn (when `report.charts`) and
     /// named in the context: what the HTML of a report needs.
     pub fn collect_with_charts(&self, now: DateTime<Utc>) -> (Context, Vec<Image>) {
-        let (ctx, _, images) = self.gather(now, true);
+        let (ctx, _, images) = self.gather(now, true, None);
         (ctx, images)
     }
 
+    /// `missed`: the fire time this report stands in for, when the daemon was not
+    /// running at it (the template says so).
     fn gather(
         &self,
         now: DateTime<Utc>,
         charts: bool,
+        missed: Option<DateTime<Utc>>,
     ) -> (Context, collect::Remembered, Vec<Image>) {
         let mut settings = collect::Settings {
             zone: self.config.timezone.clone(),
@@ -142,6 +145,9 @@ impl Pipeline {
         };
         let t = &self.config.thresholds;
         let mut ctx = crate::status::context(&readings, &period, t);
+        if let Some(due) = missed {
+            ctx.put("missed", period.time(due));
+        }
         let mut images = Vec::new();
         if charts && self.config.report.charts && period.day.is_some() {
             // Unique to this message: the Content-IDs of its images.
@@ -173,12 +179,13 @@ impl Pipeline {
         &self,
         outbox: &Outbox,
         now: DateTime<Utc>,
+        missed: Option<DateTime<Utc>>,
         keep_going: &dyn Fn() -> bool,
     ) -> Result<Sent, DeliveryError> {
         let Some(smtp) = &self.config.smtp else {
             unreachable!("send_report is only called after smtp_for_sending succeeded")
         };
-        let (built, remembered) = self.build(smtp, now)?;
+        let (built, remembered) = self.build(smtp, now, missed)?;
         let lock = outbox.lock(delivery::patience(smtp)).unwrap_or_else(|e| {
             tracing::error!("{e}; queueing the report for a later delivery");
             None
@@ -257,8 +264,9 @@ impl Pipeline {
         &self,
         smtp: &crate::config::SmtpSettings,
         now: DateTime<Utc>,
+        missed: Option<DateTime<Utc>>,
     ) -> Result<(Built, collect::Remembered), DeliveryError> {
-        let (ctx, remembered, images) = self.gather(now, true);
+        let (ctx, remembered, images) = self.gather(now, true, missed);
         let mut rendered = self.render(&ctx)?;
         rendered.images = images;
         let (message, id) = mail::build(smtp, &rendered, now.into())?;

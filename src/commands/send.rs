@@ -24,7 +24,7 @@ pub(super) fn once(config: Config) -> Result<(), RunError> {
         Err(e) => tracing::error!("cannot flush the outbox: {e}"),
     }
     pipeline
-        .send_report(&outbox, Utc::now(), &|| true)
+        .send_report(&outbox, Utc::now(), None, &|| true)
         .map(drop)
         .map_err(RunError::Delivery)
 }

@@ -424,3 +424,39 @@ fn a_corrupt_history_is_moved_aside_and_the_report_says_so_and_goes_out() {
         "a new history, already sampled"
     );
 }
+
+/// Down over two fire times: on start, one report for the latest, saying so; a
+/// restart after it sends nothing; a new install sends nothing before its first time.
+#[test]
+fn a_missed_report_is_sent_once_on_start_never_a_burst() {
+    let (sandbox, server, _) = plain_relay();
+    let text = daily(&sandbox, server.port, "0 8 * * *");
+    let run = |from: &str, until: &str| {
+        let (pipeline, outbox) = daemon_parts(&sandbox, &text);
+        run_daemon(
+            pipeline,
+            &outbox,
+            &no_reload,
+            &TestClock::new(from, until, Vec::new()),
+        );
+    };
+    run("2026-11-24T09:14:00Z", "2026-11-24T09:20:00Z");
+    assert!(
+        server.received().is_empty(),
+        "a new install waits for its first time"
+    );
+    run("2026-11-24T07:59:00Z", "2026-11-24T08:05:00Z");
+    // Down from Tuesday 08:05 to Thursday 09:14: Wednesday's and Thursday's missed.
+    run("2026-11-26T09:14:00Z", "2026-11-26T09:20:00Z");
+    run("2026-11-26T09:30:00Z", "2026-11-26T09:40:00Z");
+    assert_eq!(dates(&server), ["2026-11-24 08:00", "2026-11-26 09:14"]);
+    let mails = server.received();
+    let msg = mail_parser::MessageParser::default()
+        .parse(&mails[1].data)
+        .unwrap();
+    let text = msg.body_text(0).unwrap();
+    assert!(
+        text.contains("This is the report due Thu 26 Nov 2026 08:00 +00:00, sent after a restart"),
+        "{text}"
+    );
+}
