@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Daemon footprint. Phase 1: a schedule firing every 10 s for --duration seconds
+# Daemon footprint. Phase 1: with a day of history of a host with 20 filesystems,
+# 10 interfaces and 4 disks, a schedule firing every 10 s for --duration seconds
 # (default 300) against a local SMTP sink; then RSS (VmHWM, VmRSS) and CPU time
 # (utime + stime) per report. Phase 2: the same daemon config with a schedule that
 # does not fire, for --idle seconds (default 120): wake-ups (voluntary context
@@ -34,6 +35,9 @@ ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 wakeups() { cat /proc/"$1"/task/*/status | awk '$1 == "voluntary_ctxt_switches:" { n += $2 } END { print n }'; }
 hz=$(getconf CLK_TCK)
 
+# Every report reads a day of a wide host's history (79 series) and draws its charts.
+cargo build --release --quiet --example history_day
+target/release/examples/history_day "$work/state" --wide >/dev/null
 config "*/10 * * * * *"
 target/release/rreport -c "$work/config.toml" 2> "$work/busy.log" & daemon=$!; pids+=($daemon)
 sleep "$duration"

@@ -33,9 +33,10 @@ pub struct Window {
 #[derive(Debug, Clone, Default)]
 pub struct Series {
     pub figures: Accumulator,
-    /// Mean of each bucket's points; None where the daemon did not sample.
-    pub line: Vec<Option<f64>>,
-    sums: Vec<(f64, u32)>,
+    /// Mean of each bucket's points; None where the daemon did not sample. In f32:
+    /// a chart is 170 px high, and a day of 80 series is then 128 KB, not 256.
+    pub line: Vec<Option<f32>>,
+    sums: Vec<(f32, u32)>,
 }
 
 impl Series {
@@ -45,7 +46,7 @@ impl Series {
             self.sums = vec![(0.0, 0); BUCKETS];
         }
         if let Some((sum, n)) = self.sums.get_mut(bucket) {
-            *sum += value;
+            *sum += value as f32;
             *n += 1;
         }
     }
@@ -56,7 +57,7 @@ impl Series {
         self.line
             .chunks(per)
             .map(|chunk| {
-                let points: Vec<f64> = chunk.iter().flatten().copied().collect();
+                let points: Vec<f64> = chunk.iter().flatten().map(|v| *v as f64).collect();
                 (!points.is_empty()).then(|| points.iter().sum::<f64>() / points.len() as f64)
             })
             .collect()
@@ -65,7 +66,7 @@ impl Series {
     fn finish(&mut self) {
         self.line = std::mem::take(&mut self.sums)
             .into_iter()
-            .map(|(sum, n)| (n > 0).then(|| sum / n as f64))
+            .map(|(sum, n)| (n > 0).then(|| sum / n as f32))
             .collect();
     }
 }

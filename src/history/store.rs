@@ -43,6 +43,9 @@ pub struct StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Each series' id, as it was stored: a sample's points then cost one statement
+    /// each, not three (the budget is a millisecond a sample).
+    series: BTreeMap<String, i64>,
 }
 
 impl Store {
@@ -83,6 +86,7 @@ impl Store {
         let store = Store {
             conn,
             path: path.to_path_buf(),
+            series: BTreeMap::new(),
         };
         store.migrate()?;
         Ok(store)
@@ -131,28 +135,33 @@ impl Store {
         let path = self.path.clone();
         let fail = |e: rusqlite::Error| error(&path, e.to_string());
         let tx = self.conn.transaction().map_err(fail)?;
-        tx.execute(
-            "INSERT INTO samples (t) VALUES (?1)",
-            params![sample.at.timestamp()],
-        )
-        .map_err(fail)?;
+        tx.prepare_cached("INSERT INTO samples (t) VALUES (?1)")
+            .and_then(|mut s| s.execute(params![sample.at.timestamp()]))
+            .map_err(fail)?;
         let id = tx.last_insert_rowid();
-        // SQLite keeps a NaN as NULL, which no reader expects: a value that is not a
-        // number (a reader's 0/0) is no point.
-        for (name, value) in sample.values.iter().filter(|(_, v)| v.is_finite()) {
-            tx.execute(
-                "INSERT OR IGNORE INTO series (name) VALUES (?1)",
-                params![name],
-            )
-            .map_err(fail)?;
-            tx.execute(
-                "INSERT INTO points (sample, series, value)
-                 SELECT ?1, id, ?3 FROM series WHERE name = ?2",
-                params![id, name, value],
-            )
-            .map_err(fail)?;
+        let mut new = Vec::new();
+        {
+            let mut point = tx
+                .prepare_cached("INSERT INTO points (sample, series, value) VALUES (?1, ?2, ?3)")
+                .map_err(fail)?;
+            // SQLite keeps a NaN as NULL, which no reader expects: a value that is not
+            // a number (a reader's 0/0) is no point.
+            for (name, value) in sample.values.iter().filter(|(_, v)| v.is_finite()) {
+                let series = match self.series.get(name) {
+                    Some(series) => *series,
+                    None => {
+                        let series = series_id(&tx, name).map_err(fail)?;
+                        new.push((name.clone(), series));
+                        series
+                    }
+                };
+                point.execute(params![id, series, value]).map_err(fail)?;
+            }
         }
-        tx.commit().map_err(fail)
+        tx.commit().map_err(fail)?;
+        // Only once committed: a rolled-back series has no id to remember.
+        self.series.extend(new);
+        Ok(())
     }
 
     /// Keeps the history's size bounded: samples older than `keep_days` go, those
@@ -270,6 +279,14 @@ impl Store {
         }
         Ok(samples.into_iter().map(|(_, s)| s).collect())
     }
+}
+
+/// The id of the series `name`, added when it is new.
+fn series_id(tx: &rusqlite::Transaction, name: &str) -> rusqlite::Result<i64> {
+    tx.prepare_cached("INSERT OR IGNORE INTO series (name) VALUES (?1)")?
+        .execute(params![name])?;
+    tx.prepare_cached("SELECT id FROM series WHERE name = ?1")?
+        .query_row(params![name], |r| r.get(0))
 }
 
 /// The database opened for reading only: what a report and `--export` use, beside

@@ -35,7 +35,7 @@ pub enum Unit {
 /// One line: its name in the legend, one point per bucket (None: no sample).
 pub struct Line<'a> {
     pub label: String,
-    pub points: &'a [Option<f64>],
+    pub points: &'a [Option<f32>],
     pub colour: RGBColor,
 }
 
@@ -182,7 +182,7 @@ impl Chart<'_> {
         }
         let highest = (self.lines.iter())
             .flat_map(|l| l.points.iter().flatten())
-            .fold(0.0f64, |a, b| a.max(*b));
+            .fold(0.0f64, |a, b| a.max(*b as f64));
         let first_threshold = self.thresholds.first().map_or(0.0, |(v, _)| *v);
         let wanted = (highest * 1.05).max(first_threshold * 1.05);
         match self.unit {
@@ -216,7 +216,7 @@ fn text_width(
 
 /// The runs of known points of a line, at their buckets' middles: a gap in the
 /// samples (the daemon was down) is a gap in the line, not a straight bridge.
-fn runs(points: &[Option<f64>], x0: f64, x1: f64) -> Vec<Vec<(f64, f64)>> {
+fn runs(points: &[Option<f32>], x0: f64, x1: f64) -> Vec<Vec<(f64, f64)>> {
     let width = (x1 - x0) / points.len().max(1) as f64;
     let mut runs = vec![Vec::new()];
     for (i, p) in points.iter().enumerate() {
@@ -224,7 +224,7 @@ fn runs(points: &[Option<f64>], x0: f64, x1: f64) -> Vec<Vec<(f64, f64)>> {
             Some(v) => runs
                 .last_mut()
                 .unwrap_or(&mut Vec::new())
-                .push((x0 + width * (i as f64 + 0.5), *v)),
+                .push((x0 + width * (i as f64 + 0.5), *v as f64)),
             None => runs.push(Vec::new()),
         }
     }

@@ -61,7 +61,7 @@ pub fn draw(period: &Period, ctx: &Context, t: &Thresholds, zone: &Zone, id: &st
 fn plan_host<'a>(
     plan: &mut Plan<'a>,
     day: &'a Day,
-    load: Option<&'a [Option<f64>]>,
+    load: Option<&'a [Option<f32>]>,
     t: &Thresholds,
 ) {
     let series = |name: &str| day.series.get(name);
@@ -205,7 +205,7 @@ fn render(planned: Vec<Planned>, zone: &Zone, id: &str) -> Charts {
     charts
 }
 
-fn line<'a>(label: &str, points: &'a [Option<f64>], colour: RGBColor) -> Line<'a> {
+fn line<'a>(label: &str, points: &'a [Option<f32>], colour: RGBColor) -> Line<'a> {
     Line {
         label: label.into(),
         points,
@@ -224,8 +224,8 @@ fn lines<'a>(
 }
 
 /// The 1-minute load divided by the logical CPUs, as the load thresholds are.
-fn per_cpu_load(load: Option<&Series>, ctx: &Context) -> Option<Vec<Option<f64>>> {
-    let cpus = ctx.0.get("cpu")?.get("logical")?.as_f64()?.max(1.0);
+fn per_cpu_load(load: Option<&Series>, ctx: &Context) -> Option<Vec<Option<f32>>> {
+    let cpus = ctx.0.get("cpu")?.get("logical")?.as_f64()?.max(1.0) as f32;
     Some(load?.line.iter().map(|p| p.map(|v| v / cpus)).collect())
 }
 

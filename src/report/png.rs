@@ -17,7 +17,7 @@ pub fn encode(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, PngError> 
     encoder.set_color(png::ColorType::Indexed);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_palette(palette.concat());
-    encoder.set_compression(png::Compression::High);
+    encoder.set_compression(png::Compression::Balanced);
     let mut writer = encoder.write_header()?;
     writer.write_image_data(&indices)?;
     writer.finish()?;
@@ -28,9 +28,21 @@ pub fn encode(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, PngError> 
 /// colour or, past those, the nearest one.
 fn quantize(rgb: &[u8]) -> (Vec<[u8; 3]>, Vec<u8>) {
     let pixels = || rgb.chunks_exact(3).map(|p| [p[0], p[1], p[2]]);
+    // Counted by runs: a chart is mostly long runs of its background.
     let mut counts: HashMap<[u8; 3], u32> = HashMap::new();
+    let mut run: Option<([u8; 3], u32)> = None;
     for p in pixels() {
-        *counts.entry(p).or_default() += 1;
+        match &mut run {
+            Some((colour, n)) if *colour == p => *n += 1,
+            _ => {
+                if let Some((colour, n)) = run.replace((p, 1)) {
+                    *counts.entry(colour).or_default() += n;
+                }
+            }
+        }
+    }
+    if let Some((colour, n)) = run {
+        *counts.entry(colour).or_default() += n;
     }
     let mut by_use: Vec<([u8; 3], u32)> = counts.into_iter().collect();
     // Most used first; ties by colour so the same chart gives the same bytes.
@@ -41,8 +53,16 @@ fn quantize(rgb: &[u8]) -> (Vec<[u8; 3]>, Vec<u8>) {
         .enumerate()
         .map(|(i, c)| (*c, i as u8))
         .collect();
+    let mut last = ([0u8; 3], None);
     let indices = pixels()
-        .map(|p| *index.entry(p).or_insert_with(|| nearest(&palette, p)))
+        .map(|p| match last {
+            (colour, Some(i)) if colour == p => i,
+            _ => {
+                let i = *index.entry(p).or_insert_with(|| nearest(&palette, p));
+                last = (p, Some(i));
+                i
+            }
+        })
         .collect();
     (palette, indices)
 }
