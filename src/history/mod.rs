@@ -1,5 +1,8 @@
-//! The day behind the numbers: what the daemon samples between reports, and where it
-//! keeps it (`store.rs`, SQLite in the state directory).
+//! The day behind the numbers. What the daemon samples between reports
+//! (`sampler.rs`) and where it keeps it (`store.rs`, SQLite in the state directory);
+//! what a report reads back (`day.rs`, streamed into `stats.rs` accumulators and
+//! `forecast.rs` trends) and puts in its context (`period.rs`); `--export`
+//! (`export.rs`). Only the daemon writes; everything else opens the file read-only.
 
 pub mod day;
 pub mod export;
