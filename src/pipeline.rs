@@ -123,6 +123,7 @@ impl Pipeline {
             previous: Default::default(),
             extra: Vec::new(),
             procfs: Default::default(),
+            state_dir: self.state_dir.clone(),
         };
         if let Some(dir) = &self.state_dir {
             settings.previous = crate::previous::load(dir, settings.watches_files());

@@ -20,6 +20,8 @@ pub enum Section {
     Network,
     Processes,
     Checks,
+    /// Pending package updates.
+    Updates,
     Users,
     /// Changes under the `[[watch]]` paths.
     Files,
@@ -29,7 +31,7 @@ pub enum Section {
 
 impl Section {
     /// Every section, in the default order: the order the issue that asked for them set.
-    pub const ALL: [Section; 12] = [
+    pub const ALL: [Section; 13] = [
         Section::Attention,
         Section::Host,
         Section::Cpu,
@@ -39,6 +41,7 @@ impl Section {
         Section::Network,
         Section::Processes,
         Section::Checks,
+        Section::Updates,
         Section::Users,
         Section::Files,
         Section::Errors,
@@ -55,6 +58,7 @@ impl Section {
             Section::Network => "network",
             Section::Processes => "processes",
             Section::Checks => "checks",
+            Section::Updates => "updates",
             Section::Users => "users",
             Section::Files => "files",
             Section::Errors => "errors",

@@ -10,6 +10,7 @@
 //! <state_dir>/counters.json     the previous report's counters (previous.rs)
 //! <state_dir>/files.json        the previous report's manifest of watched files (previous.rs)
 //! <state_dir>/history.sqlite    the samples the daemon takes between reports (history/store.rs)
+//! <state_dir>/updates-cache.json  apt's last answer, under the state of its files (collect/updates.rs)
 //! ```
 
 use std::fs;
@@ -60,6 +61,12 @@ impl StateDir {
     /// The previous report's manifest of the watched files.
     pub fn manifest(&self) -> PathBuf {
         self.root.join("files.json")
+    }
+
+    /// What apt last said of pending updates, and for which state of its files: a
+    /// cache (apt's resolver takes seconds), written by any report, previews too.
+    pub fn updates_cache(&self) -> PathBuf {
+        self.root.join("updates-cache.json")
     }
 
     /// The sample history (SQLite).

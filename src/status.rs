@@ -15,6 +15,7 @@ use crate::collect::cpu::Cpu;
 use crate::collect::disk::Disk;
 use crate::collect::load::Load;
 use crate::collect::memory::Memory;
+use crate::collect::updates::Updates;
 use crate::collect::Readings;
 pub use crate::config::{Levels, Thresholds};
 use crate::context::{CollectorFailure, Context};
@@ -50,8 +51,9 @@ impl Levels {
 pub struct Attention {
     pub level: Level,
     pub text: String,
-    /// Within a level: what the admin wrote a check for first, then the resources
-    /// that fill up, then CPU and load, then collectors that failed.
+    /// Within a level: what the admin wrote a check for first, then what needs a
+    /// human (updates), then the resources that fill up, then CPU and load, then
+    /// collectors that failed.
     #[serde(skip)]
     kind: Kind,
     /// How far past its threshold, as a ratio (1.2: 20 % past), for the order within a kind.
@@ -62,6 +64,8 @@ pub struct Attention {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     Check,
+    /// What needs a human at the console: updates, a reboot, failed units.
+    Maintenance,
     Capacity,
     Activity,
     Collector,
@@ -79,6 +83,7 @@ pub struct Assessment {
     pub disks: Vec<Level>,
     /// One per check, in the config's order.
     pub checks: Vec<Level>,
+    pub updates: Option<Level>,
     /// The worst level of all.
     pub status: Level,
     /// Every level above ok as a sentence, worst first.
@@ -216,6 +221,42 @@ fn forecast(disk: &Disk, f: &Forecast, period: &Period) -> Judged {
     judged(level, text, Kind::Capacity, 1.0 / days.max(0.01))
 }
 
+/// Pending updates: security ones are careful, then a warning once they have waited
+/// `security_updates_days`; package lists that apt has not updated for
+/// `package_lists_days` are a warning of their own (the updates shown are stale).
+fn updates(u: &Updates, t: &Thresholds) -> Vec<Judged> {
+    let mut judged = Vec::new();
+    if u.security > 0 {
+        let days = u.security_days.unwrap_or(0.0);
+        let (level, waiting) = match days >= t.security_updates_days {
+            true => (Level::Warning, format!(" for {days:.0} days")),
+            false => (Level::Careful, String::new()),
+        };
+        let text = format!(
+            "{} security updates pending{waiting} ({} updates in all)",
+            u.security, u.total
+        );
+        judged.push(judged_level(
+            level,
+            text,
+            days / t.security_updates_days.max(1.0),
+        ));
+    }
+    if let Some(age) = u.lists_age_days.filter(|a| *a >= t.package_lists_days) {
+        let text = format!("package lists not updated for {age:.0} days (apt-get update)");
+        judged.push(judged_level(
+            Level::Warning,
+            text,
+            age / t.package_lists_days.max(1.0),
+        ));
+    }
+    judged
+}
+
+fn judged_level(level: Level, text: String, excess: f64) -> Judged {
+    judged(level, text, Kind::Maintenance, excess)
+}
+
 /// The admin wrote each check to say whether something they care about works.
 fn check(outcome: &Outcome) -> Judged {
     let level = if outcome.ok {
@@ -269,6 +310,10 @@ pub fn assess(r: &Readings, period: &Period, t: &Thresholds) -> Assessment {
     }
     for c in r.checks.iter().flatten() {
         a.checks.push(keep(check(c), &mut all));
+    }
+    if let Some(Some(u)) = &r.updates {
+        let levels = updates(u, t).into_iter().map(|j| keep(j, &mut all));
+        a.updates = Some(levels.max().unwrap_or(Level::Ok));
     }
     for f in &r.errors {
         keep(failure(f), &mut all);
@@ -325,6 +370,9 @@ impl Assessment {
         }
         for (i, level) in self.checks.iter().enumerate() {
             set("checks", Some(i), "level", json!(level));
+        }
+        if let Some(level) = self.updates {
+            set("updates", None, "level", json!(level));
         }
         ctx.put("status", self.status);
         ctx.put("attention", &self.attention);
@@ -644,6 +692,50 @@ mod tests {
                 "/srv will be full in ~2 days at its rate of the last days (+1.5 GiB/day)",
                 "/var will be full in ~12 days at its rate of the last days (+1.5 GiB/day)",
             ]
+        );
+    }
+
+    #[test]
+    fn security_updates_are_careful_then_a_warning_and_old_lists_a_warning() {
+        use crate::collect::updates::Updates;
+        let t = Thresholds::default();
+        let judge = |security: usize, days: f64, lists: f64| {
+            let u = Updates {
+                total: 10,
+                security,
+                security_days: Some(days),
+                lists_age_days: Some(lists),
+                ..Default::default()
+            };
+            let r = Readings {
+                updates: Some(Some(u)),
+                ..Default::default()
+            };
+            let a = assess(&r, &no_history(), &t);
+            let texts: Vec<String> = a
+                .attention
+                .iter()
+                .map(|a| format!("{:?} {}", a.level, a.text))
+                .collect();
+            (a.updates, texts)
+        };
+        assert_eq!(judge(0, 0.0, 1.0), (Some(Level::Ok), vec![]));
+        assert_eq!(
+            judge(3, 2.0, 1.0),
+            (
+                Some(Level::Careful),
+                vec!["Careful 3 security updates pending (10 updates in all)".to_string()]
+            )
+        );
+        assert_eq!(
+            judge(3, 9.0, 12.4),
+            (
+                Some(Level::Warning),
+                vec![
+                    "Warning package lists not updated for 12 days (apt-get update)".to_string(),
+                    "Warning 3 security updates pending for 9 days (10 updates in all)".to_string()
+                ]
+            )
         );
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod boot;
 pub mod checks;
+pub mod command;
 pub mod counters;
 pub mod cpu;
 pub mod deadline;
@@ -25,6 +26,7 @@ pub mod processes;
 pub mod procfs;
 pub mod readings;
 mod table;
+pub mod updates;
 pub mod users;
 
 use std::path::PathBuf;
@@ -77,6 +79,8 @@ pub struct Settings {
     pub extra: Vec<Extra>,
     /// Where the procfs readers read (/proc; a fixture tree in tests).
     pub procfs: procfs::Procfs,
+    /// Where collectors may keep a cache (apt's answer); None: no cache.
+    pub state_dir: Option<crate::state::StateDir>,
 }
 
 impl Settings {
@@ -93,6 +97,7 @@ impl Settings {
             previous: Remembered::default(),
             procfs: procfs::Procfs::default(),
             extra: Vec::new(),
+            state_dir: None,
         }
     }
 

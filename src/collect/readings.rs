@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{
     boot::Boot, checks::Outcome, cpu::Cpu, disk::Disk, diskio::DiskIo, files::Files, load::Load,
-    memory::Memory, network::Network, processes::Processes, users::Session,
+    memory::Memory, network::Network, processes::Processes, updates::Updates, users::Session,
 };
 use crate::context::{CollectorFailure, Context};
 use crate::sections::Sections;
@@ -33,6 +33,7 @@ pub struct Readings {
     pub processes: Shown<Processes>,
     /// The admin's checks (none configured or not shown: no key).
     pub checks: Option<Vec<Outcome>>,
+    pub updates: Shown<Updates>,
     pub users: Shown<Vec<Session>>,
     pub files: Shown<Files>,
     /// Collectors a caller added (tests), by name.
@@ -56,6 +57,7 @@ impl Readings {
         shown(&mut ctx, "diskio", &self.diskio);
         shown(&mut ctx, "processes", &self.processes);
         shown(&mut ctx, "checks", &self.checks.as_ref().map(Some));
+        shown(&mut ctx, "updates", &self.updates);
         shown(&mut ctx, "users", &self.users);
         shown(&mut ctx, "files", &self.files);
         for (name, value) in &self.extra {

@@ -13,7 +13,7 @@ use super::merge::Merge;
 use super::procfs::Procfs;
 use super::{
     boot, checks, counters, cpu, disk, diskio, files, host, load, memory, network, processes,
-    users, CollectError, Readings, Settings,
+    updates, users, CollectError, Readings, Settings,
 };
 use crate::sections::Section;
 use crate::zone::Zone;
@@ -153,6 +153,14 @@ pub(super) const TABLE: &[Entry] = &[
         grace: checks_grace,
     },
     Entry {
+        name: "updates",
+        wanted: |s| s.shows(Section::Updates),
+        cheap: false,
+        work: updates,
+        failed: |r| r.updates = Some(None),
+        grace: none,
+    },
+    Entry {
         name: "users",
         wanted: |s| s.shows(Section::Users),
         cheap: true,
@@ -269,6 +277,19 @@ fn checks(s: &Settings, _: &Job) -> Work {
     Box::new(move || {
         let outcomes = checks::start(&all).finish();
         Ok(put(outcomes, |m, _, o| m.readings.checks = Some(o)))
+    })
+}
+
+fn updates(s: &Settings, job: &Job) -> Work {
+    let (timeout, now, zone) = (s.timeout, job.now, job.zone.clone());
+    let cache = s.state_dir.as_ref().map(|d| d.updates_cache());
+    // Kept across reboots (unlike counters): when each security update was first seen.
+    let earlier = (job.earlier.as_ref()).and_then(|e| e.tables.get("updates").cloned());
+    Box::new(move || {
+        let found = updates::collect(timeout, cache.as_deref(), earlier.as_ref(), now, &zone)?;
+        Ok(put(found, |m, _, (section, seen)| {
+            m.readings.updates = Some(Some(m.remember("updates", section, seen)));
+        }))
     })
 }
 

@@ -97,6 +97,32 @@ struct RawConfig {
     watch: Vec<watch::RawWatch>,
     #[serde(default)]
     history: history::RawHistory,
+    #[serde(default)]
+    updates: RawUpdates,
+}
+
+/// The thresholds with `[updates]`' days in them.
+fn with_updates(
+    mut t: Thresholds,
+    raw: &RawUpdates,
+    loc: &Locator,
+) -> Result<Thresholds, ConfigError> {
+    let days = |v, key, default| loc.bounded(v, key, 1..=365, default).map(|d| d as f64);
+    t.security_updates_days = days(
+        &raw.security_warning_days,
+        "updates.security_warning_days",
+        7,
+    )?;
+    t.package_lists_days = days(&raw.lists_warning_days, "updates.lists_warning_days", 7)?;
+    Ok(t)
+}
+
+/// `[updates]`: when pending updates become a warning.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawUpdates {
+    security_warning_days: Option<Spanned<u64>>,
+    lists_warning_days: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -180,7 +206,7 @@ impl Config {
             smtp,
             state_dir: raw.state_dir,
             collector_timeout,
-            thresholds: thresholds::check(raw.thresholds, &loc)?,
+            thresholds: with_updates(thresholds::check(raw.thresholds, &loc)?, &raw.updates, &loc)?,
             checks: checks::check_all(raw.checks, &loc)?,
             watches: watch::check_all(raw.watch, &loc)?,
             history: history::check(&raw.history, &loc)?,

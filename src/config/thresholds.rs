@@ -43,6 +43,10 @@ pub struct Thresholds {
     pub load: Levels,
     /// Per mount point, replacing `filesystem` (and `inodes`) there.
     pub filesystems: BTreeMap<String, Levels>,
+    /// `[updates]`: security updates pending this many days are a warning…
+    pub security_updates_days: f64,
+    /// …and so are package lists not updated for this many.
+    pub package_lists_days: f64,
 }
 
 impl Default for Thresholds {
@@ -56,6 +60,8 @@ impl Default for Thresholds {
             inodes: percent,
             load: Levels::new(0.7, 1.0, 5.0),
             filesystems: BTreeMap::new(),
+            security_updates_days: 7.0,
+            package_lists_days: 7.0,
         }
     }
 }

@@ -315,6 +315,11 @@ fn a_hung_and_a_panicking_collector_do_not_stop_the_report() {
     fn explodes() -> Result<serde_json::Value, collect::CollectError> {
         panic!("index out of bounds")
     }
+    // Not apt's resolver: on a loaded machine it takes longer than this deadline.
+    let no_apt = rreport::sections::Section::ALL
+        .into_iter()
+        .filter(|s| s.name() != "updates");
+    settings.sections = rreport::sections::Sections::new(no_apt.collect()).unwrap();
     settings.extra = vec![
         ("stuck".to_string(), Arc::new(hangs)),
         ("exploding".to_string(), Arc::new(explodes)),

@@ -54,8 +54,9 @@ pub fn a_day_of_history(state: &Path, now: DateTime<Utc>) {
 fn config_with_state(sandbox: &Sandbox, extra: &str) -> std::path::PathBuf {
     let state = sandbox.path("state");
     let text = format!(
-        "timezone = \"UTC\"\nstate_dir = \"{}\"\n[report]\ncpu_sample_ms = 50\nfilesystems = [\"/\"]\n{extra}[history]\nforecast_min_span = \"1h\"\n",
-        state.display()
+        "timezone = \"UTC\"\nstate_dir = \"{}\"\n[report]\ncpu_sample_ms = 50\nfilesystems = [\"/\"]\n{}{extra}[history]\nforecast_min_span = \"1h\"\n",
+        state.display(),
+        crate::support::NO_APT
     );
     sandbox.write("config.toml", &text)
 }

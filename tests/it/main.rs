@@ -12,3 +12,4 @@ mod queue;
 mod support;
 mod systemd;
 mod templates;
+mod updates;

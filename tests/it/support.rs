@@ -446,13 +446,18 @@ pub fn closed_port() -> u16 {
         .port()
 }
 
+/// Every section but `updates`: apt's resolver takes seconds of CPU, and each test
+/// has a state directory of its own, so none would find apt's answer cached. The
+/// updates section has tests of its own, against an apt repository they build.
+pub const NO_APT: &str = "sections = [\"attention\", \"host\", \"cpu\", \"memory\", \"filesystems\", \"diskio\", \"network\", \"processes\", \"checks\", \"users\", \"files\", \"errors\"]\n";
+
 /// The config for sending to `port` on localhost, with the outbox in the sandbox.
 pub fn smtp_config_in(state: &Path, port: u16, tls: &str, ca: Option<&Path>) -> String {
     let ca = ca
         .map(|p| format!("ca_file = \"{}\"\n", p.display()))
         .unwrap_or_default();
     format!(
-        "schedule = \"*/5 * * * *\"\ntimezone = \"UTC\"\nstate_dir = \"{}\"\n[report]\ncpu_sample_ms = 50\n\
+        "schedule = \"*/5 * * * *\"\ntimezone = \"UTC\"\nstate_dir = \"{}\"\n[report]\ncpu_sample_ms = 50\n{NO_APT}\
          [smtp]\nhost = \"localhost\"\nport = {port}\ntls = \"{tls}\"\n{ca}\
          from = \"rreport <rreport@example.com>\"\nto = [\"admin@example.com\", \"Ops Team <ops@example.com>\"]\n\
          timeout_secs = 5\nretry_initial = \"1s\"\nretry_max = \"2s\"\n",

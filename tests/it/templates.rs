@@ -582,3 +582,43 @@ fn without_history_the_sections_say_so() {
         .contains("No history yet for trends and disk-full forecasts"));
     assert_eq!(r.text.matches(says).count(), 2, "CPU and memory");
 }
+
+#[test]
+fn updates_are_listed_security_first_or_said_in_one_line() {
+    let mut ctx = fixture();
+    ctx["sections"] = json!(["updates"]);
+    ctx["updates"] = json!({"manager": "apt", "total": 2, "security": 1, "held": 0,
+        "packages": [
+            {"name": "libssl3", "installed": "3.0.15", "candidate": "3.0.17", "security": true, "origin": "Debian-Security:12/stable-security"},
+            {"name": "<b>odd</b>", "installed": null, "candidate": "1.0", "security": false, "origin": "Debian:12/stable"}],
+        "lists_updated": "2026-11-24T05:00:00+01:00", "lists_age_days": 0.125,
+        "security_since": "2026-11-24T08:00:00+01:00", "security_days": 0.0, "level": "careful"});
+    let r = render(ctx.clone());
+    assert!(
+        r.text
+            .contains("2 pending, 1 security; package lists updated 3h 0m ago [CAREFUL]"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("security  libssl3 3.0.15 -> 3.0.17"));
+    assert!(r.text.contains("<b>odd</b> (new) -> 1.0"));
+    assert!(
+        r.html.contains("&lt;b&gt;odd&lt;&#x2f;b&gt;") || r.html.contains("&lt;b&gt;odd&lt;/b&gt;"),
+        "escaped"
+    );
+    assert!(!r.html.contains("<b>odd</b>"));
+    ctx["updates"]["total"] = json!(0);
+    ctx["updates"]["security"] = json!(0);
+    ctx["updates"]["packages"] = json!([]);
+    ctx["updates"]["level"] = json!("ok");
+    let r = render(ctx);
+    assert!(
+        r.text
+            .contains("UPDATES: none pending (package lists updated 3h 0m ago)"),
+        "{}",
+        r.text
+    );
+    assert!(r
+        .html
+        .contains("<strong>Updates:</strong> none pending (package lists updated 3h 0m ago)"));
+}

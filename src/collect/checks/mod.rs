@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-mod command;
+use super::command;
 
 use super::{deadline, CollectError};
 

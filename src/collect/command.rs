@@ -1,6 +1,7 @@
-//! Running a program for a check: no shell, no stdin, a clean slate of credentials,
-//! a timeout that kills the whole process group, and only the first lines of what
-//! it printed.
+//! Running a program for a check (or a collector that asks a tool: apt, systemctl):
+//! no shell, no stdin, a clean slate of credentials, a timeout that
+//! kills the whole process group, and only the first lines (or bytes) of what it
+//! printed.
 //!
 //! stdout and stderr share one pipe, read on a thread that keeps the first
 //! `OUTPUT_MAX_BYTES` and throws the rest away, so a chatty program can never
@@ -30,6 +31,18 @@ const LINE_MAX_CHARS: usize = 200;
 
 /// Runs `argv` with `timeout`; an error only when it cannot be started.
 pub fn run(argv: &[String], timeout: Duration) -> Result<Finished, String> {
+    let (mut finished, bytes) = run_keeping(argv, timeout, OUTPUT_MAX_BYTES)?;
+    finished.output = first_lines(&bytes);
+    Ok(finished)
+}
+
+/// Runs `argv` as `run` does and returns the first `max_bytes` of its output whole;
+/// `Finished::output` is empty.
+pub fn run_keeping(
+    argv: &[String],
+    timeout: Duration,
+    max_bytes: usize,
+) -> Result<(Finished, Vec<u8>), String> {
     let (program, args) = argv.split_first().ok_or("no program to run")?;
     let (reader, writer) = std::io::pipe().map_err(|e| format!("cannot make a pipe: {e}"))?;
     let writer2 = writer
@@ -54,7 +67,7 @@ pub fn run(argv: &[String], timeout: Duration) -> Result<Finished, String> {
     // The Command holds our copies of the pipe's write end: without dropping it the
     // reader would never see end-of-file.
     drop(command);
-    let output = read_in_background(reader);
+    let output = read_in_background(reader, max_bytes);
     let (status, timed_out) = wait_or_kill(&mut child, started + timeout)?;
     let took = started.elapsed();
     // A grandchild that left its own process group may hold the pipe open: take
@@ -62,23 +75,25 @@ pub fn run(argv: &[String], timeout: Duration) -> Result<Finished, String> {
     let bytes = output
         .recv_timeout(Duration::from_millis(200))
         .unwrap_or_default();
-    Ok(Finished {
+    let finished = Finished {
         code: status.and_then(|s| s.code()),
         timed_out,
-        output: first_lines(&bytes),
+        output: Vec::new(),
         took,
-    })
+    };
+    Ok((finished, bytes))
 }
 
-fn read_in_background(mut reader: std::io::PipeReader) -> mpsc::Receiver<Vec<u8>> {
+fn read_in_background(
+    mut reader: std::io::PipeReader,
+    max_bytes: usize,
+) -> mpsc::Receiver<Vec<u8>> {
     let (tx, rx) = mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("check output".into())
         .spawn(move || {
             let mut kept = Vec::new();
-            let _ = (&mut reader)
-                .take(OUTPUT_MAX_BYTES as u64)
-                .read_to_end(&mut kept);
+            let _ = (&mut reader).take(max_bytes as u64).read_to_end(&mut kept);
             let _ = std::io::copy(&mut reader, &mut std::io::sink());
             let _ = tx.send(kept);
         });
