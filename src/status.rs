@@ -311,6 +311,15 @@ pub fn assess(r: &Readings, period: &Period, t: &Thresholds) -> Assessment {
     for c in r.checks.iter().flatten() {
         a.checks.push(keep(check(c), &mut all));
     }
+    if let Some(Some(system)) = &r.system {
+        if let (true, Some(newest)) = (system.kernel_outdated, &system.newest_kernel) {
+            let text = format!(
+                "running kernel {} while {newest} is installed: a reboot would load it",
+                system.kernel
+            );
+            keep(judged_level(Level::Careful, text, 1.0), &mut all);
+        }
+    }
     if let Some(Some(u)) = &r.updates {
         let levels = updates(u, t).into_iter().map(|j| keep(j, &mut all));
         a.updates = Some(levels.max().unwrap_or(Level::Ok));
@@ -736,6 +745,26 @@ mod tests {
                     "Warning 3 security updates pending for 9 days (10 updates in all)".to_string()
                 ]
             )
+        );
+    }
+
+    #[test]
+    fn a_newer_kernel_installed_than_running_is_careful() {
+        use crate::collect::system::System;
+        let r = Readings {
+            system: Some(Some(System {
+                kernel: "6.1.0-9-amd64".into(),
+                newest_kernel: Some("6.1.0-26-amd64".into()),
+                kernel_outdated: true,
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let a = assess(&r, &no_history(), &Thresholds::default());
+        assert_eq!(a.status, Level::Careful);
+        assert_eq!(
+            a.attention[0].text,
+            "running kernel 6.1.0-9-amd64 while 6.1.0-26-amd64 is installed: a reboot would load it"
         );
     }
 }

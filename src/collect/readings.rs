@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 
 use super::{
     boot::Boot, checks::Outcome, cpu::Cpu, disk::Disk, diskio::DiskIo, files::Files, load::Load,
-    memory::Memory, network::Network, processes::Processes, updates::Updates, users::Session,
+    memory::Memory, network::Network, processes::Processes, system::System, updates::Updates,
+    users::Session,
 };
 use crate::context::{CollectorFailure, Context};
 use crate::sections::Sections;
@@ -24,6 +25,8 @@ pub struct Readings {
     pub generated_at: String,
     pub sections: Sections,
     pub boot: Shown<Boot>,
+    /// What this host is (in the host section).
+    pub system: Shown<System>,
     pub cpu: Shown<Cpu>,
     pub memory: Shown<Memory>,
     pub load: Shown<Load>,
@@ -49,6 +52,7 @@ impl Readings {
         ctx.put("generated_at", &self.generated_at);
         ctx.put("sections", &self.sections);
         shown(&mut ctx, "boot", &self.boot);
+        shown(&mut ctx, "system", &self.system);
         shown(&mut ctx, "cpu", &self.cpu);
         shown(&mut ctx, "memory", &self.memory);
         shown(&mut ctx, "load", &self.load);

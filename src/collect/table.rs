@@ -13,7 +13,7 @@ use super::merge::Merge;
 use super::procfs::Procfs;
 use super::{
     boot, checks, counters, cpu, disk, diskio, files, host, load, memory, network, processes,
-    updates, users, CollectError, Readings, Settings,
+    system, updates, users, CollectError, Readings, Settings,
 };
 use crate::sections::Section;
 use crate::zone::Zone;
@@ -86,6 +86,14 @@ pub(super) const TABLE: &[Entry] = &[
         cheap: true,
         work: boot,
         failed: |r| r.boot = Some(None),
+        grace: none,
+    },
+    Entry {
+        name: "system",
+        wanted: |s| s.shows(Section::Host),
+        cheap: false,
+        work: system,
+        failed: |r| r.system = Some(None),
         grace: none,
     },
     Entry {
@@ -192,6 +200,15 @@ fn boot(_: &Settings, job: &Job) -> Work {
     Box::new(move || {
         Ok(put(boot::collect(&zone)?, |m, _, b| {
             m.readings.boot = Some(Some(b))
+        }))
+    })
+}
+
+fn system(s: &Settings, job: &Job) -> Work {
+    let (proc, timeout) = (job.procfs.clone(), s.timeout);
+    Box::new(move || {
+        Ok(put(system::collect(&proc, timeout)?, |m, _, v| {
+            m.readings.system = Some(Some(v))
         }))
     })
 }

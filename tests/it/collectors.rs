@@ -628,3 +628,23 @@ fn the_procfs_readers_follow_their_root_so_a_fixture_tree_gives_its_own_numbers(
     assert_eq!(devices[0]["total"]["read_bytes"], 8 * 512);
     assert_eq!(ctx["errors"], serde_json::json!([]));
 }
+
+/// The system collector against /proc and /etc/os-release read here, independently.
+#[test]
+fn system_names_this_host_as_its_own_files_do() {
+    let found = collect::system::collect(
+        &rreport::collect::procfs::Procfs::default(),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    assert_eq!(found.kernel, release.trim());
+    let os_release = std::fs::read_to_string("/etc/os-release").unwrap();
+    let pretty = os_release
+        .lines()
+        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+        .map(|v| v.trim_matches('"').to_string());
+    assert_eq!(found.os, pretty);
+    assert_eq!(found.arch, std::env::consts::ARCH);
+    assert!(!found.kernel_outdated || found.newest_kernel.is_some());
+}
