@@ -22,6 +22,8 @@ pub enum Section {
     Checks,
     /// Pending package updates.
     Updates,
+    /// Whether the host wants a reboot.
+    Reboot,
     Users,
     /// Changes under the `[[watch]]` paths.
     Files,
@@ -31,7 +33,7 @@ pub enum Section {
 
 impl Section {
     /// Every section, in the default order: the order the issue that asked for them set.
-    pub const ALL: [Section; 13] = [
+    pub const ALL: [Section; 14] = [
         Section::Attention,
         Section::Host,
         Section::Cpu,
@@ -42,6 +44,7 @@ impl Section {
         Section::Processes,
         Section::Checks,
         Section::Updates,
+        Section::Reboot,
         Section::Users,
         Section::Files,
         Section::Errors,
@@ -59,6 +62,7 @@ impl Section {
             Section::Processes => "processes",
             Section::Checks => "checks",
             Section::Updates => "updates",
+            Section::Reboot => "reboot",
             Section::Users => "users",
             Section::Files => "files",
             Section::Errors => "errors",

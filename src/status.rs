@@ -15,6 +15,7 @@ use crate::collect::cpu::Cpu;
 use crate::collect::disk::Disk;
 use crate::collect::load::Load;
 use crate::collect::memory::Memory;
+use crate::collect::reboot::Reboot;
 use crate::collect::updates::Updates;
 use crate::collect::Readings;
 pub use crate::config::{Levels, Thresholds};
@@ -84,6 +85,8 @@ pub struct Assessment {
     /// One per check, in the config's order.
     pub checks: Vec<Level>,
     pub updates: Option<Level>,
+    /// Only when a reboot is required.
+    pub reboot: Option<Level>,
     /// The worst level of all.
     pub status: Level,
     /// Every level above ok as a sentence, worst first.
@@ -253,6 +256,26 @@ fn updates(u: &Updates, t: &Thresholds) -> Vec<Judged> {
     judged
 }
 
+/// A reboot the host wants: careful, a warning once wanted `reboot_days`.
+fn rebooting(reboot: &Reboot, t: &Thresholds) -> Judged {
+    let days = reboot.days.unwrap_or(0.0);
+    let level = match days >= t.reboot_days {
+        true => Level::Warning,
+        false => Level::Careful,
+    };
+    let since = match days >= 1.0 {
+        true => format!(" for {days:.0} days"),
+        false => String::new(),
+    };
+    let why = match reboot.packages.as_slice() {
+        [] => String::new(),
+        [one] => format!(" (for {one})"),
+        [one, rest @ ..] => format!(" (for {one} and {} more)", rest.len()),
+    };
+    let text = format!("a reboot has been required{since}{why}");
+    judged_level(level, text, days / t.reboot_days.max(1.0))
+}
+
 fn judged_level(level: Level, text: String, excess: f64) -> Judged {
     judged(level, text, Kind::Maintenance, excess)
 }
@@ -320,6 +343,9 @@ pub fn assess(r: &Readings, period: &Period, t: &Thresholds) -> Assessment {
             keep(judged_level(Level::Careful, text, 1.0), &mut all);
         }
     }
+    if let Some(Some(reboot)) = r.reboot.as_ref().map(|r| r.as_ref().filter(|r| r.required)) {
+        a.reboot = Some(keep(rebooting(reboot, t), &mut all));
+    }
     if let Some(Some(u)) = &r.updates {
         let levels = updates(u, t).into_iter().map(|j| keep(j, &mut all));
         a.updates = Some(levels.max().unwrap_or(Level::Ok));
@@ -382,6 +408,9 @@ impl Assessment {
         }
         if let Some(level) = self.updates {
             set("updates", None, "level", json!(level));
+        }
+        if let Some(level) = self.reboot {
+            set("reboot", None, "level", json!(level));
         }
         ctx.put("status", self.status);
         ctx.put("attention", &self.attention);
@@ -765,6 +794,38 @@ mod tests {
         assert_eq!(
             a.attention[0].text,
             "running kernel 6.1.0-9-amd64 while 6.1.0-26-amd64 is installed: a reboot would load it"
+        );
+    }
+
+    #[test]
+    fn a_required_reboot_is_careful_then_a_warning() {
+        use crate::collect::reboot::Reboot;
+        let judge = |days: f64, packages: &[&str]| {
+            let r = Readings {
+                reboot: Some(Some(Reboot {
+                    required: true,
+                    days: Some(days),
+                    packages: packages.iter().map(|p| p.to_string()).collect(),
+                    ..Default::default()
+                })),
+                ..Default::default()
+            };
+            let a = assess(&r, &no_history(), &Thresholds::default());
+            (a.reboot, a.attention[0].text.clone())
+        };
+        assert_eq!(
+            judge(0.2, &["libc6"]),
+            (
+                Some(Level::Careful),
+                "a reboot has been required (for libc6)".into()
+            )
+        );
+        assert_eq!(
+            judge(9.0, &["libc6", "linux-base", "dbus"]),
+            (
+                Some(Level::Warning),
+                "a reboot has been required for 9 days (for libc6 and 2 more)".into()
+            )
         );
     }
 }

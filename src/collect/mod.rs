@@ -25,6 +25,7 @@ pub mod network;
 pub mod processes;
 pub mod procfs;
 pub mod readings;
+pub mod reboot;
 pub mod system;
 mod table;
 pub mod updates;

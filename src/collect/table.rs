@@ -13,7 +13,7 @@ use super::merge::Merge;
 use super::procfs::Procfs;
 use super::{
     boot, checks, counters, cpu, disk, diskio, files, host, load, memory, network, processes,
-    system, updates, users, CollectError, Readings, Settings,
+    reboot, system, updates, users, CollectError, Readings, Settings,
 };
 use crate::sections::Section;
 use crate::zone::Zone;
@@ -169,6 +169,14 @@ pub(super) const TABLE: &[Entry] = &[
         grace: none,
     },
     Entry {
+        name: "reboot",
+        wanted: |s| s.shows(Section::Reboot),
+        cheap: false,
+        work: reboot,
+        failed: |r| r.reboot = Some(None),
+        grace: none,
+    },
+    Entry {
         name: "users",
         wanted: |s| s.shows(Section::Users),
         cheap: true,
@@ -307,6 +315,14 @@ fn updates(s: &Settings, job: &Job) -> Work {
         Ok(put(found, |m, _, (section, seen)| {
             m.readings.updates = Some(Some(m.remember("updates", section, seen)));
         }))
+    })
+}
+
+fn reboot(s: &Settings, job: &Job) -> Work {
+    let (timeout, now, zone) = (s.timeout, job.now, job.zone.clone());
+    Box::new(move || {
+        let found = reboot::collect(std::path::Path::new("/run"), timeout, now, &zone)?;
+        Ok(put(found, |m, _, v| m.readings.reboot = Some(Some(v))))
     })
 }
 

@@ -99,22 +99,32 @@ struct RawConfig {
     history: history::RawHistory,
     #[serde(default)]
     updates: RawUpdates,
+    #[serde(default)]
+    reboot: RawReboot,
 }
 
-/// The thresholds with `[updates]`' days in them.
-fn with_updates(
+/// The thresholds with `[updates]`' and `[reboot]`'s days in them.
+fn with_days(
     mut t: Thresholds,
-    raw: &RawUpdates,
+    (updates, reboot): (&RawUpdates, &RawReboot),
     loc: &Locator,
 ) -> Result<Thresholds, ConfigError> {
     let days = |v, key, default| loc.bounded(v, key, 1..=365, default).map(|d| d as f64);
     t.security_updates_days = days(
-        &raw.security_warning_days,
+        &updates.security_warning_days,
         "updates.security_warning_days",
         7,
     )?;
-    t.package_lists_days = days(&raw.lists_warning_days, "updates.lists_warning_days", 7)?;
+    t.package_lists_days = days(&updates.lists_warning_days, "updates.lists_warning_days", 7)?;
+    t.reboot_days = days(&reboot.warning_days, "reboot.warning_days", 7)?;
     Ok(t)
+}
+
+/// `[reboot]`: when a wanted reboot becomes a warning.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawReboot {
+    warning_days: Option<Spanned<u64>>,
 }
 
 /// `[updates]`: when pending updates become a warning.
@@ -197,6 +207,8 @@ impl Config {
             1..=3600,
             10,
         )?);
+        let days_of = (&raw.updates, &raw.reboot);
+        let thresholds = with_days(thresholds::check(raw.thresholds, &loc)?, days_of, &loc)?;
         Ok(Config {
             origin: origin.to_string(),
             schedule,
@@ -206,7 +218,7 @@ impl Config {
             smtp,
             state_dir: raw.state_dir,
             collector_timeout,
-            thresholds: with_updates(thresholds::check(raw.thresholds, &loc)?, &raw.updates, &loc)?,
+            thresholds,
             checks: checks::check_all(raw.checks, &loc)?,
             watches: watch::check_all(raw.watch, &loc)?,
             history: history::check(&raw.history, &loc)?,

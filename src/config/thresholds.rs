@@ -47,6 +47,8 @@ pub struct Thresholds {
     pub security_updates_days: f64,
     /// …and so are package lists not updated for this many.
     pub package_lists_days: f64,
+    /// `[reboot] warning_days`: a reboot wanted this long is a warning.
+    pub reboot_days: f64,
 }
 
 impl Default for Thresholds {
@@ -62,6 +64,7 @@ impl Default for Thresholds {
             filesystems: BTreeMap::new(),
             security_updates_days: 7.0,
             package_lists_days: 7.0,
+            reboot_days: 7.0,
         }
     }
 }

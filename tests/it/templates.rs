@@ -622,3 +622,24 @@ fn updates_are_listed_security_first_or_said_in_one_line() {
         .html
         .contains("<strong>Updates:</strong> none pending (package lists updated 3h 0m ago)"));
 }
+
+#[test]
+fn a_required_reboot_says_since_when_and_for_what() {
+    let mut ctx = fixture();
+    ctx["sections"] = json!(["reboot"]);
+    ctx["reboot"] = json!({"required": true, "since": "2026-11-20T06:12:00+01:00", "days": 4.1,
+        "packages": ["libc6", "linux-image-6.1.0-26-amd64"], "services": ["nginx.service"],
+        "source": "/run/reboot-required", "level": "careful"});
+    let r = render(ctx.clone());
+    assert!(
+        r.text
+            .contains("REBOOT REQUIRED since Fri 20 Nov 2026 06:12 +01:00 [CAREFUL]"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("for: libc6, linux-image-6.1.0-26-amd64"));
+    assert!(r.text.contains("(restart them, or reboot): nginx.service"));
+    assert!(r.html.contains("<h2") && r.html.contains("Reboot required"));
+    ctx["reboot"] = json!({"required": false, "since": null, "days": null, "packages": [], "services": [], "source": "none"});
+    assert!(render(ctx).text.contains("REBOOT: not required"));
+}
