@@ -24,6 +24,8 @@ pub enum Section {
     Updates,
     /// Whether the host wants a reboot.
     Reboot,
+    /// Every failed systemd unit.
+    Units,
     Users,
     /// Changes under the `[[watch]]` paths.
     Files,
@@ -33,7 +35,7 @@ pub enum Section {
 
 impl Section {
     /// Every section, in the default order: the order the issue that asked for them set.
-    pub const ALL: [Section; 14] = [
+    pub const ALL: [Section; 15] = [
         Section::Attention,
         Section::Host,
         Section::Cpu,
@@ -45,6 +47,7 @@ impl Section {
         Section::Checks,
         Section::Updates,
         Section::Reboot,
+        Section::Units,
         Section::Users,
         Section::Files,
         Section::Errors,
@@ -63,6 +66,7 @@ impl Section {
             Section::Checks => "checks",
             Section::Updates => "updates",
             Section::Reboot => "reboot",
+            Section::Units => "units",
             Section::Users => "users",
             Section::Files => "files",
             Section::Errors => "errors",

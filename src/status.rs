@@ -87,6 +87,8 @@ pub struct Assessment {
     pub updates: Option<Level>,
     /// Only when a reboot is required.
     pub reboot: Option<Level>,
+    /// One per failed unit listed.
+    pub units: Vec<Level>,
     /// The worst level of all.
     pub status: Level,
     /// Every level above ok as a sentence, worst first.
@@ -334,28 +336,43 @@ pub fn assess(r: &Readings, period: &Period, t: &Thresholds) -> Assessment {
     for c in r.checks.iter().flatten() {
         a.checks.push(keep(check(c), &mut all));
     }
-    if let Some(Some(system)) = &r.system {
-        if let (true, Some(newest)) = (system.kernel_outdated, &system.newest_kernel) {
-            let text = format!(
-                "running kernel {} while {newest} is installed: a reboot would load it",
-                system.kernel
-            );
-            keep(judged_level(Level::Careful, text, 1.0), &mut all);
-        }
-    }
-    if let Some(Some(reboot)) = r.reboot.as_ref().map(|r| r.as_ref().filter(|r| r.required)) {
-        a.reboot = Some(keep(rebooting(reboot, t), &mut all));
-    }
-    if let Some(Some(u)) = &r.updates {
-        let levels = updates(u, t).into_iter().map(|j| keep(j, &mut all));
-        a.updates = Some(levels.max().unwrap_or(Level::Ok));
-    }
+    maintenance(r, t, &mut a, &mut all);
     for f in &r.errors {
         keep(failure(f), &mut all);
     }
     a.status = all.iter().map(|j| j.level).max().unwrap_or(Level::Ok);
     a.attention = attention(all);
     a
+}
+
+/// What needs a human at the console: a newer kernel installed, a reboot required,
+/// failed units, pending updates.
+fn maintenance(r: &Readings, t: &Thresholds, a: &mut Assessment, all: &mut Vec<Judged>) {
+    let mut keep = |j: Judged| {
+        let level = j.level;
+        all.push(j);
+        level
+    };
+    if let Some(Some(system)) = &r.system {
+        if let (true, Some(newest)) = (system.kernel_outdated, &system.newest_kernel) {
+            let text = format!(
+                "running kernel {} while {newest} is installed: a reboot would load it",
+                system.kernel
+            );
+            keep(judged_level(Level::Careful, text, 1.0));
+        }
+    }
+    if let Some(Some(reboot)) = r.reboot.as_ref().map(|r| r.as_ref().filter(|r| r.required)) {
+        a.reboot = Some(keep(rebooting(reboot, t)));
+    }
+    for unit in r.units.iter().flatten().flat_map(|u| &u.units) {
+        let text = format!("unit {} failed ({})", unit.unit, unit.description);
+        a.units.push(keep(judged_level(Level::Warning, text, 1.0)));
+    }
+    if let Some(Some(u)) = &r.updates {
+        let levels: Vec<Level> = updates(u, t).into_iter().map(&mut keep).collect();
+        a.updates = Some(levels.into_iter().max().unwrap_or(Level::Ok));
+    }
 }
 
 /// Worst first; within a level by kind, then furthest past its threshold; equal
@@ -411,6 +428,14 @@ impl Assessment {
         }
         if let Some(level) = self.reboot {
             set("reboot", None, "level", json!(level));
+        }
+        let listed = ctx.0.get_mut("units").and_then(|u| u.get_mut("units"));
+        if let Some(Value::Array(units)) = listed {
+            for (unit, level) in units.iter_mut().zip(&self.units) {
+                if let Some(unit) = unit.as_object_mut() {
+                    unit.insert("level".into(), json!(level));
+                }
+            }
         }
         ctx.put("status", self.status);
         ctx.put("attention", &self.attention);
@@ -827,5 +852,26 @@ mod tests {
                 "a reboot has been required for 9 days (for libc6 and 2 more)".into()
             )
         );
+    }
+
+    #[test]
+    fn each_failed_unit_is_a_warning() {
+        use crate::collect::units::{Unit, Units};
+        let unit = |name: &str| Unit {
+            unit: name.into(),
+            description: "Certbot".into(),
+            since: None,
+        };
+        let r = Readings {
+            units: Some(Some(Units {
+                failed: 2,
+                units: vec![unit("a.service"), unit("b.service")],
+                unavailable: None,
+            })),
+            ..Default::default()
+        };
+        let a = assess(&r, &no_history(), &Thresholds::default());
+        assert_eq!(a.units, [Level::Warning, Level::Warning]);
+        assert_eq!(a.attention[0].text, "unit a.service failed (Certbot)");
     }
 }

@@ -28,6 +28,7 @@ pub mod readings;
 pub mod reboot;
 pub mod system;
 mod table;
+pub mod units;
 pub mod updates;
 pub mod users;
 

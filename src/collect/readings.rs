@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::{
     boot::Boot, checks::Outcome, cpu::Cpu, disk::Disk, diskio::DiskIo, files::Files, load::Load,
     memory::Memory, network::Network, processes::Processes, reboot::Reboot, system::System,
-    updates::Updates, users::Session,
+    units::Units, updates::Updates, users::Session,
 };
 use crate::context::{CollectorFailure, Context};
 use crate::sections::Sections;
@@ -38,6 +38,7 @@ pub struct Readings {
     pub checks: Option<Vec<Outcome>>,
     pub updates: Shown<Updates>,
     pub reboot: Shown<Reboot>,
+    pub units: Shown<Units>,
     pub users: Shown<Vec<Session>>,
     pub files: Shown<Files>,
     /// Collectors a caller added (tests), by name.
@@ -64,6 +65,7 @@ impl Readings {
         shown(&mut ctx, "checks", &self.checks.as_ref().map(Some));
         shown(&mut ctx, "updates", &self.updates);
         shown(&mut ctx, "reboot", &self.reboot);
+        shown(&mut ctx, "units", &self.units);
         shown(&mut ctx, "users", &self.users);
         shown(&mut ctx, "files", &self.files);
         for (name, value) in &self.extra {

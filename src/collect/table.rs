@@ -13,7 +13,7 @@ use super::merge::Merge;
 use super::procfs::Procfs;
 use super::{
     boot, checks, counters, cpu, disk, diskio, files, host, load, memory, network, processes,
-    reboot, system, updates, users, CollectError, Readings, Settings,
+    reboot, system, units, updates, users, CollectError, Readings, Settings,
 };
 use crate::sections::Section;
 use crate::zone::Zone;
@@ -177,6 +177,14 @@ pub(super) const TABLE: &[Entry] = &[
         grace: none,
     },
     Entry {
+        name: "units",
+        wanted: |s| s.shows(Section::Units),
+        cheap: false,
+        work: units,
+        failed: |r| r.units = Some(None),
+        grace: none,
+    },
+    Entry {
         name: "users",
         wanted: |s| s.shows(Section::Users),
         cheap: true,
@@ -323,6 +331,14 @@ fn reboot(s: &Settings, job: &Job) -> Work {
     Box::new(move || {
         let found = reboot::collect(std::path::Path::new("/run"), timeout, now, &zone)?;
         Ok(put(found, |m, _, v| m.readings.reboot = Some(Some(v))))
+    })
+}
+
+fn units(s: &Settings, _: &Job) -> Work {
+    let timeout = s.timeout;
+    Box::new(move || {
+        let found = units::collect(timeout)?;
+        Ok(put(found, |m, _, v| m.readings.units = Some(Some(v))))
     })
 }
 

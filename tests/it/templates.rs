@@ -643,3 +643,18 @@ fn a_required_reboot_says_since_when_and_for_what() {
     ctx["reboot"] = json!({"required": false, "since": null, "days": null, "packages": [], "services": [], "source": "none"});
     assert!(render(ctx).text.contains("REBOOT: not required"));
 }
+
+#[test]
+fn failed_units_are_listed_or_said_unavailable() {
+    let mut ctx = fixture();
+    ctx["sections"] = json!(["units"]);
+    ctx["units"] = json!({"failed": 1, "unavailable": null, "units": [
+        {"unit": "certbot.service", "description": "Certbot", "since": "Tue 2026-11-24 03:12:07 CET", "level": "warning"}]});
+    let r = render(ctx.clone());
+    assert!(r.text.contains("FAILED UNITS (1)\n  certbot.service: Certbot, failed since Tue 2026-11-24 03:12:07 CET"), "{}", r.text);
+    assert!(r.html.contains("<strong>certbot.service</strong>"));
+    ctx["units"] = json!({"failed": 0, "units": [], "unavailable": "System has not been booted with systemd as init system (PID 1). Can't operate."});
+    assert!(render(ctx)
+        .text
+        .contains("FAILED UNITS: not available (System has not been booted"));
+}
