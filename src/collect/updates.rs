@@ -12,7 +12,8 @@
 //!
 //! When a security update was first seen is kept with the report's counters (table
 //! `updates`, across reboots), so "pending for 9 days" survives restarts. Hosts
-//! without apt get null and the reason; dnf is not read yet.
+//! without apt get `unavailable` and the reason (a line, no level); dnf is not read
+//! yet.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,8 @@ const OUTPUT_MAX: usize = 4 << 20;
 pub struct Updates {
     /// The package manager asked: "apt".
     pub manager: String,
+    /// Why there is no list on this host (no apt); None where there is one.
+    pub unavailable: Option<String>,
     pub total: usize,
     pub security: usize,
     /// Kept back: held, or needing a removal dist-upgrade would not make.
@@ -78,11 +81,15 @@ pub fn collect(
     now: DateTime<Utc>,
     zone: &Zone,
 ) -> Result<(Updates, Table), CollectError> {
-    let dirs = apt_dirs(timeout).ok_or_else(|| {
-        CollectError::new(
-            "no apt on this host (apt-config did not run; dnf and yum are not read yet)",
-        )
-    })?;
+    let Some(dirs) = apt_dirs(timeout) else {
+        // Not an apt host: nothing to list, and nothing wrong (no level, no error).
+        let unavailable = "no apt on this host (dnf and yum are not read yet)".to_string();
+        let none = Updates {
+            unavailable: Some(unavailable),
+            ..Default::default()
+        };
+        return Ok((none, Table::new()));
+    };
     let key = state_of(&dirs);
     let simulation = match cache.and_then(|c| read_cache(c, &key)) {
         Some(simulation) => simulation,
@@ -219,6 +226,7 @@ pub fn report(
     packages.truncate(LISTED);
     let updates = Updates {
         manager: "apt".into(),
+        unavailable: None,
         total,
         security,
         held: simulation.held,
