@@ -120,6 +120,7 @@ impl Pipeline {
             sections: self.config.report.sections.clone(),
             checks: self.config.checks.clone(),
             watches: self.config.watches.clone(),
+            certificates: self.config.certificates.clone(),
             previous: Default::default(),
             extra: Vec::new(),
             procfs: Default::default(),

@@ -26,6 +26,8 @@ pub enum Section {
     Reboot,
     /// Every failed systemd unit.
     Units,
+    /// The `[[certificates]]` and when they expire.
+    Certificates,
     Users,
     /// Changes under the `[[watch]]` paths.
     Files,
@@ -35,7 +37,7 @@ pub enum Section {
 
 impl Section {
     /// Every section, in the default order: the order the issue that asked for them set.
-    pub const ALL: [Section; 15] = [
+    pub const ALL: [Section; 16] = [
         Section::Attention,
         Section::Host,
         Section::Cpu,
@@ -48,6 +50,7 @@ impl Section {
         Section::Updates,
         Section::Reboot,
         Section::Units,
+        Section::Certificates,
         Section::Users,
         Section::Files,
         Section::Errors,
@@ -67,6 +70,7 @@ impl Section {
             Section::Updates => "updates",
             Section::Reboot => "reboot",
             Section::Units => "units",
+            Section::Certificates => "certificates",
             Section::Users => "users",
             Section::Files => "files",
             Section::Errors => "errors",

@@ -10,6 +10,7 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::collect::certificates::Certificate;
 use crate::collect::checks::Outcome;
 use crate::collect::cpu::Cpu;
 use crate::collect::disk::Disk;
@@ -89,6 +90,8 @@ pub struct Assessment {
     pub reboot: Option<Level>,
     /// One per failed unit listed.
     pub units: Vec<Level>,
+    /// One per certificate, in the readings' order.
+    pub certificates: Vec<Level>,
     /// The worst level of all.
     pub status: Level,
     /// Every level above ok as a sentence, worst first.
@@ -258,6 +261,27 @@ fn updates(u: &Updates, t: &Thresholds) -> Vec<Judged> {
     judged
 }
 
+/// A certificate that expires within its warning or critical days, or has.
+fn certificate(c: &Certificate) -> Judged {
+    let days = c.days_left;
+    let level = match days {
+        d if d < c.critical_days || d < 0.0 => Level::Critical,
+        d if d < c.warning_days => Level::Warning,
+        _ => Level::Ok,
+    };
+    // Whole days, counted down as the table counts them: "in 4 days" until 4 are left.
+    let (subject, path, whole) = (&c.subject, &c.path, days.abs().floor());
+    let span = match whole == 1.0 {
+        true => "1 day".to_string(),
+        false => format!("{whole:.0} days"),
+    };
+    let text = match days < 0.0 {
+        true => format!("certificate {subject} expired {span} ago ({path})"),
+        false => format!("certificate {subject} expires in {span} ({path})"),
+    };
+    judged_level(level, text, c.warning_days / days.max(0.01))
+}
+
 /// A reboot the host wants: careful, a warning once wanted `reboot_days`.
 fn rebooting(reboot: &Reboot, t: &Thresholds) -> Judged {
     let days = reboot.days.unwrap_or(0.0);
@@ -369,6 +393,9 @@ fn maintenance(r: &Readings, t: &Thresholds, a: &mut Assessment, all: &mut Vec<J
         let text = format!("unit {} failed ({})", unit.unit, unit.description);
         a.units.push(keep(judged_level(Level::Warning, text, 1.0)));
     }
+    for c in r.certificates.iter().flatten() {
+        a.certificates.push(keep(certificate(c)));
+    }
     if let Some(Some(u)) = &r.updates {
         let levels: Vec<Level> = updates(u, t).into_iter().map(&mut keep).collect();
         a.updates = Some(levels.into_iter().max().unwrap_or(Level::Ok));
@@ -422,6 +449,9 @@ impl Assessment {
         }
         for (i, level) in self.checks.iter().enumerate() {
             set("checks", Some(i), "level", json!(level));
+        }
+        for (i, level) in self.certificates.iter().enumerate() {
+            set("certificates", Some(i), "level", json!(level));
         }
         if let Some(level) = self.updates {
             set("updates", None, "level", json!(level));

@@ -7,6 +7,7 @@
 //! Collectors know nothing of templates or mail.
 
 pub mod boot;
+pub mod certificates;
 pub mod checks;
 pub mod command;
 pub mod counters;
@@ -77,6 +78,8 @@ pub struct Settings {
     pub sections: Sections,
     pub checks: Vec<checks::Check>,
     pub watches: Vec<manifest::Watch>,
+    /// `[[certificates]]`.
+    pub certificates: Vec<certificates::Watched>,
     /// What was saved with the previous report, for "since the previous report".
     pub previous: Remembered,
     pub extra: Vec<Extra>,
@@ -97,6 +100,7 @@ impl Settings {
             sections: Sections::default(),
             checks: Vec::new(),
             watches: Vec::new(),
+            certificates: Vec::new(),
             previous: Remembered::default(),
             procfs: procfs::Procfs::default(),
             extra: Vec::new(),

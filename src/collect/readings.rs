@@ -6,9 +6,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{
-    boot::Boot, checks::Outcome, cpu::Cpu, disk::Disk, diskio::DiskIo, files::Files, load::Load,
-    memory::Memory, network::Network, processes::Processes, reboot::Reboot, system::System,
-    units::Units, updates::Updates, users::Session,
+    boot::Boot, certificates::Certificate, checks::Outcome, cpu::Cpu, disk::Disk, diskio::DiskIo,
+    files::Files, load::Load, memory::Memory, network::Network, processes::Processes,
+    reboot::Reboot, system::System, units::Units, updates::Updates, users::Session,
 };
 use crate::context::{CollectorFailure, Context};
 use crate::sections::Sections;
@@ -39,6 +39,8 @@ pub struct Readings {
     pub updates: Shown<Updates>,
     pub reboot: Shown<Reboot>,
     pub units: Shown<Units>,
+    /// The `[[certificates]]` (none configured or not shown: no key).
+    pub certificates: Option<Vec<Certificate>>,
     pub users: Shown<Vec<Session>>,
     pub files: Shown<Files>,
     /// Collectors a caller added (tests), by name.
@@ -66,6 +68,11 @@ impl Readings {
         shown(&mut ctx, "updates", &self.updates);
         shown(&mut ctx, "reboot", &self.reboot);
         shown(&mut ctx, "units", &self.units);
+        shown(
+            &mut ctx,
+            "certificates",
+            &self.certificates.as_ref().map(Some),
+        );
         shown(&mut ctx, "users", &self.users);
         shown(&mut ctx, "files", &self.files);
         for (name, value) in &self.extra {

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use super::merge::Merge;
 use super::procfs::Procfs;
 use super::{
-    boot, checks, counters, cpu, disk, diskio, files, host, load, memory, network, processes,
-    reboot, system, units, updates, users, CollectError, Readings, Settings,
+    boot, certificates, checks, counters, cpu, disk, diskio, files, host, load, memory, network,
+    processes, reboot, system, units, updates, users, CollectError, Readings, Settings,
 };
 use crate::sections::Section;
 use crate::zone::Zone;
@@ -185,6 +185,14 @@ pub(super) const TABLE: &[Entry] = &[
         grace: none,
     },
     Entry {
+        name: "certificates",
+        wanted: |s| s.shows(Section::Certificates) && !s.certificates.is_empty(),
+        cheap: false,
+        work: certificates,
+        failed: |_| {},
+        grace: none,
+    },
+    Entry {
         name: "users",
         wanted: |s| s.shows(Section::Users),
         cheap: true,
@@ -339,6 +347,17 @@ fn units(s: &Settings, _: &Job) -> Work {
     Box::new(move || {
         let found = units::collect(timeout)?;
         Ok(put(found, |m, _, v| m.readings.units = Some(Some(v))))
+    })
+}
+
+fn certificates(s: &Settings, job: &Job) -> Work {
+    let (watched, now, zone) = (s.certificates.clone(), job.now, job.zone.clone());
+    Box::new(move || {
+        let found = certificates::collect(&watched, now, &zone);
+        Ok(put(found, |m, _, (certificates, failures)| {
+            let certificates = m.also_failed("certificates", failures, certificates);
+            m.readings.certificates = Some(certificates);
+        }))
     })
 }
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod advice;
+mod certificates;
 mod checks;
 mod history;
 pub mod lint;
@@ -48,6 +49,8 @@ pub struct Config {
     pub collector_timeout: Duration,
     /// `[history]`: what the daemon samples between reports.
     pub history: HistorySettings,
+    /// `[[certificates]]`: PEM files whose expiry the report shows.
+    pub certificates: Vec<crate::collect::certificates::Watched>,
     pub thresholds: Thresholds,
     /// `[[checks]]`: the admin's health checks, in the config's order.
     pub checks: Vec<crate::collect::checks::Check>,
@@ -101,6 +104,8 @@ struct RawConfig {
     updates: RawUpdates,
     #[serde(default)]
     reboot: RawReboot,
+    #[serde(default)]
+    certificates: Vec<certificates::RawCertificate>,
 }
 
 /// The thresholds with `[updates]`' and `[reboot]`'s days in them.
@@ -222,6 +227,7 @@ impl Config {
             checks: checks::check_all(raw.checks, &loc)?,
             watches: watch::check_all(raw.watch, &loc)?,
             history: history::check(&raw.history, &loc)?,
+            certificates: certificates::check_all(raw.certificates, &loc)?,
         })
     }
 

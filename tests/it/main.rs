@@ -1,5 +1,6 @@
 //! The one integration-test binary (see Cargo.toml's `[[test]]`): modules per area.
 
+mod certificates;
 mod checks;
 mod cli;
 mod collectors;

@@ -449,7 +449,7 @@ pub fn closed_port() -> u16 {
 /// Every section but `updates`: apt's resolver takes seconds of CPU, and each test
 /// has a state directory of its own, so none would find apt's answer cached. The
 /// updates section has tests of its own, against an apt repository they build.
-pub const NO_APT: &str = "sections = [\"attention\", \"host\", \"cpu\", \"memory\", \"filesystems\", \"diskio\", \"network\", \"processes\", \"checks\", \"reboot\", \"units\", \"users\", \"files\", \"errors\"]\n";
+pub const NO_APT: &str = "sections = [\"attention\", \"host\", \"cpu\", \"memory\", \"filesystems\", \"diskio\", \"network\", \"processes\", \"checks\", \"reboot\", \"units\", \"certificates\", \"users\", \"files\", \"errors\"]\n";
 
 /// The config for sending to `port` on localhost, with the outbox in the sandbox.
 pub fn smtp_config_in(state: &Path, port: u16, tls: &str, ca: Option<&Path>) -> String {
