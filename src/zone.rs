@@ -68,6 +68,13 @@ impl Zone {
             .unwrap_or_else(Zone::utc)
     }
 
+    /// An instant as rreport writes times, in the context and in exports: RFC 3339
+    /// in this zone, to the second ("2026-11-24T08:00:00+01:00").
+    pub fn rfc3339(&self, t: chrono::DateTime<chrono::Utc>) -> String {
+        t.with_timezone(self)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -1,6 +1,6 @@
 //! The `boot` collector: when the machine booted and how long it has been up.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::CollectError;
@@ -20,9 +20,7 @@ pub fn collect(zone: &Zone) -> Result<Boot, CollectError> {
         .into();
     let uptime = psutil::host::uptime().map_err(|e| CollectError::new(format!("uptime: {e}")))?;
     Ok(Boot {
-        time: booted
-            .with_timezone(zone)
-            .to_rfc3339_opts(SecondsFormat::Secs, false),
+        time: zone.rfc3339(booted),
         uptime_secs: uptime.as_secs(),
     })
 }

@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::regular::{self, Links};
@@ -117,9 +117,7 @@ pub fn parse(pem: &[u8], now: DateTime<Utc>, zone: &Zone) -> Result<Certificate,
         subject: common_name(cert.subject()),
         names,
         issuer: common_name(cert.issuer()),
-        not_after: expires
-            .with_timezone(zone)
-            .to_rfc3339_opts(SecondsFormat::Secs, false),
+        not_after: zone.rfc3339(expires),
         days_left: (expires - now).num_seconds() as f64 / 86_400.0,
         warning_days: 0.0,
         critical_days: 0.0,

@@ -71,11 +71,7 @@ pub fn period(
     previous: Option<Previous>,
     zone: &crate::zone::Zone,
 ) -> (Option<String>, Option<u64>) {
-    let when = previous.map(|p| {
-        p.taken_at
-            .with_timezone(zone)
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-    });
+    let when = previous.map(|p| zone.rfc3339(p.taken_at));
     (when, previous.map(|p| p.seconds.round() as u64))
 }
 

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::merge::Merge;
@@ -52,9 +52,7 @@ pub fn gather_and_remember(settings: &Settings, now: DateTime<Utc>) -> (Readings
         files,
         ..
     } = m;
-    readings.generated_at = now
-        .with_timezone(&settings.zone)
-        .to_rfc3339_opts(SecondsFormat::Secs, false);
+    readings.generated_at = settings.zone.rfc3339(now);
     readings.sections = settings.sections.clone();
     let remembered = Remembered {
         counters: Some(snapshot),

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::command;
@@ -47,10 +47,7 @@ pub fn collect(
         let since: Option<DateTime<Utc>> = meta.modified().ok().map(Into::into);
         reboot.required = true;
         reboot.source = flag.display().to_string();
-        reboot.since = since.map(|t| {
-            t.with_timezone(zone)
-                .to_rfc3339_opts(SecondsFormat::Secs, false)
-        });
+        reboot.since = since.map(|t| zone.rfc3339(t));
         reboot.days = since.map(|t| (now - t).num_seconds().max(0) as f64 / 86_400.0);
         let pkgs = crate::regular::read(
             &run.join("reboot-required.pkgs"),

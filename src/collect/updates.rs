@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::command;
@@ -199,10 +199,7 @@ pub fn report(
     now: DateTime<Utc>,
     zone: &Zone,
 ) -> (Updates, Table) {
-    let time = |t: DateTime<Utc>| {
-        t.with_timezone(zone)
-            .to_rfc3339_opts(SecondsFormat::Secs, false)
-    };
+    let time = |t: DateTime<Utc>| zone.rfc3339(t);
     let days = |t: DateTime<Utc>| (now - t).num_seconds().max(0) as f64 / 86_400.0;
     let mut seen = Table::new();
     for p in simulation.packages.iter().filter(|p| p.security) {

@@ -3,7 +3,7 @@
 //! Parsed here because psutil's `users()` is unimplemented on Linux (`todo!()`). A
 //! machine without /run/utmp (many containers) simply has no sessions to list.
 
-use chrono::{DateTime, SecondsFormat};
+use chrono::DateTime;
 use serde::Serialize;
 
 use super::CollectError;
@@ -43,10 +43,7 @@ pub fn parse(bytes: &[u8], zone: &Zone) -> Vec<Session> {
         .map(|r| {
             let int = |at: usize| i32::from_ne_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]);
             let since = DateTime::from_timestamp(i64::from(int(340)), 0)
-                .map(|t| {
-                    t.with_timezone(zone)
-                        .to_rfc3339_opts(SecondsFormat::Secs, false)
-                })
+                .map(|t| zone.rfc3339(t))
                 .unwrap_or_default();
             Session {
                 user: text(&r[44..76]),

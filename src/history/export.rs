@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde_json::json;
 
@@ -150,10 +150,9 @@ impl Rows<'_> {
 
     /// One sample's row; empties `values` for the next.
     fn row(&mut self, t: i64, values: &mut [Option<f64>]) -> std::io::Result<()> {
-        let time = DateTime::from_timestamp(t, 0)
-            .unwrap_or_default()
-            .with_timezone(self.zone)
-            .to_rfc3339_opts(SecondsFormat::Secs, false);
+        let time = self
+            .zone
+            .rfc3339(DateTime::from_timestamp(t, 0).unwrap_or_default());
         match self.shape {
             Shape::Csv => {
                 let cells = values

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{json, Map, Value};
 
 use super::day::{Day, Window};
@@ -101,8 +101,7 @@ impl Period {
 
     /// An instant as the report writes times: RFC 3339 in the configured zone.
     pub fn time(&self, t: DateTime<Utc>) -> String {
-        t.with_timezone(&self.zone)
-            .to_rfc3339_opts(SecondsFormat::Secs, false)
+        self.zone.rfc3339(t)
     }
 
     /// The figures of one series over the period.

@@ -86,10 +86,7 @@ pub fn collect(
     let previous_report = previous
         .filter(|_| compared)
         .and_then(|m| m.taken_at)
-        .map(|t| {
-            t.with_timezone(zone)
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-        });
+        .map(|t| zone.rfc3339(t));
     let files = Files {
         previous_report,
         watched,
