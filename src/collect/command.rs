@@ -38,12 +38,13 @@ pub fn run(argv: &[String], timeout: Duration) -> Result<Finished, String> {
 
 /// Runs `argv` as `run` does and returns the first `max_bytes` of its output whole;
 /// `Finished::output` is empty.
-pub fn run_keeping(
-    argv: &[String],
+pub fn run_keeping<S: AsRef<str>>(
+    argv: &[S],
     timeout: Duration,
     max_bytes: usize,
 ) -> Result<(Finished, Vec<u8>), String> {
     let (program, args) = argv.split_first().ok_or("no program to run")?;
+    let (program, args) = (program.as_ref(), args.iter().map(AsRef::as_ref));
     let (reader, writer) = std::io::pipe().map_err(|e| format!("cannot make a pipe: {e}"))?;
     let writer2 = writer
         .try_clone()

@@ -76,7 +76,7 @@ pub fn packages(text: &str) -> Vec<String> {
 
 /// RHEL's answer: exit 1 is "reboot required", 0 "not"; None without the tool.
 fn needs_restarting(timeout: Duration) -> Option<bool> {
-    let argv = vec!["needs-restarting".to_string(), "-r".to_string()];
+    let argv = ["needs-restarting", "-r"];
     let (done, _) = command::run_keeping(&argv, timeout, 4096).ok()?;
     match done.code {
         Some(0) => Some(false),
@@ -87,7 +87,7 @@ fn needs_restarting(timeout: Duration) -> Option<bool> {
 
 /// The services `needrestart -b` (batch mode) names; none without it.
 fn needrestart(timeout: Duration) -> Vec<String> {
-    let argv = vec!["needrestart".to_string(), "-b".to_string()];
+    let argv = ["needrestart", "-b"];
     match command::run_keeping(&argv, timeout, 64 * 1024) {
         Ok((done, out)) if done.code == Some(0) => services(&String::from_utf8_lossy(&out)),
         _ => Vec::new(),

@@ -109,7 +109,7 @@ pub fn compare_versions(a: &str, b: &str) -> Ordering {
 /// `systemd-detect-virt` when there is one (it knows containers too), else what the
 /// firmware says its maker and product are.
 fn virtualization(procfs: &Procfs, timeout: Duration) -> Option<String> {
-    let argv = vec!["systemd-detect-virt".to_string()];
+    let argv = ["systemd-detect-virt"];
     if let Ok((done, out)) = command::run_keeping(&argv, timeout, 256) {
         let said = String::from_utf8_lossy(&out).trim().to_string();
         if !done.timed_out && matches!(done.code, Some(0) | Some(1)) && !said.is_empty() {

@@ -35,14 +35,14 @@ pub struct Unit {
 }
 
 pub fn collect(timeout: Duration) -> Result<Units, CollectError> {
-    let argv = words(&[
+    let argv = [
         "systemctl",
         "list-units",
         "--state=failed",
         "--output=json",
         "--no-pager",
         "--plain",
-    ]);
+    ];
     let (done, out) = match command::run_keeping(&argv, timeout, 1 << 20) {
         Ok(ran) => ran,
         Err(e) => return Ok(unavailable(format!("systemctl: {e}"))),
@@ -77,10 +77,6 @@ fn unavailable(why: String) -> Units {
     }
 }
 
-fn words(argv: &[&str]) -> Vec<String> {
-    argv.iter().map(|w| w.to_string()).collect()
-}
-
 /// The JSON array systemctl prints (its other fields are not needed).
 pub fn parse(text: &str) -> Result<Units, String> {
     let start = text.find('[').ok_or("no JSON list in systemctl's output")?;
@@ -98,14 +94,14 @@ pub fn parse(text: &str) -> Result<Units, String> {
 
 /// `StateChangeTimestamp` of a unit: when it failed.
 fn since(unit: &str, timeout: Duration) -> Option<String> {
-    let argv = words(&[
+    let argv = [
         "systemctl",
         "show",
         "--property=StateChangeTimestamp",
         "--value",
         "--",
         unit,
-    ]);
+    ];
     let (done, out) = command::run_keeping(&argv, timeout, 4096).ok()?;
     let value = String::from_utf8_lossy(&out).trim().to_string();
     (done.code == Some(0) && !value.is_empty()).then_some(value)

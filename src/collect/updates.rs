@@ -108,7 +108,7 @@ pub fn collect(
 
 /// `apt-get -s dist-upgrade`, in the C locale (its words are parsed), parsed.
 fn simulate(timeout: Duration) -> Result<Simulation, CollectError> {
-    let argv = words(&[
+    let argv = [
         "env",
         "LC_ALL=C",
         "apt-get",
@@ -116,7 +116,7 @@ fn simulate(timeout: Duration) -> Result<Simulation, CollectError> {
         "-o",
         "Debug::NoLocking=1",
         "dist-upgrade",
-    ]);
+    ];
     let (done, out) = command::run_keeping(&argv, timeout, OUTPUT_MAX)
         .map_err(|e| CollectError::new(format!("apt-get: {e}")))?;
     match (done.timed_out, done.code) {
@@ -135,10 +135,6 @@ fn simulate(timeout: Duration) -> Result<Simulation, CollectError> {
             Err(CollectError::new(format!("apt-get -s dist-upgrade: {why}")))
         }
     }
-}
-
-fn words(argv: &[&str]) -> Vec<String> {
-    argv.iter().map(|w| w.to_string()).collect()
 }
 
 /// The cache file's contents.
@@ -286,7 +282,7 @@ fn inst(rest: &str) -> Option<Package> {
 /// Where apt keeps its state, lists, dpkg status and configuration, as apt-config
 /// says (`APT_CONFIG` and `-o Dir=` move them); None without apt.
 fn apt_dirs(timeout: Duration) -> Option<BTreeMap<String, String>> {
-    let argv = words(&[
+    let argv = [
         "apt-config",
         "shell",
         "STATE",
@@ -297,7 +293,7 @@ fn apt_dirs(timeout: Duration) -> Option<BTreeMap<String, String>> {
         "Dir::State::status/f",
         "ETC",
         "Dir::Etc/d",
-    ]);
+    ];
     let (done, out) = command::run_keeping(&argv, timeout, 4096).ok()?;
     let dirs = shell_values(&String::from_utf8_lossy(&out));
     let complete = ["STATE", "LISTS", "STATUS", "ETC"]
