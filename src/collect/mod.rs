@@ -15,6 +15,7 @@ pub mod cpu;
 pub mod deadline;
 pub mod disk;
 pub mod diskio;
+pub mod endpoint;
 pub mod files;
 mod gather;
 pub mod host;

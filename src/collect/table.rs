@@ -352,8 +352,9 @@ fn units(s: &Settings, _: &Job) -> Work {
 
 fn certificates(s: &Settings, job: &Job) -> Work {
     let (watched, now, zone) = (s.certificates.clone(), job.now, job.zone.clone());
+    let timeout = s.timeout;
     Box::new(move || {
-        let found = certificates::collect(&watched, now, &zone);
+        let found = certificates::collect(&watched, now, &zone, timeout);
         Ok(put(found, |m, _, (certificates, failures)| {
             let certificates = m.also_failed("certificates", failures, certificates);
             m.readings.certificates = Some(certificates);

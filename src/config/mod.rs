@@ -105,7 +105,7 @@ struct RawConfig {
     #[serde(default)]
     reboot: RawReboot,
     #[serde(default)]
-    certificates: Vec<certificates::RawCertificate>,
+    certificates: Vec<Spanned<certificates::RawCertificate>>,
 }
 
 /// The thresholds with `[updates]`' and `[reboot]`'s days in them.

@@ -10,20 +10,19 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::collect::certificates::Certificate;
 use crate::collect::checks::Outcome;
 use crate::collect::cpu::Cpu;
 use crate::collect::disk::Disk;
 use crate::collect::load::Load;
 use crate::collect::memory::Memory;
-use crate::collect::reboot::Reboot;
-use crate::collect::updates::Updates;
 use crate::collect::Readings;
 pub use crate::config::{Levels, Thresholds};
 use crate::context::{CollectorFailure, Context};
 use crate::history::forecast::Forecast;
 use crate::history::Period;
 use crate::units::bytes;
+
+mod health;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -229,83 +228,6 @@ fn forecast(disk: &Disk, f: &Forecast, period: &Period) -> Judged {
     judged(level, text, Kind::Capacity, 1.0 / days.max(0.01))
 }
 
-/// Pending updates: security ones are careful, then a warning once they have waited
-/// `security_updates_days`; package lists that apt has not updated for
-/// `package_lists_days` are a warning of their own (the updates shown are stale).
-fn updates(u: &Updates, t: &Thresholds) -> Vec<Judged> {
-    let mut judged = Vec::new();
-    if u.security > 0 {
-        let days = u.security_days.unwrap_or(0.0);
-        let (level, waiting) = match days >= t.security_updates_days {
-            true => (Level::Warning, format!(" for {days:.0} days")),
-            false => (Level::Careful, String::new()),
-        };
-        let text = format!(
-            "{} security updates pending{waiting} ({} updates in all)",
-            u.security, u.total
-        );
-        judged.push(judged_level(
-            level,
-            text,
-            days / t.security_updates_days.max(1.0),
-        ));
-    }
-    if let Some(age) = u.lists_age_days.filter(|a| *a >= t.package_lists_days) {
-        let text = format!("package lists not updated for {age:.0} days (apt-get update)");
-        judged.push(judged_level(
-            Level::Warning,
-            text,
-            age / t.package_lists_days.max(1.0),
-        ));
-    }
-    judged
-}
-
-/// A certificate that expires within its warning or critical days, or has.
-fn certificate(c: &Certificate) -> Judged {
-    let days = c.days_left;
-    let level = match days {
-        d if d < c.critical_days || d < 0.0 => Level::Critical,
-        d if d < c.warning_days => Level::Warning,
-        _ => Level::Ok,
-    };
-    // Whole days, counted down as the table counts them: "in 4 days" until 4 are left.
-    let (subject, path, whole) = (&c.subject, &c.path, days.abs().floor());
-    let span = match whole == 1.0 {
-        true => "1 day".to_string(),
-        false => format!("{whole:.0} days"),
-    };
-    let text = match days < 0.0 {
-        true => format!("certificate {subject} expired {span} ago ({path})"),
-        false => format!("certificate {subject} expires in {span} ({path})"),
-    };
-    judged_level(level, text, c.warning_days / days.max(0.01))
-}
-
-/// A reboot the host wants: careful, a warning once wanted `reboot_days`.
-fn rebooting(reboot: &Reboot, t: &Thresholds) -> Judged {
-    let days = reboot.days.unwrap_or(0.0);
-    let level = match days >= t.reboot_days {
-        true => Level::Warning,
-        false => Level::Careful,
-    };
-    let since = match days >= 1.0 {
-        true => format!(" for {days:.0} days"),
-        false => String::new(),
-    };
-    let why = match reboot.packages.as_slice() {
-        [] => String::new(),
-        [one] => format!(" (for {one})"),
-        [one, rest @ ..] => format!(" (for {one} and {} more)", rest.len()),
-    };
-    let text = format!("a reboot has been required{since}{why}");
-    judged_level(level, text, days / t.reboot_days.max(1.0))
-}
-
-fn judged_level(level: Level, text: String, excess: f64) -> Judged {
-    judged(level, text, Kind::Maintenance, excess)
-}
-
 /// The admin wrote each check to say whether something they care about works.
 fn check(outcome: &Outcome) -> Judged {
     let level = if outcome.ok {
@@ -360,46 +282,13 @@ pub fn assess(r: &Readings, period: &Period, t: &Thresholds) -> Assessment {
     for c in r.checks.iter().flatten() {
         a.checks.push(keep(check(c), &mut all));
     }
-    maintenance(r, t, &mut a, &mut all);
+    health::maintenance(r, t, &mut a, &mut all);
     for f in &r.errors {
         keep(failure(f), &mut all);
     }
     a.status = all.iter().map(|j| j.level).max().unwrap_or(Level::Ok);
     a.attention = attention(all);
     a
-}
-
-/// What needs a human at the console: a newer kernel installed, a reboot required,
-/// failed units, pending updates.
-fn maintenance(r: &Readings, t: &Thresholds, a: &mut Assessment, all: &mut Vec<Judged>) {
-    let mut keep = |j: Judged| {
-        let level = j.level;
-        all.push(j);
-        level
-    };
-    if let Some(Some(system)) = &r.system {
-        if let (true, Some(newest)) = (system.kernel_outdated, &system.newest_kernel) {
-            let text = format!(
-                "running kernel {} while {newest} is installed: a reboot would load it",
-                system.kernel
-            );
-            keep(judged_level(Level::Careful, text, 1.0));
-        }
-    }
-    if let Some(Some(reboot)) = r.reboot.as_ref().map(|r| r.as_ref().filter(|r| r.required)) {
-        a.reboot = Some(keep(rebooting(reboot, t)));
-    }
-    for unit in r.units.iter().flatten().flat_map(|u| &u.units) {
-        let text = format!("unit {} failed ({})", unit.unit, unit.description);
-        a.units.push(keep(judged_level(Level::Warning, text, 1.0)));
-    }
-    for c in r.certificates.iter().flatten() {
-        a.certificates.push(keep(certificate(c)));
-    }
-    if let Some(Some(u)) = &r.updates {
-        let levels: Vec<Level> = updates(u, t).into_iter().map(&mut keep).collect();
-        a.updates = Some(levels.into_iter().max().unwrap_or(Level::Ok));
-    }
 }
 
 /// Worst first; within a level by kind, then furthest past its threshold; equal
@@ -484,6 +373,7 @@ pub fn context(readings: &Readings, period: &Period, t: &Thresholds) -> Context 
 mod tests {
     use super::*;
     use crate::collect::cpu::Shares;
+    use crate::collect::{reboot::Reboot, updates::Updates};
 
     /// Typed readings from a JSON sketch of the few fields status reads; `null` is
     /// a collector that failed, a missing key a section not shown.
@@ -790,7 +680,6 @@ mod tests {
 
     #[test]
     fn security_updates_are_careful_then_a_warning_and_old_lists_a_warning() {
-        use crate::collect::updates::Updates;
         let t = Thresholds::default();
         let judge = |security: usize, days: f64, lists: f64| {
             let u = Updates {
@@ -854,7 +743,6 @@ mod tests {
 
     #[test]
     fn a_required_reboot_is_careful_then_a_warning() {
-        use crate::collect::reboot::Reboot;
         let judge = |days: f64, packages: &[&str]| {
             let r = Readings {
                 reboot: Some(Some(Reboot {
