@@ -26,8 +26,16 @@ pub enum Section {
     Reboot,
     /// Every failed systemd unit.
     Units,
+    /// Disk health (smartctl).
+    Smart,
+    /// md arrays, ZFS pools, btrfs device errors.
+    Raid,
     /// The `[[certificates]]` and when they expire.
     Certificates,
+    /// Whether the clock is synchronized.
+    Clock,
+    /// hwmon sensors and drives.
+    Temperatures,
     Users,
     /// Changes under the `[[watch]]` paths.
     Files,
@@ -37,7 +45,7 @@ pub enum Section {
 
 impl Section {
     /// Every section, in the default order: the order the issue that asked for them set.
-    pub const ALL: [Section; 16] = [
+    pub const ALL: [Section; 20] = [
         Section::Attention,
         Section::Host,
         Section::Cpu,
@@ -50,7 +58,11 @@ impl Section {
         Section::Updates,
         Section::Reboot,
         Section::Units,
+        Section::Smart,
+        Section::Raid,
         Section::Certificates,
+        Section::Clock,
+        Section::Temperatures,
         Section::Users,
         Section::Files,
         Section::Errors,
@@ -70,7 +82,11 @@ impl Section {
             Section::Updates => "updates",
             Section::Reboot => "reboot",
             Section::Units => "units",
+            Section::Smart => "smart",
+            Section::Raid => "raid",
             Section::Certificates => "certificates",
+            Section::Clock => "clock",
+            Section::Temperatures => "temperatures",
             Section::Users => "users",
             Section::Files => "files",
             Section::Errors => "errors",

@@ -6,9 +6,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{
-    boot::Boot, certificates::Certificate, checks::Outcome, cpu::Cpu, disk::Disk, diskio::DiskIo,
-    files::Files, load::Load, memory::Memory, network::Network, processes::Processes,
-    reboot::Reboot, system::System, units::Units, updates::Updates, users::Session,
+    boot::Boot, certificates::Certificate, checks::Outcome, clock::Clock, cpu::Cpu, disk::Disk,
+    diskio::DiskIo, files::Files, load::Load, memory::Memory, network::Network,
+    processes::Processes, raid::Raid, reboot::Reboot, smart::Smart, system::System,
+    temperatures::Sensor, units::Units, updates::Updates, users::Session,
 };
 use crate::context::{CollectorFailure, Context};
 use crate::sections::Sections;
@@ -39,8 +40,12 @@ pub struct Readings {
     pub updates: Shown<Updates>,
     pub reboot: Shown<Reboot>,
     pub units: Shown<Units>,
+    pub smart: Shown<Smart>,
+    pub raid: Shown<Raid>,
     /// The `[[certificates]]` (none configured or not shown: no key).
     pub certificates: Option<Vec<Certificate>>,
+    pub clock: Shown<Clock>,
+    pub temperatures: Shown<Vec<Sensor>>,
     pub users: Shown<Vec<Session>>,
     pub files: Shown<Files>,
     /// Collectors a caller added (tests), by name.
@@ -68,11 +73,15 @@ impl Readings {
         shown(&mut ctx, "updates", &self.updates);
         shown(&mut ctx, "reboot", &self.reboot);
         shown(&mut ctx, "units", &self.units);
+        shown(&mut ctx, "smart", &self.smart);
+        shown(&mut ctx, "raid", &self.raid);
         shown(
             &mut ctx,
             "certificates",
             &self.certificates.as_ref().map(Some),
         );
+        shown(&mut ctx, "clock", &self.clock);
+        shown(&mut ctx, "temperatures", &self.temperatures);
         shown(&mut ctx, "users", &self.users);
         shown(&mut ctx, "files", &self.files);
         for (name, value) in &self.extra {

@@ -12,8 +12,9 @@ use chrono::{DateTime, Utc};
 use super::merge::Merge;
 use super::procfs::Procfs;
 use super::{
-    boot, certificates, checks, counters, cpu, disk, diskio, files, host, load, memory, network,
-    processes, reboot, system, units, updates, users, CollectError, Readings, Settings,
+    boot, certificates, checks, clock, counters, cpu, disk, diskio, files, host, load, memory,
+    network, processes, raid, reboot, smart, system, temperatures, units, updates, users,
+    CollectError, Readings, Settings,
 };
 use crate::sections::Section;
 use crate::zone::Zone;
@@ -185,11 +186,43 @@ pub(super) const TABLE: &[Entry] = &[
         grace: none,
     },
     Entry {
+        name: "smart",
+        wanted: |s| s.shows(Section::Smart),
+        cheap: false,
+        work: smart,
+        failed: |r| r.smart = Some(None),
+        grace: none,
+    },
+    Entry {
+        name: "raid",
+        wanted: |s| s.shows(Section::Raid),
+        cheap: false,
+        work: raid,
+        failed: |r| r.raid = Some(None),
+        grace: none,
+    },
+    Entry {
         name: "certificates",
         wanted: |s| s.shows(Section::Certificates) && !s.certificates.is_empty(),
         cheap: false,
         work: certificates,
         failed: |_| {},
+        grace: none,
+    },
+    Entry {
+        name: "clock",
+        wanted: |s| s.shows(Section::Clock),
+        cheap: false,
+        work: clock,
+        failed: |r| r.clock = Some(None),
+        grace: none,
+    },
+    Entry {
+        name: "temperatures",
+        wanted: |s| s.shows(Section::Temperatures),
+        cheap: true,
+        work: temperatures,
+        failed: |r| r.temperatures = Some(None),
         grace: none,
     },
     Entry {
@@ -358,6 +391,45 @@ fn certificates(s: &Settings, job: &Job) -> Work {
         Ok(put(found, |m, _, (certificates, failures)| {
             let certificates = m.also_failed("certificates", failures, certificates);
             m.readings.certificates = Some(certificates);
+        }))
+    })
+}
+
+fn smart(s: &Settings, job: &Job) -> Work {
+    let (timeout, sys) = (s.timeout, job.procfs.sys(""));
+    // Kept across reboots (unlike counters): the counters belong to the drive.
+    let earlier = (job.earlier.as_ref()).and_then(|e| e.tables.get("smart").cloned());
+    Box::new(move || {
+        let found = smart::collect(timeout, earlier.as_ref(), &sys)?;
+        Ok(put(found, |m, _, (section, kept, failures)| {
+            let section = m.also_failed("smart", failures, section);
+            m.readings.smart = Some(Some(m.remember("smart", section, kept)));
+        }))
+    })
+}
+
+fn raid(s: &Settings, job: &Job) -> Work {
+    let (proc, timeout) = (job.procfs.clone(), s.timeout);
+    Box::new(move || {
+        let found = raid::collect(&proc, timeout)?;
+        Ok(put(found, |m, _, v| m.readings.raid = Some(Some(v))))
+    })
+}
+
+fn clock(s: &Settings, _: &Job) -> Work {
+    let timeout = s.timeout;
+    Box::new(move || {
+        let found = clock::collect(timeout)?;
+        Ok(put(found, |m, _, v| m.readings.clock = Some(Some(v))))
+    })
+}
+
+fn temperatures(_: &Settings, job: &Job) -> Work {
+    let proc = job.procfs.clone();
+    Box::new(move || {
+        let found = temperatures::collect(&proc)?;
+        Ok(put(found, |m, _, v| {
+            m.readings.temperatures = Some(Some(v))
         }))
     })
 }

@@ -237,7 +237,7 @@ fn thresholds_per_metric_and_per_mount_point() {
         Thresholds::default().cpu,
         "the rest keep glances' defaults"
     );
-    check_err("[thresholds]\ncpuu = [1, 2, 3]\n", "config.toml:2:8: unknown threshold 'cpuu', expected cpu, memory, swap, filesystem, inodes, load, or a mount point such as \"/boot\"");
+    check_err("[thresholds]\ncpuu = [1, 2, 3]\n", "config.toml:2:8: unknown threshold 'cpuu', expected cpu, memory, swap, filesystem, inodes, load, temperature, or a mount point such as \"/boot\"");
     check_err("[thresholds]\ncpu = [90, 70, 50]\n", "config.toml:2:7: thresholds.cpu must be three ascending numbers, at least 0 (careful, warning, critical), such as [50, 70, 90]");
     check_err("[thresholds]\ncpu = [50, 70]\n", "config.toml:2:7: thresholds.cpu must be three ascending numbers, at least 0 (careful, warning, critical), such as [50, 70, 90]");
 }
@@ -253,7 +253,7 @@ fn sections_choose_and_order() {
         serde_json::json!(["checks", "host"])
     );
     assert!(parse("").unwrap().report.sections.shows(Section::Files));
-    check_err("[report]\nsections = [\"host\", \"disks\"]\n", "config.toml:2:21: unknown section 'disks', expected one of attention, host, cpu, memory, filesystems, diskio, network, processes, checks, updates, reboot, units, certificates, users, files, errors");
+    check_err("[report]\nsections = [\"host\", \"disks\"]\n", "config.toml:2:21: unknown section 'disks', expected one of attention, host, cpu, memory, filesystems, diskio, network, processes, checks, updates, reboot, units, smart, raid, certificates, clock, temperatures, users, files, errors");
     check_err(
         "[report]\nsections = [\"host\", \"cpu\", \"host\"]\n",
         "config.toml:2:28: section 'host' is listed twice",

@@ -49,6 +49,8 @@ pub struct Thresholds {
     pub package_lists_days: f64,
     /// `[reboot] warning_days`: a reboot wanted this long is a warning.
     pub reboot_days: f64,
+    /// °C, for sensors and drives that give no limits of their own.
+    pub temperature: Levels,
 }
 
 impl Default for Thresholds {
@@ -65,6 +67,9 @@ impl Default for Thresholds {
             security_updates_days: 7.0,
             package_lists_days: 7.0,
             reboot_days: 7.0,
+            // lm-sensors' and drive makers' usual: a CPU past 85 °C or a drive past
+            // 60 °C is throttling or ageing.
+            temperature: Levels::new(65.0, 75.0, 85.0),
         }
     }
 }
@@ -72,7 +77,7 @@ impl Default for Thresholds {
 pub(super) type RawThresholds = BTreeMap<String, Spanned<Vec<f64>>>;
 
 const NAMES: &str =
-    "cpu, memory, swap, filesystem, inodes, load, or a mount point such as \"/boot\"";
+    "cpu, memory, swap, filesystem, inodes, load, temperature, or a mount point such as \"/boot\"";
 
 pub(super) fn check(raw: Option<RawThresholds>, loc: &Locator) -> Result<Thresholds, ConfigError> {
     let mut t = Thresholds::default();
@@ -87,6 +92,7 @@ pub(super) fn check(raw: Option<RawThresholds>, loc: &Locator) -> Result<Thresho
             "filesystem" => &mut t.filesystem,
             "inodes" => &mut t.inodes,
             "load" => &mut t.load,
+            "temperature" => &mut t.temperature,
             path if path.starts_with('/') => {
                 t.filesystems.entry(path.to_string()).or_insert(levels)
             }

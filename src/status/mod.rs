@@ -22,6 +22,7 @@ use crate::history::forecast::Forecast;
 use crate::history::Period;
 use crate::units::bytes;
 
+mod hardware;
 mod health;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -91,6 +92,13 @@ pub struct Assessment {
     pub units: Vec<Level>,
     /// One per certificate, in the readings' order.
     pub certificates: Vec<Level>,
+    /// One per drive, md array, sensor and drive with a temperature, in the readings' order.
+    pub smart: Vec<Level>,
+    pub raid: Vec<Level>,
+    pub temperatures: Vec<Level>,
+    pub drive_temperatures: Vec<Level>,
+    /// Only when the clock is not synchronized.
+    pub clock: Option<Level>,
     /// The worst level of all.
     pub status: Level,
     /// Every level above ok as a sentence, worst first.
@@ -116,7 +124,7 @@ fn judged(level: Level, text: String, kind: Kind, excess: f64) -> Judged {
 }
 
 /// How far `value` is past the threshold of its `level`, as a ratio.
-fn excess(levels: &Levels, level: Level, value: f64) -> f64 {
+pub(super) fn excess(levels: &Levels, level: Level, value: f64) -> f64 {
     let threshold = match level {
         Level::Ok => return 0.0,
         Level::Careful => levels.careful,
@@ -283,6 +291,7 @@ pub fn assess(r: &Readings, period: &Period, t: &Thresholds) -> Assessment {
         a.checks.push(keep(check(c), &mut all));
     }
     health::maintenance(r, t, &mut a, &mut all);
+    hardware::hardware(r, t, &mut a, &mut all);
     for f in &r.errors {
         keep(failure(f), &mut all);
     }
@@ -348,16 +357,38 @@ impl Assessment {
         if let Some(level) = self.reboot {
             set("reboot", None, "level", json!(level));
         }
-        let listed = ctx.0.get_mut("units").and_then(|u| u.get_mut("units"));
-        if let Some(Value::Array(units)) = listed {
-            for (unit, level) in units.iter_mut().zip(&self.units) {
-                if let Some(unit) = unit.as_object_mut() {
-                    unit.insert("level".into(), json!(level));
-                }
-            }
+        if let Some(level) = self.clock {
+            set("clock", None, "level", json!(level));
         }
+        each(ctx, "units", Some("units"), "level", &self.units);
+        each(ctx, "smart", Some("drives"), "level", &self.smart);
+        each(
+            ctx,
+            "smart",
+            Some("drives"),
+            "temperature_level",
+            &self.drive_temperatures,
+        );
+        each(ctx, "raid", Some("arrays"), "level", &self.raid);
+        each(ctx, "temperatures", None, "level", &self.temperatures);
         ctx.put("status", self.status);
         ctx.put("attention", &self.attention);
+    }
+}
+
+/// Sets `key` on each object of the list `section` (or `section.inner`), in order.
+fn each(ctx: &mut Context, section: &str, inner: Option<&str>, key: &str, levels: &[Level]) {
+    let list = ctx.0.get_mut(section);
+    let list = match inner {
+        Some(inner) => list.and_then(|v| v.get_mut(inner)),
+        None => list,
+    };
+    if let Some(Value::Array(items)) = list {
+        for (item, level) in items.iter_mut().zip(levels) {
+            if let Some(item) = item.as_object_mut() {
+                item.insert(key.into(), json!(level));
+            }
+        }
     }
 }
 
