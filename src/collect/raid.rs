@@ -248,3 +248,171 @@ fn btrfs(procfs: &Procfs) -> Option<Vec<BtrfsDevice>> {
     }
     any.then_some(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mdstat_fixture(name: &str) -> Vec<Array> {
+        let path = format!(
+            "{}/tests/fixtures/mdstat/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        mdstat(&std::fs::read_to_string(path).unwrap())
+    }
+
+    /// (name, personality, state, working/wanted, degraded, action kind, percent).
+    type Seen<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        Option<(u32, u32)>,
+        bool,
+        Option<(&'a str, Option<f64>)>,
+    );
+
+    fn seen(arrays: &[Array]) -> Vec<Seen<'_>> {
+        arrays
+            .iter()
+            .map(|a| {
+                let counts = a.working.zip(a.wanted);
+                let action = a.action.as_ref().map(|x| (x.kind.as_str(), x.percent));
+                (
+                    a.name.as_str(),
+                    a.personality.as_str(),
+                    a.state.as_str(),
+                    counts,
+                    a.degraded,
+                    action,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn whole_arrays_are_whole() {
+        let arrays = mdstat_fixture("healthy.txt");
+        assert_eq!(
+            seen(&arrays),
+            [
+                ("md1", "raid10", "active", Some((4, 4)), false, None),
+                ("md0", "raid1", "active", Some((2, 2)), false, None),
+            ]
+        );
+        assert_eq!(arrays[1].members.len(), 2);
+    }
+
+    #[test]
+    fn a_rebuild_shows_its_progress_and_a_failed_member() {
+        let arrays = mdstat_fixture("recovering.txt");
+        assert_eq!(
+            seen(&arrays),
+            [
+                (
+                    "md2",
+                    "raid5",
+                    "active",
+                    Some((2, 3)),
+                    true,
+                    Some(("recovery", Some(8.5)))
+                ),
+                (
+                    "md3",
+                    "raid1",
+                    "active",
+                    Some((2, 2)),
+                    false,
+                    Some(("resync", None))
+                ),
+            ]
+        );
+        assert_eq!(
+            arrays[0].action.as_ref().unwrap().finish.as_deref(),
+            Some("283.7min")
+        );
+        assert_eq!(
+            arrays[1].action.as_ref().unwrap().waiting.as_deref(),
+            Some("DELAYED")
+        );
+        let failed: Vec<&str> = arrays[0]
+            .members
+            .iter()
+            .filter(|m| m.failed)
+            .map(|m| m.device.as_str())
+            .collect();
+        assert_eq!(failed, ["sdc1"]);
+    }
+
+    #[test]
+    fn degraded_checking_and_inactive() {
+        let arrays = mdstat_fixture("degraded-checking.txt");
+        assert_eq!(
+            seen(&arrays),
+            [
+                ("md0", "raid1", "active", Some((1, 2)), true, None),
+                (
+                    "md4",
+                    "raid6",
+                    "active",
+                    Some((6, 6)),
+                    false,
+                    Some(("check", Some(58.3)))
+                ),
+                ("md127", "", "inactive", None, false, None),
+            ]
+        );
+        assert!(arrays[2].members[0].spare);
+    }
+
+    #[test]
+    fn zpool_says_which_pools_are_unwell() {
+        assert!(pools("all pools are healthy\n").is_empty());
+        // The layout of `zpool status -x` (OpenZFS 2.1) for a pool with a faulted disk.
+        let text = "  pool: tank\n state: DEGRADED\nstatus: One or more devices are faulted in response to persistent errors.\n\tSufficient replicas exist for the pool to continue functioning in a\n\tdegraded state.\naction: Replace the faulted device, or use 'zpool clear' to mark the device\n\trepaired.\n  scan: scrub repaired 0B in 02:11:09 with 0 errors on Sun Nov  8 02:35:10 2026\nconfig:\n\n\tNAME        STATE     READ WRITE CKSUM\n\ttank        DEGRADED     0     0     0\n\t  mirror-0  DEGRADED     0     0     0\n\t    sda     ONLINE       0     0     0\n\t    sdb     FAULTED     12     0     0  too many errors\n\nerrors: No known data errors\n";
+        let found = pools(text);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].name.as_str(), found[0].state.as_str()),
+            ("tank", "DEGRADED")
+        );
+        assert!(found[0]
+            .status
+            .starts_with("One or more devices are faulted"));
+    }
+
+    #[test]
+    fn btrfs_devices_with_errors_from_sysfs() {
+        let root = tempfile::tempdir().unwrap();
+        let fs = root.path().join("sys/fs/btrfs/0f3c-uuid");
+        for (id, stats) in [
+            (
+                "1",
+                "write_errs 0\nread_errs 0\nflush_errs 0\ncorruption_errs 0\ngeneration_errs 0\n",
+            ),
+            (
+                "2",
+                "write_errs 0\nread_errs 4\nflush_errs 0\ncorruption_errs 1\ngeneration_errs 0\n",
+            ),
+        ] {
+            std::fs::create_dir_all(fs.join("devinfo").join(id)).unwrap();
+            std::fs::write(fs.join("devinfo").join(id).join("error_stats"), stats).unwrap();
+        }
+        std::fs::write(fs.join("label"), "data\n").unwrap();
+        let procfs = Procfs::at(&root.path().join("proc"), &root.path().join("sys"));
+        let found = btrfs(&procfs).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].filesystem.as_str(), found[0].device.as_str()),
+            ("data", "devid 2")
+        );
+        assert_eq!(
+            found[0].errors,
+            [
+                ("read_errs".to_string(), 4),
+                ("corruption_errs".to_string(), 1)
+            ]
+        );
+        let none = Procfs::at(&root.path().join("proc"), &root.path().join("nothing"));
+        assert_eq!(btrfs(&none), None);
+    }
+}

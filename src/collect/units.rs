@@ -77,11 +77,15 @@ fn unavailable(why: String) -> Units {
     }
 }
 
-/// The JSON array systemctl prints (its other fields are not needed).
+/// The JSON array systemctl prints (its other fields are not needed); before systemd
+/// 246, which ignores `--output=json` here, its plain table.
 pub fn parse(text: &str) -> Result<Units, String> {
-    let start = text.find('[').ok_or("no JSON list in systemctl's output")?;
-    let mut all: Vec<Unit> =
-        serde_json::from_str(text[start..].trim()).map_err(|e| e.to_string())?;
+    let mut all: Vec<Unit> = match text.find('[') {
+        Some(start) if text.trim_start().starts_with('[') => {
+            serde_json::from_str(text[start..].trim()).map_err(|e| e.to_string())?
+        }
+        _ => plain(text).ok_or("neither JSON nor a unit table in systemctl's output")?,
+    };
     all.sort_by(|a, b| a.unit.cmp(&b.unit));
     let failed = all.len();
     all.truncate(LISTED);
@@ -90,6 +94,31 @@ pub fn parse(text: &str) -> Result<Units, String> {
         units: all,
         unavailable: None,
     })
+}
+
+/// The plain table: "UNIT LOAD ACTIVE SUB DESCRIPTION" rows between a header and a
+/// legend; None when there is no header (not a table at all).
+fn plain(text: &str) -> Option<Vec<Unit>> {
+    let mut lines = text.lines().skip_while(|l| !l.starts_with("UNIT "));
+    lines.next()?;
+    let loaded = ["loaded", "not-found", "bad-setting", "error", "masked"];
+    let units = lines
+        .map_while(|l| (!l.trim().is_empty()).then_some(l))
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            // A unit has a type suffix: "0 loaded units listed." is the legend.
+            let unit = words.next().filter(|u| u.contains('.'))?;
+            words.next().filter(|w| loaded.contains(w))?;
+            let (_active, _sub) = (words.next()?, words.next()?);
+            let description = words.collect::<Vec<_>>().join(" ");
+            Some(Unit {
+                unit: unit.to_string(),
+                description,
+                since: None,
+            })
+        })
+        .collect();
+    Some(units)
 }
 
 /// `StateChangeTimestamp` of a unit: when it failed.
@@ -111,19 +140,31 @@ fn since(unit: &str, timeout: Duration) -> Option<String> {
 mod tests {
     use super::*;
 
-    /// The shape of `systemctl list-units --state=failed --output=json` of systemd
-    /// 252 (Debian 12): one object per unit with these five fields. Written from
-    /// that format (this machine runs no systemd to capture it from).
-    const SYSTEMD_252: &str = r#"[{"unit":"postgresql@15-main.service","load":"loaded","active":"failed","sub":"failed","description":"PostgreSQL Cluster 15-main"},{"unit":"certbot.service","load":"loaded","active":"failed","sub":"failed","description":"Certbot"}]"#;
+    fn fixture(name: &str) -> String {
+        let path = format!(
+            "{}/tests/fixtures/systemd-252/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(path).unwrap()
+    }
 
     #[test]
     fn failed_units_in_name_order() {
-        let units = parse(SYSTEMD_252).unwrap();
+        let units = parse(&fixture("list-units-failed.json")).unwrap();
         assert_eq!(units.failed, 2);
         let names: Vec<&str> = units.units.iter().map(|u| u.unit.as_str()).collect();
-        assert_eq!(names, ["certbot.service", "postgresql@15-main.service"]);
-        assert_eq!(units.units[1].description, "PostgreSQL Cluster 15-main");
+        assert_eq!(names, ["backup-nightly.service", "certbot-renew.service"]);
+        assert_eq!(units.units[0].description, "Nightly backup to the NAS");
         assert_eq!(parse("[]\n").unwrap(), Units::default());
+    }
+
+    #[test]
+    fn before_systemd_246_the_plain_table_says_the_same() {
+        let json = parse(&fixture("list-units-failed.json")).unwrap();
+        let table = parse(&fixture("list-units-failed-plain.txt")).unwrap();
+        assert_eq!(table, json);
+        let empty = "UNIT LOAD ACTIVE SUB DESCRIPTION\n0 loaded units listed.\n";
+        assert_eq!(parse(empty).unwrap(), Units::default());
     }
 
     #[test]

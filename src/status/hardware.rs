@@ -2,7 +2,7 @@
 //! and the temperatures.
 
 use super::{judged, Assessment, Judged, Kind, Level, Levels, Thresholds};
-use crate::collect::raid::{Array, Raid};
+use crate::collect::raid::{Action, Array, Raid};
 use crate::collect::smart::{critical_warning, Drive};
 use crate::collect::temperatures::Sensor;
 use crate::collect::Readings;
@@ -120,26 +120,28 @@ fn array(x: &Array) -> Judged {
             _ => String::new(),
         };
         let state = if x.degraded { "degraded" } else { "inactive" };
-        return flagged(
-            Level::Critical,
-            format!("RAID array {name} is {state}{missing}"),
-        );
+        let under_way = (x.action.as_ref()).map_or(String::new(), |a| format!("; {}", progress(a)));
+        let text = format!("RAID array {name} is {state}{missing}{under_way}");
+        return flagged(Level::Critical, text);
     }
     match &x.action {
-        Some(act) if act.kind != "check" => {
-            let progress = match (act.percent, &act.finish, &act.waiting) {
-                (Some(p), Some(f), _) => format!(" ({p:.1}%, done in {f})"),
-                (Some(p), None, _) => format!(" ({p:.1}%)"),
-                (None, _, Some(w)) => format!(" ({})", w.to_lowercase()),
-                _ => String::new(),
-            };
-            flagged(
-                Level::Careful,
-                format!("RAID array {name}: {} under way{progress}", act.kind),
-            )
-        }
+        Some(act) if act.kind != "check" => flagged(
+            Level::Careful,
+            format!("RAID array {name}: {}", progress(act)),
+        ),
         _ => flagged(Level::Ok, String::new()),
     }
+}
+
+/// "recovery under way (8.5%, done in 283.7min)".
+fn progress(act: &Action) -> String {
+    let detail = match (act.percent, &act.finish, &act.waiting) {
+        (Some(p), Some(f), _) => format!(" ({p:.1}%, done in {f})"),
+        (Some(p), None, _) => format!(" ({p:.1}%)"),
+        (None, _, Some(w)) => format!(" ({})", w.to_lowercase()),
+        _ => String::new(),
+    };
+    format!("{} under way{detail}", act.kind)
 }
 
 fn pools_and_devices(raid: &Raid) -> Vec<Judged> {
@@ -197,4 +199,182 @@ fn drive_temperature(d: &Drive, celsius: f64, t: &Levels) -> Judged {
         Kind::Maintenance,
         super::excess(&own, level, celsius),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::clock::Clock;
+    use crate::collect::raid::mdstat;
+    use crate::collect::smart::{Change, Smart};
+    use crate::status::assess;
+
+    fn judged(r: &Readings) -> Assessment {
+        let zone = crate::zone::Zone::utc();
+        assess(
+            r,
+            &crate::history::Period::none(&zone),
+            &Thresholds::default(),
+        )
+    }
+
+    fn texts(a: &Assessment) -> Vec<(Level, &str)> {
+        a.attention
+            .iter()
+            .map(|x| (x.level, x.text.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn drives_failed_grown_worn_and_warned() {
+        let sda = Drive {
+            device: "/dev/sda".into(),
+            model: "WDC WD40EFRX".into(),
+            passed: Some(true),
+            changes: vec![Change {
+                counter: "reallocated",
+                by: 8,
+                now: 8,
+            }],
+            ..Default::default()
+        };
+        let sdb = Drive {
+            device: "/dev/sdb".into(),
+            passed: Some(false),
+            ..Default::default()
+        };
+        let nvme = Drive {
+            device: "/dev/nvme0".into(),
+            passed: Some(true),
+            critical_warning: Some(0),
+            percentage_used: Some(93),
+            ..Default::default()
+        };
+        let healed = Drive {
+            device: "/dev/sdc".into(),
+            passed: Some(true),
+            changes: vec![Change {
+                counter: "pending",
+                by: -2,
+                now: 0,
+            }],
+            ..Default::default()
+        };
+        let r = Readings {
+            smart: Some(Some(Smart {
+                drives: vec![sda, sdb, nvme, healed],
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let a = judged(&r);
+        assert_eq!(
+            a.smart,
+            [Level::Critical, Level::Critical, Level::Warning, Level::Ok]
+        );
+        assert_eq!(
+            texts(&a),
+            [
+                (Level::Critical, "disk /dev/sda (WDC WD40EFRX): reallocated sectors grew by 8 since the previous report (now 8)"),
+                (Level::Critical, "disk /dev/sdb failed its SMART self-assessment"),
+                (Level::Warning, "disk /dev/nvme0 is 93% worn (NVMe percentage used)"),
+            ]
+        );
+    }
+
+    #[test]
+    fn arrays_degraded_rebuilding_and_checking() {
+        let text = "md0 : active raid1 sda1[0]\n      1046528 blocks super 1.2 [2/1] [U_]\n\
+                    md2 : active raid1 sdd1[1] sdc1[0]\n      976630464 blocks super 1.2 [2/2] [UU]\n      [==>....]  resync = 12.0% (1/2) finish=10.5min speed=1K/sec\n\
+                    md4 : active raid6 sdh[1] sdg[0]\n      1 blocks [2/2] [UU]\n      [=>...]  check = 5.0% (1/2) finish=100.0min speed=1K/sec\n";
+        let r = Readings {
+            raid: Some(Some(Raid {
+                arrays: mdstat(text),
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let a = judged(&r);
+        assert_eq!(a.raid, [Level::Critical, Level::Careful, Level::Ok]);
+        assert_eq!(
+            texts(&a),
+            [
+                (
+                    Level::Critical,
+                    "RAID array md0 (raid1) is degraded: 1 of 2 devices working"
+                ),
+                (
+                    Level::Careful,
+                    "RAID array md2 (raid1): resync under way (12.0%, done in 10.5min)"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unsynchronized_clock_is_a_warning_and_an_unknown_one_nothing() {
+        let clock = |synchronized| Readings {
+            clock: Some(Some(Clock {
+                synchronized,
+                source: "chrony".into(),
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let a = judged(&clock(Some(false)));
+        assert_eq!(a.clock, Some(Level::Warning));
+        assert_eq!(
+            texts(&a),
+            [(Level::Warning, "the clock is not synchronized (chrony)")]
+        );
+        assert_eq!(judged(&clock(Some(true))).status, Level::Ok);
+        assert_eq!(judged(&clock(None)).status, Level::Ok);
+    }
+
+    #[test]
+    fn sensors_by_their_own_limits_else_the_thresholds() {
+        let sensor = |celsius, max, crit| Sensor {
+            chip: "coretemp".into(),
+            label: "Package id 0".into(),
+            celsius,
+            max,
+            crit,
+        };
+        let r = Readings {
+            temperatures: Some(Some(vec![
+                sensor(92.0, Some(84.0), Some(100.0)),
+                sensor(101.0, Some(84.0), Some(100.0)),
+                sensor(70.0, None, None),
+                sensor(50.0, None, None),
+            ])),
+            smart: Some(Some(Smart {
+                drives: vec![Drive {
+                    device: "/dev/sda".into(),
+                    temperature: Some(58.0),
+                    temperature_limit: Some(55.0),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let a = judged(&r);
+        assert_eq!(
+            a.temperatures,
+            [Level::Warning, Level::Critical, Level::Careful, Level::Ok]
+        );
+        assert_eq!(
+            a.drive_temperatures,
+            [Level::Critical],
+            "past the drive's own limit"
+        );
+        // Both critical; the drive is further past its limit (58/55 against 101/100).
+        assert_eq!(
+            texts(&a)[..2],
+            [
+                (Level::Critical, "disk /dev/sda is at 58 °C"),
+                (Level::Critical, "coretemp Package id 0 is at 101 °C")
+            ]
+        );
+    }
 }

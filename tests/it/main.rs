@@ -8,6 +8,7 @@ mod daemon;
 mod delivery;
 mod faults;
 mod files;
+mod health;
 mod history;
 mod queue;
 mod support;

@@ -175,24 +175,28 @@ fn read(device: &Device, timeout: Duration) -> Drive {
             format!("no answer within {} s", timeout.as_secs()),
         );
     }
-    let json: Value = match serde_json::from_slice(&out) {
+    from_output(&device.name, &out)
+}
+
+/// A drive from what `smartctl --json` printed about it.
+fn from_output(device: &str, out: &[u8]) -> Drive {
+    let json: Value = match serde_json::from_slice(out) {
         Ok(json) => json,
-        Err(e) => return unreadable(&device.name, format!("smartctl printed no JSON: {e}")),
+        Err(e) => return unreadable(device, format!("smartctl printed no JSON: {e}")),
     };
-    let status = json
-        .pointer("/smartctl/exit_status")
+    let status = (json.pointer("/smartctl/exit_status"))
         .and_then(Value::as_u64)
         .unwrap_or(0);
-    let said = drive::message(&json);
-    match said {
-        Some(m) if m.contains("STANDBY") => Drive {
-            device: device.name.clone(),
+    match drive::message(&json) {
+        // "Device is in STANDBY mode, exit(2)": --nocheck kept it asleep.
+        Some(m) if m.contains(" mode, exit(") => Drive {
+            device: device.to_string(),
             standby: true,
             ..Default::default()
         },
         // Bits 0 and 1: the command line, or the device could not be opened.
-        Some(m) if status & 0b11 != 0 => unreadable(&device.name, m),
-        _ => drive::parse(&device.name, &json),
+        Some(m) if status & 0b11 != 0 => unreadable(device, m),
+        _ => drive::parse(device, &json),
     }
 }
 
@@ -278,4 +282,133 @@ fn changes(now: &[(&'static str, Option<u64>)], before: &[u64]) -> Vec<Change> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/tests/fixtures/smartctl-7.3/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(path).unwrap()
+    }
+
+    fn drive(name: &str) -> Drive {
+        from_output("/dev/x", &fixture(name))
+    }
+
+    #[test]
+    fn an_ata_disk_reads_its_counters_and_assessment() {
+        let d = drive("ata-healthy.json");
+        assert_eq!(
+            (d.model.as_str(), d.serial.as_str()),
+            ("WDC WD40EFRX-68N32N0", "WD-WCC7K0TEST01")
+        );
+        assert_eq!(
+            (d.passed, d.temperature, d.power_on_hours),
+            (Some(true), Some(34.0), Some(31876))
+        );
+        assert_eq!(
+            (
+                d.reallocated,
+                d.pending,
+                d.offline_uncorrectable,
+                d.crc_errors
+            ),
+            (Some(0), Some(0), Some(0), Some(0))
+        );
+        assert_eq!((d.percentage_used, d.error, d.standby), (None, None, false));
+        let failing = drive("ata-failing.json");
+        assert_eq!(
+            (failing.passed, failing.reallocated, failing.crc_errors),
+            (Some(false), Some(2328), Some(3))
+        );
+    }
+
+    #[test]
+    fn an_nvme_drive_reads_its_health_log() {
+        let d = drive("nvme-worn.json");
+        assert_eq!(d.protocol, "NVMe");
+        assert_eq!(
+            (d.critical_warning, d.percentage_used, d.media_errors),
+            (Some(4), Some(93), Some(0))
+        );
+        assert_eq!(d.reallocated, None, "no ATA attributes");
+        assert_eq!(critical_warning(4), "reliability degraded");
+        assert_eq!(
+            critical_warning(0b101),
+            "spare capacity below its threshold, reliability degraded"
+        );
+    }
+
+    #[test]
+    fn a_sleeping_disk_is_not_woken_and_a_refused_one_says_why() {
+        let d = drive("standby.json");
+        assert!(d.standby && d.error.is_none(), "{d:?}");
+        let d = drive("open-not-permitted.json");
+        assert_eq!(
+            d.error.as_deref(),
+            Some("Smartctl open device: /dev/vda [SAT] failed: Operation not permitted")
+        );
+        assert!(denied(d.error.as_deref().unwrap()));
+        assert_eq!(
+            from_output("/dev/x", b"smartctl 6.6: unknown option --json")
+                .error
+                .as_deref()
+                .map(|e| e.starts_with("smartctl printed no JSON")),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn the_scan_lists_drives_and_those_it_could_not_open() {
+        let found = devices(&serde_json::from_slice(&fixture("scan-open.json")).unwrap());
+        let names: Vec<(&str, &str, bool)> = found
+            .iter()
+            .map(|d| (d.name.as_str(), d.kind.as_str(), d.open_error.is_some()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("/dev/sda", "sat", false),
+                ("/dev/nvme0", "nvme", false),
+                ("/dev/sdd", "scsi", true)
+            ]
+        );
+        assert!(
+            devices(&serde_json::from_slice(&fixture("scan-open-no-drives.json")).unwrap())
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn what_grew_since_the_previous_report_and_what_is_kept() {
+        let mut before = vec![drive("ata-healthy.json")];
+        let kept = compare(&mut before, None);
+        assert!(before[0].changes.is_empty(), "nothing to compare with");
+        let mut after = vec![drive("ata-grown.json")];
+        let kept = compare(&mut after, Some(&kept));
+        let grown: Vec<(&str, i64, u64)> = after[0]
+            .changes
+            .iter()
+            .map(|c| (c.counter, c.by, c.now))
+            .collect();
+        assert_eq!(grown, [("reallocated", 8, 8), ("pending", 2, 2)]);
+        // Asleep next time: its values are kept for the report after.
+        let mut asleep = vec![drive("standby.json")];
+        let kept2 = compare(&mut asleep, Some(&kept));
+        assert_eq!(kept2, kept);
+        // A counter that went down (pending sectors remapped) is a change too, not growth.
+        let mut healed = vec![drive("ata-healthy.json")];
+        compare(&mut healed, Some(&kept));
+        let healed: Vec<(&str, i64)> = healed[0]
+            .changes
+            .iter()
+            .map(|c| (c.counter, c.by))
+            .collect();
+        assert_eq!(healed, [("reallocated", -8), ("pending", -2)]);
+    }
 }
