@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Renders a report that has an attention list of every level, the template-error
 # banner and a day of history (charts, period figures, a forecast), and screenshots it in headless Chromium in both colour schemes:
-# docs/report-light.png and docs/report-dark.png (prefers-color-scheme emulated).
+# docs/report-light.png and docs/report-dark.png (prefers-color-scheme emulated), and
+# the template tests' golden report, every section filled, as docs/sections-*.png.
 # Run it after changing templates/report.html, and look at both pictures: mail
 # clients in dark mode (Apple Mail, Outlook for Mac and iOS) apply the template's
 # dark styles, and nothing may end up light on light or dark on dark.
@@ -39,13 +40,17 @@ target/release/examples/history_day "$work/state" >/dev/null
 target/release/rreport --once --dry-run --format html -c "$work/config.toml" -o "$work/report.html" 2>/dev/null
 
 shoot() {
-    local scheme=$1 out=$2
+    local scheme=$1 out=$2 page=${3:-$work/report.html} height=${4:-2600}
     chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
         --user-data-dir="$work/chrome-$scheme" --hide-scrollbars \
         --blink-settings="preferredColorScheme=$([ "$scheme" = dark ] && echo 0 || echo 1)" \
-        --window-size=720,2600 --screenshot="$out" "file://$work/report.html" 2>/dev/null
+        --window-size=720,"$height" --screenshot="$out" "file://$page" 2>/dev/null
 }
 shoot light docs/report-light.png
 shoot dark docs/report-dark.png
-echo "wrote docs/report-light.png and docs/report-dark.png"
+# Every section filled (updates, failed units, disk health, RAID, certificates,
+# temperatures): the golden file the template tests render from their fixture.
+shoot light docs/sections-light.png "$PWD/tests/fixtures/report.html" 4200
+shoot dark docs/sections-dark.png "$PWD/tests/fixtures/report.html" 4200
+echo "wrote docs/report-{light,dark}.png and docs/sections-{light,dark}.png"
