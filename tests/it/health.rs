@@ -1,6 +1,6 @@
 //! The hardware sections from fixture trees, through the collectors, status and the
 //! templates: hwmon temperatures, md arrays from a /proc/mdstat, and the smart section
-//! from the real smartctl of this machine (which has no SMART drives).
+//! of this machine (a VM: its virtio disk speaks no SMART, and the section says so).
 
 use std::path::Path;
 use std::time::Duration;
@@ -116,13 +116,6 @@ fn md_arrays_from_mdstat_degraded_first() {
 
 #[test]
 fn smart_on_a_host_without_smart_drives_says_so_without_a_level() {
-    if std::process::Command::new("smartctl")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        panic!("smartctl is not installed: .ci/run installs smartmontools");
-    }
     let proc = tempfile::tempdir().unwrap();
     let (ctx, rendered) = report(proc.path(), vec![Section::Attention, Section::Smart]);
     let smart = &ctx.0["smart"];
@@ -170,7 +163,9 @@ fn a_report_whose_every_section_fails_or_is_absent_still_goes_out() {
     for said in [
         "UPDATES: not available",
         "FAILED UNITS: not available",
-        "DISK HEALTH: not available (smartctl is not installed",
+        // "smartctl is not installed" where a disk could speak SMART; a VM's says
+        // its disks cannot, without asking.
+        "DISK HEALTH: not available (",
         "CLOCK: sync not known (neither chronyc nor timedatectl is installed)",
         "CERTIFICATES",
     ] {

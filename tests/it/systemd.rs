@@ -79,7 +79,11 @@ fn the_smart_drop_in_applies_cleanly() {
         "{errors}"
     );
     assert!(text.contains("Overall exposure level"), "{text}\n{errors}");
-    for granted in ["CAP_SYS_RAWIO", "SupplementaryGroups=disk", "PrivateDevices=no"] {
+    for granted in [
+        "CAP_SYS_RAWIO",
+        "SupplementaryGroups=disk",
+        "PrivateDevices=no",
+    ] {
         assert!(drop_in.contains(granted), "{granted}");
     }
 }
