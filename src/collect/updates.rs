@@ -12,8 +12,8 @@
 //!
 //! When a security update was first seen is kept with the report's counters (table
 //! `updates`, across reboots), so "pending for 9 days" survives restarts. Hosts
-//! without apt get `unavailable` and the reason (a line, no level); dnf is not read
-//! yet.
+//! without apt ask dnf or yum (`dnf.rs`); hosts with none of them get `unavailable`
+//! and the reason (a line, no level).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::command;
 use super::counters::Table;
+pub use super::packages::{Package, Simulation};
 use super::CollectError;
 use crate::zone::Zone;
 
@@ -34,7 +35,7 @@ const OUTPUT_MAX: usize = 4 << 20;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Updates {
-    /// The package manager asked: "apt".
+    /// The package manager asked: "apt", "dnf" or "yum".
     pub manager: String,
     /// Why there is no list on this host (no apt); None where there is one.
     pub unavailable: Option<String>,
@@ -53,24 +54,6 @@ pub struct Updates {
     pub security_days: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Package {
-    pub name: String,
-    /// None: a new package a dist-upgrade would install.
-    pub installed: Option<String>,
-    pub candidate: String,
-    pub security: bool,
-    /// Where the candidate comes from: `Debian-Security:12/stable-security`.
-    pub origin: String,
-}
-
-/// What apt said, parsed.
-#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Simulation {
-    pub packages: Vec<Package>,
-    pub held: usize,
-}
-
 /// apt's answer: from `cache` when apt's files have not changed since it was
 /// written, else asked (and cached); `earlier`: the previous report's `updates`
 /// table (first-seen times).
@@ -82,13 +65,7 @@ pub fn collect(
     zone: &Zone,
 ) -> Result<(Updates, Table), CollectError> {
     let Some(dirs) = apt_dirs(timeout) else {
-        // Not an apt host: nothing to list, and nothing wrong (no level, no error).
-        let unavailable = "no apt on this host (dnf and yum are not read yet)".to_string();
-        let none = Updates {
-            unavailable: Some(unavailable),
-            ..Default::default()
-        };
-        return Ok((none, Table::new()));
+        return rpm_host(timeout, earlier, now, zone);
     };
     let key = state_of(&dirs);
     let simulation = match cache.and_then(|c| read_cache(c, &key)) {
@@ -103,7 +80,26 @@ pub fn collect(
     };
     let stamp = Path::new(&dirs["STATE"]).join("periodic/update-success-stamp");
     let lists = modified(&stamp).or_else(|| newest_in(Path::new(&dirs["LISTS"])));
-    Ok(report(simulation, lists, earlier, now, zone))
+    Ok(report("apt", simulation, lists, earlier, now, zone))
+}
+
+/// dnf's or yum's answer where there is no apt; where there is neither, nothing to
+/// list and nothing wrong (no level, no error).
+fn rpm_host(
+    timeout: Duration,
+    earlier: Option<&Table>,
+    now: DateTime<Utc>,
+    zone: &Zone,
+) -> Result<(Updates, Table), CollectError> {
+    let Some((manager, simulation, age_days)) = super::dnf::collect(timeout)? else {
+        let none = Updates {
+            unavailable: Some("no apt, dnf or yum on this host".into()),
+            ..Default::default()
+        };
+        return Ok((none, Table::new()));
+    };
+    let checked = age_days.map(|d| now - chrono::TimeDelta::seconds((d * 86_400.0) as i64));
+    Ok(report(&manager, simulation, checked, earlier, now, zone))
 }
 
 /// `apt-get -s dist-upgrade`, in the C locale (its words are parsed), parsed.
@@ -189,6 +185,7 @@ fn state_of(dirs: &BTreeMap<String, String>) -> String {
 /// The section from what apt said, when its lists were updated, and when each
 /// pending security update was first seen (returned as the table to keep).
 pub fn report(
+    manager: &str,
     simulation: Simulation,
     lists: Option<DateTime<Utc>>,
     earlier: Option<&Table>,
@@ -218,7 +215,7 @@ pub fn report(
     packages.sort_by(|a, b| b.security.cmp(&a.security).then(a.name.cmp(&b.name)));
     packages.truncate(LISTED);
     let updates = Updates {
-        manager: "apt".into(),
+        manager: manager.into(),
         unavailable: None,
         total,
         security,
@@ -395,11 +392,18 @@ Conf libssl3 (3.0.17-1~deb12u3 Debian:12.15/oldstable, Debian-Security:12/oldsta
         let zone = Zone::utc();
         let day1: DateTime<Utc> = "2026-11-20T08:00:00Z".parse().unwrap();
         let day9: DateTime<Utc> = "2026-11-28T08:00:00Z".parse().unwrap();
-        let (first, kept) = report(parse(DEBIAN_12), Some(day1), None, day1, &zone);
+        let (first, kept) = report("apt", parse(DEBIAN_12), Some(day1), None, day1, &zone);
         assert_eq!((first.total, first.security, first.held), (3, 1, 2));
         assert_eq!(first.packages[0].name, "libssl3", "security first");
         assert_eq!(first.security_days, Some(0.0));
-        let (later, _) = report(parse(DEBIAN_12), Some(day1), Some(&kept), day9, &zone);
+        let (later, _) = report(
+            "apt",
+            parse(DEBIAN_12),
+            Some(day1),
+            Some(&kept),
+            day9,
+            &zone,
+        );
         assert_eq!(
             later.security_since.as_deref(),
             Some("2026-11-20T08:00:00+00:00")

@@ -6,6 +6,7 @@ mod cli;
 mod collectors;
 mod daemon;
 mod delivery;
+mod dnf;
 mod faults;
 mod files;
 mod health;

@@ -224,7 +224,7 @@ fn without_apt_the_section_says_so_in_one_line_without_an_error() {
     let ctx: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(
         ctx["updates"]["unavailable"],
-        "no apt on this host (dnf and yum are not read yet)"
+        "no apt, dnf or yum on this host"
     );
     assert_eq!(ctx["errors"], serde_json::json!([]));
     assert_eq!(ctx["updates"]["level"], "ok");
