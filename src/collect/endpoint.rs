@@ -174,7 +174,7 @@ impl ServerCertVerifier for Capture {
                 verified,
             });
         }
-        Err(Error::General("certificate read; handshake stopped".into()))
+        Err(stopped())
     }
 
     fn verify_tls12_signature(
@@ -183,9 +183,7 @@ impl ServerCertVerifier for Capture {
         _: &CertificateDer<'_>,
         _: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        Err(Error::General(
-            "not reached: the handshake stops at the certificate".into(),
-        ))
+        Err(stopped())
     }
 
     fn verify_tls13_signature(
@@ -194,9 +192,7 @@ impl ServerCertVerifier for Capture {
         _: &CertificateDer<'_>,
         _: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        Err(Error::General(
-            "not reached: the handshake stops at the certificate".into(),
-        ))
+        Err(stopped())
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -204,6 +200,12 @@ impl ServerCertVerifier for Capture {
             .signature_verification_algorithms
             .supported_schemes()
     }
+}
+
+/// What ends the handshake once the certificate is read (so no signature is ever
+/// checked: nothing is exchanged with the server after that).
+fn stopped() -> Error {
+    Error::General("certificate read; handshake stopped".into())
 }
 
 /// Why a certificate did not verify, as an admin says it.
