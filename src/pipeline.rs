@@ -121,6 +121,7 @@ impl Pipeline {
             checks: self.config.checks.clone(),
             watches: self.config.watches.clone(),
             certificates: self.config.certificates.clone(),
+            journal: self.config.journal.clone(),
             previous: Default::default(),
             extra: Vec::new(),
             procfs: Default::default(),

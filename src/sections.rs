@@ -36,6 +36,12 @@ pub enum Section {
     Clock,
     /// hwmon sensors and drives.
     Temperatures,
+    /// The journal's errors and warnings since the previous report.
+    Journal,
+    /// OOM kills since the previous report.
+    Oom,
+    /// Logins, failed logins and sudo since the previous report.
+    Logins,
     Users,
     /// Changes under the `[[watch]]` paths.
     Files,
@@ -45,7 +51,7 @@ pub enum Section {
 
 impl Section {
     /// Every section, in the default order: the order the issue that asked for them set.
-    pub const ALL: [Section; 20] = [
+    pub const ALL: [Section; 23] = [
         Section::Attention,
         Section::Host,
         Section::Cpu,
@@ -63,6 +69,9 @@ impl Section {
         Section::Certificates,
         Section::Clock,
         Section::Temperatures,
+        Section::Journal,
+        Section::Oom,
+        Section::Logins,
         Section::Users,
         Section::Files,
         Section::Errors,
@@ -87,6 +96,9 @@ impl Section {
             Section::Certificates => "certificates",
             Section::Clock => "clock",
             Section::Temperatures => "temperatures",
+            Section::Journal => "journal",
+            Section::Oom => "oom",
+            Section::Logins => "logins",
             Section::Users => "users",
             Section::Files => "files",
             Section::Errors => "errors",

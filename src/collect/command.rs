@@ -85,6 +85,98 @@ pub fn run_keeping<S: AsRef<str>>(
     Ok((finished, bytes))
 }
 
+/// Runs `argv` as `run_keeping` does, but hands each line of its stdout to `line` as
+/// it comes (a program that prints a million lines never sits in memory), until
+/// `line` returns false, the program ends, or `timeout`: then its process group is
+/// killed. A line longer than `max_line` bytes is cut there (the rest is skipped).
+/// stderr's first bytes are returned with what it did.
+pub fn each_line<S: AsRef<str>>(
+    argv: &[S],
+    timeout: Duration,
+    max_line: usize,
+    mut line: impl FnMut(&[u8]) -> bool,
+) -> Result<(Finished, Vec<u8>), String> {
+    let (program, args) = argv.split_first().ok_or("no program to run")?;
+    let program = program.as_ref();
+    let (reader, writer) = std::io::pipe().map_err(|e| format!("cannot make a pipe: {e}"))?;
+    let (errors, error_writer) = std::io::pipe().map_err(|e| format!("cannot make a pipe: {e}"))?;
+    let mut command = Command::new(program);
+    command
+        .args(args.iter().map(AsRef::as_ref))
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(error_writer)
+        .current_dir("/")
+        .env_remove(crate::secret::USERNAME_VAR)
+        .env_remove(crate::secret::PASSWORD_VAR)
+        .process_group(0);
+    let started = Instant::now();
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    drop(command);
+    let said = read_in_background(errors, 4096);
+    // The deadline: a watchdog kills the group, which ends the reading below.
+    let group = nix::unistd::Pid::from_raw(child.id() as i32);
+    let (stop, stopped) = mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        let expired = stopped.recv_timeout(timeout).is_err();
+        if expired {
+            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        }
+        expired
+    });
+    let finished_early = read_lines(reader, max_line, &mut line);
+    if finished_early {
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+    }
+    let status = child.wait().ok();
+    let _ = stop.send(());
+    let timed_out = watchdog.join().unwrap_or(false);
+    let stderr = said
+        .recv_timeout(Duration::from_millis(200))
+        .unwrap_or_default();
+    let finished = Finished {
+        code: status.and_then(|s| s.code()),
+        timed_out,
+        output: Vec::new(),
+        took: started.elapsed(),
+    };
+    Ok((finished, stderr))
+}
+
+/// Splits what `reader` gives into lines for `line`; true when `line` asked to stop.
+fn read_lines(
+    reader: std::io::PipeReader,
+    max_line: usize,
+    line: &mut impl FnMut(&[u8]) -> bool,
+) -> bool {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
+    let mut current = Vec::new();
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok([]) | Err(_) => break,
+            Ok(chunk) => chunk,
+        };
+        let (used, end) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(at) => (at + 1, Some(at)),
+            None => (chunk.len(), None),
+        };
+        let piece = &chunk[..end.unwrap_or(used)];
+        let room = max_line.saturating_sub(current.len());
+        current.extend_from_slice(&piece[..piece.len().min(room)]);
+        reader.consume(used);
+        if end.is_some() {
+            if !line(&current) {
+                return true;
+            }
+            current.clear();
+        }
+    }
+    !current.is_empty() && !line(&current)
+}
+
 fn read_in_background(
     mut reader: std::io::PipeReader,
     max_bytes: usize,
@@ -157,6 +249,37 @@ mod tests {
         assert_eq!(done.code, Some(3));
         assert!(!done.timed_out);
         assert_eq!(done.output, ["one", "two"]);
+    }
+
+    #[test]
+    fn each_line_streams_cuts_long_lines_and_stops_when_asked() {
+        let mut seen = Vec::new();
+        let script =
+            "printf 'one\\n'; head -c 100000 /dev/zero | tr '\\0' x; printf '\\nthree\\nfour\\n'";
+        let (done, _) = each_line(&["sh", "-c", script], Duration::from_secs(10), 10, |l| {
+            seen.push(String::from_utf8_lossy(l).into_owned());
+            seen.len() < 3
+        })
+        .unwrap();
+        assert_eq!(seen, ["one", "xxxxxxxxxx", "three"]);
+        assert!(!done.timed_out);
+    }
+
+    #[test]
+    fn each_line_ends_a_program_that_never_does_at_the_timeout() {
+        let mut lines = 0;
+        let (done, _) = each_line(
+            &["sh", "-c", "echo a; exec sleep 60"],
+            Duration::from_millis(200),
+            100,
+            |_| {
+                lines += 1;
+                true
+            },
+        )
+        .unwrap();
+        assert!(done.timed_out);
+        assert_eq!(lines, 1);
     }
 
     #[test]

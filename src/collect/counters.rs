@@ -22,6 +22,9 @@ pub struct Snapshot {
     /// Boot time (Unix seconds): a different one means the counters restarted.
     pub boot_time: u64,
     pub tables: BTreeMap<String, Table>,
+    /// Places in logs to read on from (the journal's cursor), by source.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub cursors: BTreeMap<String, String>,
 }
 
 pub const SNAPSHOT_VERSION: u32 = 1;
@@ -113,6 +116,7 @@ mod tests {
             taken_at: now - chrono::TimeDelta::hours(1),
             boot_time: 100,
             tables,
+            cursors: Default::default(),
         };
         assert!(previous(Some(&s), "network", 100, now)
             .is_some_and(|p| (p.seconds - 3600.0).abs() < 1.0));

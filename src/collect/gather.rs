@@ -7,8 +7,9 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::job::{Job, Put, Work};
 use super::merge::Merge;
-use super::table::{Job, Put, Work, TABLE};
+use super::table::TABLE;
 use super::{counters, deadline, CollectError, CollectorFailure, Readings, Remembered, Settings};
 
 /// Runs the collectors of the chosen sections once, each on its own thread and
@@ -28,6 +29,7 @@ pub fn gather_and_remember(settings: &Settings, now: DateTime<Utc>) -> (Readings
             taken_at: now,
             boot_time: running.job.boot_time,
             tables: Default::default(),
+            cursors: Default::default(),
         },
         files: None,
         limit: format!(
@@ -48,10 +50,17 @@ pub fn gather_and_remember(settings: &Settings, now: DateTime<Utc>) -> (Readings
     }
     let Merge {
         mut readings,
-        snapshot,
+        mut snapshot,
         files,
         ..
     } = m;
+    // A log not read this time (its collector failed, or its section is not shown)
+    // keeps its place for the next report.
+    for (source, cursor) in settings.previous.counters.iter().flat_map(|c| &c.cursors) {
+        if !snapshot.cursors.contains_key(source) {
+            snapshot.cursors.insert(source.clone(), cursor.clone());
+        }
+    }
     readings.generated_at = settings.zone.rfc3339(now);
     readings.sections = settings.sections.clone();
     let remembered = Remembered {

@@ -21,6 +21,8 @@ pub mod endpoint;
 pub mod files;
 mod gather;
 pub mod host;
+mod job;
+pub mod journal;
 pub mod load;
 pub mod memory;
 mod merge;
@@ -39,6 +41,7 @@ pub mod temperatures;
 pub mod units;
 pub mod updates;
 pub mod users;
+mod work;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -87,6 +90,8 @@ pub struct Settings {
     pub watches: Vec<manifest::Watch>,
     /// `[[certificates]]`.
     pub certificates: Vec<certificates::Watched>,
+    /// `[journal]`.
+    pub journal: journal::JournalConfig,
     /// What was saved with the previous report, for "since the previous report".
     pub previous: Remembered,
     pub extra: Vec<Extra>,
@@ -108,6 +113,7 @@ impl Settings {
             checks: Vec::new(),
             watches: Vec::new(),
             certificates: Vec::new(),
+            journal: Default::default(),
             previous: Remembered::default(),
             procfs: procfs::Procfs::default(),
             extra: Vec::new(),

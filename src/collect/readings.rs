@@ -6,10 +6,27 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{
-    boot::Boot, certificates::Certificate, checks::Outcome, clock::Clock, cpu::Cpu, disk::Disk,
-    diskio::DiskIo, files::Files, load::Load, memory::Memory, network::Network,
-    processes::Processes, raid::Raid, reboot::Reboot, smart::Smart, system::System,
-    temperatures::Sensor, units::Units, updates::Updates, users::Session,
+    boot::Boot,
+    certificates::Certificate,
+    checks::Outcome,
+    clock::Clock,
+    cpu::Cpu,
+    disk::Disk,
+    diskio::DiskIo,
+    files::Files,
+    journal::{Journal, Kill, Logins},
+    load::Load,
+    memory::Memory,
+    network::Network,
+    processes::Processes,
+    raid::Raid,
+    reboot::Reboot,
+    smart::Smart,
+    system::System,
+    temperatures::Sensor,
+    units::Units,
+    updates::Updates,
+    users::Session,
 };
 use crate::context::{CollectorFailure, Context};
 use crate::sections::Sections;
@@ -46,6 +63,9 @@ pub struct Readings {
     pub certificates: Option<Vec<Certificate>>,
     pub clock: Shown<Clock>,
     pub temperatures: Shown<Vec<Sensor>>,
+    pub journal: Shown<Journal>,
+    pub oom: Shown<Vec<Kill>>,
+    pub logins: Shown<Logins>,
     pub users: Shown<Vec<Session>>,
     pub files: Shown<Files>,
     /// Collectors a caller added (tests), by name.
@@ -82,6 +102,9 @@ impl Readings {
         );
         shown(&mut ctx, "clock", &self.clock);
         shown(&mut ctx, "temperatures", &self.temperatures);
+        shown(&mut ctx, "journal", &self.journal);
+        shown(&mut ctx, "oom", &self.oom);
+        shown(&mut ctx, "logins", &self.logins);
         shown(&mut ctx, "users", &self.users);
         shown(&mut ctx, "files", &self.files);
         for (name, value) in &self.extra {

@@ -1,51 +1,22 @@
 //! The report's collectors, as a table: for each, when this report runs it, whether
 //! it is cheap enough for the shared thread, its work, and where its result goes.
 //! `gather` runs the table; adding a collector is a line in `TABLE`, an entry
-//! function here, its own file, and its field of `Readings`.
+//! function here (or in `work.rs`, with the health and event collectors), its own
+//! file, and its field of `Readings`.
 //!
 //! The table's order is the order of the merge, and so of `errors`.
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
-use super::merge::Merge;
-use super::procfs::Procfs;
+use super::job::{put, Job, Work};
+use super::work::{
+    certificates, clock, journal, raid, reboot, smart, temperatures, units, updates,
+};
 use super::{
-    boot, certificates, checks, clock, counters, cpu, disk, diskio, files, host, load, memory,
-    network, processes, raid, reboot, smart, system, temperatures, units, updates, users,
+    boot, checks, cpu, disk, diskio, files, host, load, memory, network, processes, system, users,
     CollectError, Readings, Settings,
 };
 use crate::sections::Section;
-use crate::zone::Zone;
-
-/// What one report's collectors share: when it is, and what the previous one left.
-#[derive(Clone)]
-pub(super) struct Job {
-    pub now: DateTime<Utc>,
-    /// This boot (Unix seconds): counters from another are not compared with.
-    pub boot_time: u64,
-    pub zone: Zone,
-    /// The CPU sample window.
-    pub window: Duration,
-    /// When the report goes out, whatever the collectors do.
-    pub deadline: std::time::Instant,
-    pub earlier: Option<counters::Snapshot>,
-    pub procfs: Procfs,
-}
-
-impl Job {
-    /// The previous report's `kind` counters, when usable.
-    pub fn previous(&self, kind: &str) -> Option<counters::Previous<'_>> {
-        counters::previous(self.earlier.as_ref(), kind, self.boot_time, self.now)
-    }
-}
-
-/// Puts what a collector found into the readings (and what it leaves for the next
-/// report into the merge): its result with its type erased, so the table is one list.
-pub(super) type Put = Box<dyn FnOnce(&mut Merge, &Job) + Send>;
-/// A collector's work, ready to run on another thread.
-pub(super) type Work = Box<dyn FnOnce() -> Result<Put, CollectError> + Send>;
 
 /// One collector.
 pub(super) struct Entry {
@@ -226,6 +197,18 @@ pub(super) const TABLE: &[Entry] = &[
         grace: none,
     },
     Entry {
+        name: "journal",
+        wanted: |s| {
+            [Section::Journal, Section::Oom, Section::Logins]
+                .iter()
+                .any(|x| s.shows(*x))
+        },
+        cheap: false,
+        work: journal,
+        failed: |r| (r.journal, r.oom, r.logins) = (Some(None), Some(None), Some(None)),
+        grace: none,
+    },
+    Entry {
         name: "users",
         wanted: |s| s.shows(Section::Users),
         cheap: true,
@@ -242,11 +225,6 @@ pub(super) const TABLE: &[Entry] = &[
         grace: none,
     },
 ];
-
-/// Wraps a finished result as the `Put` that stores it.
-fn put<T: Send + 'static>(value: T, store: fn(&mut Merge, &Job, T)) -> Put {
-    Box::new(move |m: &mut Merge, job: &Job| store(m, job, value))
-}
 
 fn hostname(_: &Settings, _: &Job) -> Work {
     Box::new(|| Ok(put(host::hostname()?, |m, _, h| m.put_hostname(h))))
@@ -351,86 +329,6 @@ fn checks(s: &Settings, _: &Job) -> Work {
     Box::new(move || {
         let outcomes = checks::start(&all).finish();
         Ok(put(outcomes, |m, _, o| m.readings.checks = Some(o)))
-    })
-}
-
-fn updates(s: &Settings, job: &Job) -> Work {
-    let (timeout, now, zone) = (s.timeout, job.now, job.zone.clone());
-    let cache = s.state_dir.as_ref().map(|d| d.updates_cache());
-    // Kept across reboots (unlike counters): when each security update was first seen.
-    let earlier = (job.earlier.as_ref()).and_then(|e| e.tables.get("updates").cloned());
-    Box::new(move || {
-        let found = updates::collect(timeout, cache.as_deref(), earlier.as_ref(), now, &zone)?;
-        Ok(put(found, |m, _, (section, seen)| {
-            m.readings.updates = Some(Some(m.remember("updates", section, seen)));
-        }))
-    })
-}
-
-fn reboot(s: &Settings, job: &Job) -> Work {
-    let (timeout, now, zone) = (s.timeout, job.now, job.zone.clone());
-    Box::new(move || {
-        let found = reboot::collect(std::path::Path::new("/run"), timeout, now, &zone)?;
-        Ok(put(found, |m, _, v| m.readings.reboot = Some(Some(v))))
-    })
-}
-
-fn units(s: &Settings, _: &Job) -> Work {
-    let timeout = s.timeout;
-    Box::new(move || {
-        let found = units::collect(timeout)?;
-        Ok(put(found, |m, _, v| m.readings.units = Some(Some(v))))
-    })
-}
-
-fn certificates(s: &Settings, job: &Job) -> Work {
-    let (watched, now, zone) = (s.certificates.clone(), job.now, job.zone.clone());
-    let timeout = s.timeout;
-    Box::new(move || {
-        let found = certificates::collect(&watched, now, &zone, timeout);
-        Ok(put(found, |m, _, (certificates, failures)| {
-            let certificates = m.also_failed("certificates", failures, certificates);
-            m.readings.certificates = Some(certificates);
-        }))
-    })
-}
-
-fn smart(s: &Settings, job: &Job) -> Work {
-    let (timeout, sys) = (s.timeout, job.procfs.sys(""));
-    // Kept across reboots (unlike counters): the counters belong to the drive.
-    let earlier = (job.earlier.as_ref()).and_then(|e| e.tables.get("smart").cloned());
-    Box::new(move || {
-        let found = smart::collect(timeout, earlier.as_ref(), &sys)?;
-        Ok(put(found, |m, _, (section, kept, failures)| {
-            let section = m.also_failed("smart", failures, section);
-            m.readings.smart = Some(Some(m.remember("smart", section, kept)));
-        }))
-    })
-}
-
-fn raid(s: &Settings, job: &Job) -> Work {
-    let (proc, timeout) = (job.procfs.clone(), s.timeout);
-    Box::new(move || {
-        let found = raid::collect(&proc, timeout)?;
-        Ok(put(found, |m, _, v| m.readings.raid = Some(Some(v))))
-    })
-}
-
-fn clock(s: &Settings, _: &Job) -> Work {
-    let timeout = s.timeout;
-    Box::new(move || {
-        let found = clock::collect(timeout)?;
-        Ok(put(found, |m, _, v| m.readings.clock = Some(Some(v))))
-    })
-}
-
-fn temperatures(_: &Settings, job: &Job) -> Work {
-    let proc = job.procfs.clone();
-    Box::new(move || {
-        let found = temperatures::collect(&proc)?;
-        Ok(put(found, |m, _, v| {
-            m.readings.temperatures = Some(Some(v))
-        }))
     })
 }
 

@@ -12,6 +12,7 @@ mod advice;
 mod certificates;
 mod checks;
 mod history;
+mod journal;
 pub mod lint;
 mod smtp;
 mod thresholds;
@@ -51,6 +52,8 @@ pub struct Config {
     pub history: HistorySettings,
     /// `[[certificates]]`: PEM files whose expiry the report shows.
     pub certificates: Vec<crate::collect::certificates::Watched>,
+    /// `[journal]`.
+    pub journal: crate::collect::journal::JournalConfig,
     pub thresholds: Thresholds,
     /// `[[checks]]`: the admin's health checks, in the config's order.
     pub checks: Vec<crate::collect::checks::Check>,
@@ -106,6 +109,8 @@ struct RawConfig {
     reboot: RawReboot,
     #[serde(default)]
     certificates: Vec<Spanned<certificates::RawCertificate>>,
+    #[serde(default)]
+    journal: journal::RawJournal,
 }
 
 /// The thresholds with `[updates]`' and `[reboot]`'s days in them.
@@ -228,6 +233,7 @@ impl Config {
             watches: watch::check_all(raw.watch, &loc)?,
             history: history::check(&raw.history, &loc)?,
             certificates: certificates::check_all(raw.certificates, &loc)?,
+            journal: journal::check(raw.journal, &loc)?,
         })
     }
 

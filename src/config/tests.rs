@@ -63,7 +63,7 @@ fn port_follows_tls() {
 
 #[test]
 fn errors_say_where_and_what() {
-    check_err("schedul = \"x\"", "config.toml:1:1: unknown field `schedul`, expected one of `schedule`, `timezone`, `hostname`, `state_dir`, `collector_timeout_secs`, `report`, `smtp`, `thresholds`, `checks`, `watch`, `history`, `updates`, `reboot`, `certificates`");
+    check_err("schedul = \"x\"", "config.toml:1:1: unknown field `schedul`, expected one of `schedule`, `timezone`, `hostname`, `state_dir`, `collector_timeout_secs`, `report`, `smtp`, `thresholds`, `checks`, `watch`, `history`, `updates`, `reboot`, `certificates`, `journal`");
     check_err(&format!("{SMTP}tsl = \"tls\"\n"), "config.toml:5:1: unknown field `tsl`, expected one of `host`, `port`, `tls`, `ca_file`, `from`, `to`, `timeout_secs`, `retry_initial`, `retry_max`, `max_queue_age`");
     check_err(
         &format!("{SMTP}tls = \"ssl\"\n"),
@@ -253,7 +253,7 @@ fn sections_choose_and_order() {
         serde_json::json!(["checks", "host"])
     );
     assert!(parse("").unwrap().report.sections.shows(Section::Files));
-    check_err("[report]\nsections = [\"host\", \"disks\"]\n", "config.toml:2:21: unknown section 'disks', expected one of attention, host, cpu, memory, filesystems, diskio, network, processes, checks, updates, reboot, units, smart, raid, certificates, clock, temperatures, users, files, errors");
+    check_err("[report]\nsections = [\"host\", \"disks\"]\n", "config.toml:2:21: unknown section 'disks', expected one of attention, host, cpu, memory, filesystems, diskio, network, processes, checks, updates, reboot, units, smart, raid, certificates, clock, temperatures, journal, oom, logins, users, files, errors");
     check_err(
         "[report]\nsections = [\"host\", \"cpu\", \"host\"]\n",
         "config.toml:2:28: section 'host' is listed twice",

@@ -22,6 +22,7 @@ use crate::history::forecast::Forecast;
 use crate::history::Period;
 use crate::units::bytes;
 
+mod events;
 mod hardware;
 mod health;
 
@@ -99,6 +100,12 @@ pub struct Assessment {
     pub drive_temperatures: Vec<Level>,
     /// Only when the clock is not synchronized.
     pub clock: Option<Level>,
+    /// The journal's counts, when above ok; one per OOM kill, successful login and
+    /// failed sudo listed.
+    pub journal: Option<Level>,
+    pub oom: Vec<Level>,
+    pub logins: Vec<Level>,
+    pub sudo_failures: Vec<Level>,
     /// The worst level of all.
     pub status: Level,
     /// Every level above ok as a sentence, worst first.
@@ -292,6 +299,7 @@ pub fn assess(r: &Readings, period: &Period, t: &Thresholds) -> Assessment {
     }
     health::maintenance(r, t, &mut a, &mut all);
     hardware::hardware(r, t, &mut a, &mut all);
+    events::events(r, &mut a, &mut all);
     for f in &r.errors {
         keep(failure(f), &mut all);
     }
@@ -320,57 +328,52 @@ impl Assessment {
     /// Puts the levels where the templates read them (`cpu.level`, `disks[i].level`,
     /// …), and `status` and `attention`: the one place that knows those keys.
     pub fn write(&self, ctx: &mut Context) {
-        let mut set = |section: &str, index: Option<usize>, key: &str, value: Value| {
-            let target = match index {
-                Some(i) => ctx.0.get_mut(section).and_then(|s| s.get_mut(i)),
-                None => ctx.0.get_mut(section),
-            };
-            if let Some(object) = target.and_then(Value::as_object_mut) {
-                object.insert(key.into(), value);
+        let one = [
+            ("cpu", "level", self.cpu.map(|(l, _)| l)),
+            ("load", "level", self.load),
+            ("memory", "level", self.memory),
+            ("memory", "swap_level", self.swap),
+            ("updates", "level", self.updates),
+            ("reboot", "level", self.reboot),
+            ("clock", "level", self.clock),
+            ("journal", "level", self.journal),
+        ];
+        for (section, key, level) in one {
+            if let (Some(level), Some(object)) =
+                (level, ctx.0.get_mut(section).and_then(Value::as_object_mut))
+            {
+                object.insert(key.into(), json!(level));
             }
-        };
-        if let Some((level, from)) = self.cpu {
-            set("cpu", None, "level", json!(level));
-            set("cpu", None, "level_from", json!(from));
         }
-        if let Some(level) = self.load {
-            set("load", None, "level", json!(level));
+        if let (Some((_, from)), Some(Value::Object(cpu))) = (self.cpu, ctx.0.get_mut("cpu")) {
+            cpu.insert("level_from".into(), json!(from));
         }
-        if let Some(level) = self.memory {
-            set("memory", None, "level", json!(level));
+        let lists: [(&str, Option<&str>, &str, &[Level]); 11] = [
+            ("disks", None, "level", &self.disks),
+            ("checks", None, "level", &self.checks),
+            ("certificates", None, "level", &self.certificates),
+            ("units", Some("units"), "level", &self.units),
+            ("smart", Some("drives"), "level", &self.smart),
+            (
+                "smart",
+                Some("drives"),
+                "temperature_level",
+                &self.drive_temperatures,
+            ),
+            ("raid", Some("arrays"), "level", &self.raid),
+            ("temperatures", None, "level", &self.temperatures),
+            ("oom", None, "level", &self.oom),
+            ("logins", Some("accepted"), "level", &self.logins),
+            (
+                "logins",
+                Some("sudo_failures"),
+                "level",
+                &self.sudo_failures,
+            ),
+        ];
+        for (section, inner, key, levels) in lists {
+            each(ctx, section, inner, key, levels);
         }
-        if let Some(level) = self.swap {
-            set("memory", None, "swap_level", json!(level));
-        }
-        for (i, level) in self.disks.iter().enumerate() {
-            set("disks", Some(i), "level", json!(level));
-        }
-        for (i, level) in self.checks.iter().enumerate() {
-            set("checks", Some(i), "level", json!(level));
-        }
-        for (i, level) in self.certificates.iter().enumerate() {
-            set("certificates", Some(i), "level", json!(level));
-        }
-        if let Some(level) = self.updates {
-            set("updates", None, "level", json!(level));
-        }
-        if let Some(level) = self.reboot {
-            set("reboot", None, "level", json!(level));
-        }
-        if let Some(level) = self.clock {
-            set("clock", None, "level", json!(level));
-        }
-        each(ctx, "units", Some("units"), "level", &self.units);
-        each(ctx, "smart", Some("drives"), "level", &self.smart);
-        each(
-            ctx,
-            "smart",
-            Some("drives"),
-            "temperature_level",
-            &self.drive_temperatures,
-        );
-        each(ctx, "raid", Some("arrays"), "level", &self.raid);
-        each(ctx, "temperatures", None, "level", &self.temperatures);
         ctx.put("status", self.status);
         ctx.put("attention", &self.attention);
     }

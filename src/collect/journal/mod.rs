@@ -1,0 +1,239 @@
+//! What happened since the previous report, from the systemd journal: errors and
+//! warnings counted and grouped (`summary.rs`), OOM kills and logins (`events.rs`).
+//! One `journalctl -o json` pass, streamed line by line (a million entries never sit
+//! in memory), narrowed by matches to what the report reads: priority warning and
+//! worse, the kernel, sshd and sudo. It starts after the cursor the previous report
+//! saved (the first report: the last 24 hours) and returns the cursor of the last
+//! entry read, which the report saves with its counters; a preview never saves it,
+//! so it never moves it. A cursor journalctl cannot find (the journal was rotated or
+//! vacuumed away) falls back to the time of the previous report, and says so.
+
+mod entry;
+mod events;
+mod normalize;
+mod place;
+mod summary;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use self::entry::{shown, Entry};
+pub use self::events::{Kill, Login, Logins};
+pub use self::place::{known_addresses, since};
+pub use self::summary::{Counts, Group, UnitCount};
+use super::command;
+use super::CollectError;
+use crate::zone::Zone;
+
+/// Entries read at most in one report; the rest wait for the next.
+const ENTRIES_MAX: u64 = 5_000_000;
+/// journald keeps messages up to 64 KiB per field by default (LineMax 48K for
+/// streams): longer lines are cut here, and the message in them with them.
+const LINE_MAX: usize = 96 * 1024;
+
+/// `[journal]`, checked.
+#[derive(Debug, Clone, Default)]
+pub struct JournalConfig {
+    /// Another journal directory (`journalctl --directory`); None: the system's.
+    pub directory: Option<PathBuf>,
+    /// More errors (priority err) than this is a warning.
+    pub error_warning: u64,
+    /// Messages that match one of these are not counted (logcheck's ignore rules).
+    pub ignore: Vec<regex_lite::Regex>,
+}
+
+/// Where this report starts reading.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Since {
+    /// After the previous report's last entry; the time is the previous report's,
+    /// for when the cursor cannot be found.
+    Cursor(String, DateTime<Utc>),
+    Time(DateTime<Utc>),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Journal {
+    /// Since when (RFC 3339): the previous report, or 24 hours back on the first.
+    pub since: String,
+    /// Entries read (those the report looks at: warning and worse, kernel, logins).
+    pub entries: u64,
+    pub counts: Counts,
+    /// The units with the most errors.
+    pub units: Vec<UnitCount>,
+    /// The most frequent messages, by pattern; `more_messages` other patterns, and
+    /// `others` entries past the patterns remembered.
+    pub messages: Vec<Group>,
+    pub more_messages: usize,
+    pub others: u64,
+    /// Kernel messages of hardware or filesystem trouble.
+    pub kernel: Vec<Group>,
+    /// Entries that matched `journal.ignore`.
+    pub ignored: u64,
+    /// Something the reader of the report should know about the period itself.
+    pub note: Option<String>,
+    /// Why there is no journal to read (no journalctl).
+    pub unavailable: Option<String>,
+    #[serde(skip)]
+    pub error_warning: u64,
+}
+
+/// What one pass found, and the cursor to continue after.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    pub journal: Journal,
+    pub kills: Vec<Kill>,
+    pub logins: Logins,
+    pub cursor: Option<String>,
+}
+
+pub fn collect(
+    config: &JournalConfig,
+    since: Since,
+    timeout: Duration,
+    zone: &Zone,
+) -> Result<Found, CollectError> {
+    let mut pass = read(config, &since, timeout)?;
+    if let (Since::Cursor(_, at), None) = (&since, &pass.cursor) {
+        if pass.failed.is_some() {
+            // Rotated or vacuumed away: read from the previous report's time instead.
+            let note = format!(
+                "the previous report's place in the journal is gone (rotated or vacuumed); read from {}",
+                zone.rfc3339(*at)
+            );
+            pass = read(config, &Since::Time(*at), timeout)?;
+            pass.note = Some(note);
+        }
+    }
+    if let Some(why) = &pass.failed {
+        return Err(CollectError::new(why.clone()));
+    }
+    Ok(pass.finish(config, &since, zone))
+}
+
+/// One journalctl run's tally.
+#[derive(Default)]
+struct Pass {
+    tally: summary::Tally,
+    events: events::Events,
+    cursor: Option<String>,
+    failed: Option<String>,
+    unavailable: Option<String>,
+    note: Option<String>,
+}
+
+fn read(config: &JournalConfig, since: &Since, timeout: Duration) -> Result<Pass, CollectError> {
+    let mut pass = Pass::default();
+    let argv = argv(config, since);
+    let mut on_line = |line: &[u8]| {
+        let Some(e) = Entry::from_json(line) else {
+            return true;
+        };
+        pass.events.add(&e);
+        match config.ignore.iter().any(|r| r.is_match(&e.message)) {
+            true => pass.tally.ignored += 1,
+            false => pass.tally.add(&e),
+        }
+        pass.cursor = Some(e.cursor);
+        pass.tally.entries < ENTRIES_MAX
+    };
+    let ran = command::each_line(&argv, timeout, LINE_MAX, &mut on_line);
+    let (done, said) = match ran {
+        Ok(ran) => ran,
+        Err(e) => {
+            pass.unavailable = Some(format!("no journal to read: {e}"));
+            return Ok(pass);
+        }
+    };
+    if done.timed_out {
+        let why = format!("journalctl: not done within {} s; the next report reads on from where this one stopped", timeout.as_secs());
+        pass.note = Some(why);
+    } else if done.code != Some(0) && pass.cursor.is_none() {
+        let said = command::first_lines(&said).into_iter().next();
+        pass.failed = Some(format!(
+            "journalctl: {}",
+            said.unwrap_or_else(|| format!("exit status {:?}", done.code))
+        ));
+    }
+    Ok(pass)
+}
+
+fn argv(config: &JournalConfig, since: &Since) -> Vec<String> {
+    let mut argv: Vec<String> = ["journalctl", "--no-pager", "--quiet", "-o", "json"]
+        .map(String::from)
+        .to_vec();
+    argv.push(
+        "--output-fields=MESSAGE,PRIORITY,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,_COMM,_TRANSPORT".into(),
+    );
+    if let Some(dir) = &config.directory {
+        argv.push(format!("--directory={}", dir.display()));
+    }
+    match since {
+        Since::Cursor(cursor, _) => argv.push(format!("--after-cursor={cursor}")),
+        Since::Time(t) => argv.push(format!("--since=@{}", t.timestamp())),
+    }
+    // Warning and worse, or the kernel, sshd or sudo: `+` is journalctl's "or".
+    let matches = [
+        "PRIORITY=0 PRIORITY=1 PRIORITY=2 PRIORITY=3 PRIORITY=4",
+        "_TRANSPORT=kernel",
+        "SYSLOG_IDENTIFIER=sshd",
+        "SYSLOG_IDENTIFIER=sshd-session",
+        "SYSLOG_IDENTIFIER=sudo",
+    ];
+    for (i, group) in matches.iter().enumerate() {
+        if i > 0 {
+            argv.push("+".into());
+        }
+        argv.extend(group.split(' ').map(String::from));
+    }
+    argv
+}
+
+impl Pass {
+    fn finish(self, config: &JournalConfig, since: &Since, zone: &Zone) -> Found {
+        let time = |us: i64| {
+            DateTime::from_timestamp_micros(us)
+                .map(|t| zone.rfc3339(t))
+                .unwrap_or_default()
+        };
+        let start = match since {
+            Since::Cursor(_, t) | Since::Time(t) => zone.rfc3339(*t),
+        };
+        let mut logins = self.events.logins();
+        for l in logins.accepted.iter_mut() {
+            l.time = time(l.time_us);
+        }
+        let mut kills = self.events.kills;
+        for k in kills.iter_mut() {
+            k.time = time(k.time_us);
+        }
+        let (entries, ignored, others) =
+            (self.tally.entries, self.tally.ignored, self.tally.others);
+        let (counts, units, mut messages, more_messages, mut kernel) = self.tally.finish();
+        for g in messages.iter_mut().chain(kernel.iter_mut()) {
+            (g.first, g.last) = (time(g.first_us), time(g.last_us));
+        }
+        let journal = Journal {
+            since: start,
+            entries,
+            counts,
+            units,
+            messages,
+            more_messages,
+            others,
+            kernel,
+            ignored,
+            note: self.note,
+            unavailable: self.unavailable,
+            error_warning: config.error_warning,
+        };
+        Found {
+            journal,
+            kills,
+            logins,
+            cursor: self.cursor,
+        }
+    }
+}
