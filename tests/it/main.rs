@@ -11,6 +11,7 @@ mod faults;
 mod files;
 mod health;
 mod history;
+mod journal;
 mod queue;
 mod support;
 mod systemd;

@@ -161,7 +161,9 @@ fn read(config: &JournalConfig, since: &Since, timeout: Duration) -> Result<Pass
 }
 
 fn argv(config: &JournalConfig, since: &Since) -> Vec<String> {
-    let mut argv: Vec<String> = ["journalctl", "--no-pager", "--quiet", "-o", "json"]
+    // --all: without it journalctl writes a field over 4 KiB as null, and a long
+    // message would be lost rather than cut.
+    let mut argv: Vec<String> = ["journalctl", "--no-pager", "--quiet", "--all", "-o", "json"]
         .map(String::from)
         .to_vec();
     argv.push(

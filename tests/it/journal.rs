@@ -1,0 +1,376 @@
+//! The journal sections against real journal files: entries written here in the
+//! journal export format and turned into journal files by Debian's
+//! systemd-journal-remote, then read by the real journalctl through
+//! `journal.directory`, in-process (two reports in a row, the second starting after
+//! the first one's cursor) and through the binary.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rreport::collect;
+
+use crate::support::{rreport, Sandbox};
+
+const JOURNAL_REMOTE: &str = "/lib/systemd/systemd-journal-remote";
+
+/// One entry: its fields, stamped `at`.
+struct E<'a> {
+    at: DateTime<Utc>,
+    fields: Vec<(&'a str, String)>,
+}
+
+fn e<'a>(at: DateTime<Utc>, fields: &[(&'a str, &str)]) -> E<'a> {
+    E {
+        at,
+        fields: fields.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+    }
+}
+
+/// Writes `entries` as the journal file `name` under `dir` (export format, binary
+/// fields for values with newlines, through systemd-journal-remote).
+fn journal(dir: &Path, name: &str, entries: &[E]) {
+    let mut export = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let us = entry.at.timestamp_micros();
+        // One boot, begun a week ago: journalctl orders a boot's entries by their
+        // monotonic time, which must therefore follow the wall clock.
+        let booted = (Utc::now() - TimeDelta::days(7)).timestamp_micros();
+        let monotonic = us - booted + i as i64;
+        let head = format!(
+            "__REALTIME_TIMESTAMP={us}\n__MONOTONIC_TIMESTAMP={monotonic}\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=web-1\n"
+        );
+        export.extend_from_slice(head.as_bytes());
+        for (key, value) in &entry.fields {
+            if value.contains('\n') {
+                export.extend_from_slice(format!("{key}\n").as_bytes());
+                export.extend_from_slice(&(value.len() as u64).to_le_bytes());
+                export.extend_from_slice(value.as_bytes());
+                export.push(b'\n');
+            } else {
+                export.extend_from_slice(format!("{key}={value}\n").as_bytes());
+            }
+        }
+        export.push(b'\n');
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let input = dir.join(format!("{name}.export"));
+    std::fs::write(&input, export).unwrap();
+    let out = std::process::Command::new(JOURNAL_REMOTE)
+        .arg(format!(
+            "--output={}",
+            dir.join(format!("{name}.journal")).display()
+        ))
+        .arg(&input)
+        .output()
+        .expect("systemd-journal-remote is installed (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_file(input).unwrap();
+}
+
+fn sshd(at: DateTime<Utc>, message: &str) -> E<'static> {
+    let fields = [
+        ("MESSAGE", message),
+        ("PRIORITY", "6"),
+        ("SYSLOG_IDENTIFIER", "sshd"),
+        ("_COMM", "sshd"),
+        ("_SYSTEMD_UNIT", "ssh.service"),
+    ];
+    e(at, &fields)
+}
+
+fn kernel(at: DateTime<Utc>, priority: &str, message: &str) -> E<'static> {
+    e(
+        at,
+        &[
+            ("MESSAGE", message),
+            ("PRIORITY", priority),
+            ("SYSLOG_IDENTIFIER", "kernel"),
+            ("_TRANSPORT", "kernel"),
+        ],
+    )
+}
+
+fn unit(at: DateTime<Utc>, unit: &str, priority: &str, message: &str) -> E<'static> {
+    let name = unit.trim_end_matches(".service").to_string();
+    let mut entry = e(
+        at,
+        &[
+            ("MESSAGE", message),
+            ("PRIORITY", priority),
+            ("_SYSTEMD_UNIT", unit),
+        ],
+    );
+    entry.fields.push(("SYSLOG_IDENTIFIER", name));
+    entry
+}
+
+/// The day's entries: what the issue lists.
+fn first_day(start: DateTime<Utc>) -> Vec<E<'static>> {
+    let t = |s: i64| start + TimeDelta::seconds(s);
+    let mut entries = vec![
+        sshd(t(1), "Failed password for invalid user admin from 203.0.113.7 port 51234 ssh2"),
+        sshd(t(2), "Failed password for root from 203.0.113.7 port 51240 ssh2"),
+        sshd(t(3), "Failed password for root from 198.51.100.23 port 40022 ssh2"),
+        sshd(t(4), "Accepted publickey for alice from 192.0.2.10 port 50000 ssh2: ED25519 SHA256:abc"),
+        sshd(t(5), "Accepted password for root from 192.0.2.99 port 50001 ssh2"),
+        e(t(6), &[("MESSAGE", "alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/apt update"), ("PRIORITY", "5"), ("SYSLOG_IDENTIFIER", "sudo")]),
+        e(t(7), &[("MESSAGE", "mallory : 3 incorrect password attempts ; TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/bin/sh"), ("PRIORITY", "2"), ("SYSLOG_IDENTIFIER", "sudo")]),
+        kernel(t(8), "6", "oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/system.slice/java-app.service,task=java,pid=4242,uid=1000"),
+        kernel(t(9), "3", "Out of memory: Killed process 4242 (java) total-vm:8000000kB, anon-rss:6000000kB, file-rss:1024kB, shmem-rss:0kB, UID:1000 pgtables:12000kB oom_score_adj:0"),
+        kernel(t(10), "3", "blk_update_request: I/O error, dev sdb, sector 123456 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0"),
+        kernel(t(11), "3", "blk_update_request: I/O error, dev sdb, sector 654321 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0"),
+        unit(t(12), "app.service", "3", "<script>alert(1)</script> \u{1b}[31mred\u{1b}[0m failed\r\nBcc: victim@example.com"),
+        unit(t(13), "app.service", "4", &"x".repeat(10_000)),
+    ];
+    // An error flood from one unit: a thousand lines that differ in their numbers.
+    for i in 0..1000 {
+        entries.push(unit(t(20 + i), "nginx.service", "3", &format!("upstream timed out (110: Connection timed out) while connecting to 10.0.0.{} port {}", i % 250, 8000 + i)));
+    }
+    entries
+}
+
+fn settings(dir: &Path) -> collect::Settings {
+    let mut s = collect::Settings::new(
+        rreport::zone::Zone::utc(),
+        Duration::from_millis(10),
+        Duration::from_secs(30),
+    );
+    s.sections = rreport::sections::Sections::new(vec![
+        rreport::sections::Section::Journal,
+        rreport::sections::Section::Oom,
+        rreport::sections::Section::Logins,
+    ])
+    .unwrap();
+    s.journal.directory = Some(dir.to_path_buf());
+    s.journal.error_warning = 1;
+    s
+}
+
+fn context(readings: &collect::Readings) -> serde_json::Value {
+    let zone = rreport::zone::Zone::utc();
+    let ctx = rreport::status::context(
+        readings,
+        &rreport::history::Period::none(&zone),
+        &Default::default(),
+    );
+    serde_json::Value::Object(ctx.0)
+}
+
+#[test]
+fn a_day_of_the_journal_counted_grouped_and_judged() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.path("journal");
+    let now = Utc::now();
+    journal(&dir, "day1", &first_day(now - TimeDelta::hours(2)));
+    let (readings, _) = collect::gather_and_remember(&settings(&dir), now);
+    let ctx = context(&readings);
+    let j = &ctx["journal"];
+    assert_eq!(ctx["errors"], serde_json::json!([]), "{ctx}");
+    // OOM kill, two I/O errors, the app's hostile line, the thousand from nginx.
+    assert_eq!(j["counts"]["err"], 1004, "{}", j["counts"]);
+    assert_eq!(j["counts"]["crit"], 1, "sudo's failure is logged at crit");
+    let top = &j["messages"][0];
+    assert_eq!(
+        (top["source"].as_str(), top["count"].as_u64()),
+        (Some("nginx.service"), Some(1000))
+    );
+    assert_eq!(
+        top["pattern"],
+        "upstream timed out (<n>: Connection timed out) while connecting to <ip> port <n>"
+    );
+    // Attacker-controlled text is one line: control characters written out.
+    let hostile = j["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| {
+            m["source"] == "app.service"
+                && m["count"] == 1
+                && m["text"].as_str().unwrap().starts_with('<')
+        })
+        .unwrap();
+    assert_eq!(
+        hostile["text"],
+        "<script>alert(1)</script> \\x1b[31mred\\x1b[0m failed\\r\\nBcc: victim@example.com"
+    );
+    let long = j["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["text"].as_str().unwrap().starts_with("xxx"))
+        .unwrap();
+    assert_eq!(
+        long["text"].as_str().unwrap().chars().count(),
+        301,
+        "cut at 300 and an ellipsis"
+    );
+    assert_eq!(j["kernel"][0]["count"], 2, "{}", j["kernel"]);
+    let kill = &ctx["oom"][0];
+    assert_eq!(
+        (
+            kill["process"].as_str(),
+            kill["pid"].as_u64(),
+            kill["unit"].as_str()
+        ),
+        (Some("java"), Some(4242), Some("java-app.service"))
+    );
+    assert_eq!(kill["rss_bytes"], (6_000_000u64 + 1024) * 1024);
+    assert_eq!(kill["level"], "warning");
+    let l = &ctx["logins"];
+    assert_eq!(l["failed"]["count"], 3);
+    assert_eq!(l["failed"]["invalid_users"], 1);
+    assert_eq!(
+        l["failed"]["sources"][0],
+        serde_json::json!(["203.0.113.7", 2])
+    );
+    assert_eq!(l["failed"]["users"][0], serde_json::json!(["root", 2]));
+    let logins: Vec<(&str, &str, &str)> = l["accepted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["user"].as_str().unwrap(),
+                a["method"].as_str().unwrap(),
+                a["level"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        logins,
+        [
+            ("alice", "publickey", "ok"),
+            ("root", "password", "careful")
+        ]
+    );
+    assert_eq!(l["sudo"][0]["command"], "/usr/bin/apt update");
+    assert_eq!(
+        l["sudo_failures"][0]["failure"],
+        "3 incorrect password attempts"
+    );
+    let attention: Vec<(&str, &str)> = ctx["attention"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["level"].as_str().unwrap(), a["text"].as_str().unwrap()))
+        .collect();
+    assert!(attention.contains(&("critical", "1 emergency, alert or critical entries in the journal since the previous report; 1000 from nginx.service")), "{attention:?}");
+    assert!(
+        attention.contains(&(
+            "warning",
+            "the OOM killer killed java (pid 4242, 5.7 GiB) in java-app.service"
+        )),
+        "{attention:?}"
+    );
+    assert!(
+        attention.contains(&(
+            "warning",
+            "sudo by mallory failed: 3 incorrect password attempts"
+        )),
+        "{attention:?}"
+    );
+    assert!(
+        attention.contains(&("careful", "root logged in by password from 192.0.2.99")),
+        "{attention:?}"
+    );
+}
+
+#[test]
+fn each_entry_is_counted_once_across_reports_and_a_lost_place_says_so() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.path("journal");
+    let now = Utc::now();
+    let t = |m: i64| now - TimeDelta::minutes(m);
+    journal(
+        &dir,
+        "a",
+        &[
+            unit(t(90), "app.service", "3", "first error"),
+            unit(t(80), "app.service", "3", "second error"),
+        ],
+    );
+    let mut s = settings(&dir);
+    let (first, remembered) = collect::gather_and_remember(&s, t(60));
+    assert_eq!(first.journal.clone().flatten().unwrap().counts.err, 2);
+    // Entries after the first report, in a journal file of their own.
+    journal(&dir, "b", &[unit(t(30), "app.service", "3", "third error")]);
+    s.previous.counters = remembered.counters.clone();
+    let (second, remembered) = collect::gather_and_remember(&s, now);
+    let j = second.journal.clone().flatten().unwrap();
+    assert_eq!(
+        (j.counts.err, j.messages[0].text.as_str()),
+        (1, "third error"),
+        "only what came after"
+    );
+    // A third report with nothing new reads nothing.
+    s.previous.counters = remembered.counters.clone();
+    let (third, _) = collect::gather_and_remember(&s, now + TimeDelta::minutes(1));
+    assert_eq!(third.journal.clone().flatten().unwrap().counts.err, 0);
+    // A cursor the journal no longer has: from the previous report's time, said so.
+    let mut lost = remembered.counters.clone().unwrap();
+    lost.cursors
+        .insert("journal".into(), "s=0000;i=1;b=0000;m=1;t=1;x=0".into());
+    lost.taken_at = t(40);
+    s.previous.counters = Some(lost);
+    let (fallback, _) = collect::gather_and_remember(&s, now);
+    let j = fallback.journal.clone().flatten().unwrap();
+    assert_eq!(
+        j.counts.err, 1,
+        "the third error, after the previous report's time"
+    );
+    assert!(
+        j.note
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("the previous report's place in the journal is gone"),
+        "{:?}",
+        j.note
+    );
+}
+
+#[test]
+fn a_preview_shows_the_journal_and_never_moves_the_cursor() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.path("journal");
+    let now = Utc::now();
+    journal(&dir, "day1", &first_day(now - TimeDelta::hours(2)));
+    let config = sandbox.write(
+        "config.toml",
+        &format!(
+            "state_dir = \"{}\"\n[report]\ncpu_sample_ms = 10\nsections = [\"attention\", \"journal\", \"oom\", \"logins\", \"errors\"]\n[journal]\ndirectory = \"{}\"\n",
+            sandbox.path("state").display(),
+            dir.display()
+        ),
+    );
+    for format in ["text", "html"] {
+        let out = rreport()
+            .args(["--once", "--dry-run", "--format", format, "-c"])
+            .args([&config])
+            .run();
+        out.status(0);
+        assert!(out.stdout.contains("1000"), "{}", out.stdout);
+        if format == "html" {
+            assert!(
+                out.stdout
+                    .contains("&lt;script&gt;alert(1)&lt;/script&gt; \\x1b[31mred"),
+                "escaped"
+            );
+            assert!(!out.stdout.contains("<script>"));
+        } else {
+            assert!(
+                out.stdout
+                    .contains("  1000x  nginx.service: upstream timed out"),
+                "{}",
+                out.stdout
+            );
+            assert!(!out.stdout.contains("\nBcc: victim"), "no forged line");
+        }
+    }
+    let counters: PathBuf = sandbox.path("state/counters.json");
+    assert!(!counters.exists(), "a preview saves no cursor");
+}
