@@ -42,6 +42,8 @@ pub enum Section {
     Oom,
     /// Logins, failed logins and sudo since the previous report.
     Logins,
+    /// Packages installed, upgraded and removed since the previous report.
+    Packages,
     Users,
     /// Changes under the `[[watch]]` paths.
     Files,
@@ -51,7 +53,7 @@ pub enum Section {
 
 impl Section {
     /// Every section, in the default order: the order the issue that asked for them set.
-    pub const ALL: [Section; 23] = [
+    pub const ALL: [Section; 24] = [
         Section::Attention,
         Section::Host,
         Section::Cpu,
@@ -72,6 +74,7 @@ impl Section {
         Section::Journal,
         Section::Oom,
         Section::Logins,
+        Section::Packages,
         Section::Users,
         Section::Files,
         Section::Errors,
@@ -99,6 +102,7 @@ impl Section {
             Section::Journal => "journal",
             Section::Oom => "oom",
             Section::Logins => "logins",
+            Section::Packages => "packages",
             Section::Users => "users",
             Section::Files => "files",
             Section::Errors => "errors",

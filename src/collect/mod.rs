@@ -28,6 +28,7 @@ pub mod memory;
 mod merge;
 mod names;
 pub mod network;
+pub mod package_log;
 pub mod packages;
 pub mod processes;
 pub mod procfs;
@@ -97,6 +98,8 @@ pub struct Settings {
     pub extra: Vec<Extra>,
     /// Where the procfs readers read (/proc; a fixture tree in tests).
     pub procfs: procfs::Procfs,
+    /// dpkg's log (/var/log/dpkg.log; a fixture in tests).
+    pub dpkg_log: PathBuf,
     /// Where collectors may keep a cache (apt's answer); None: no cache.
     pub state_dir: Option<crate::state::StateDir>,
 }
@@ -118,6 +121,7 @@ impl Settings {
             procfs: procfs::Procfs::default(),
             extra: Vec::new(),
             state_dir: None,
+            dpkg_log: PathBuf::from(package_log::DPKG_LOG),
         }
     }
 

@@ -18,6 +18,7 @@ use super::{
     load::Load,
     memory::Memory,
     network::Network,
+    package_log::Packages,
     processes::Processes,
     raid::Raid,
     reboot::Reboot,
@@ -66,6 +67,7 @@ pub struct Readings {
     pub journal: Shown<Journal>,
     pub oom: Shown<Vec<Kill>>,
     pub logins: Shown<Logins>,
+    pub packages: Shown<Packages>,
     pub users: Shown<Vec<Session>>,
     pub files: Shown<Files>,
     /// Collectors a caller added (tests), by name.
@@ -105,6 +107,7 @@ impl Readings {
         shown(&mut ctx, "journal", &self.journal);
         shown(&mut ctx, "oom", &self.oom);
         shown(&mut ctx, "logins", &self.logins);
+        shown(&mut ctx, "packages", &self.packages);
         shown(&mut ctx, "users", &self.users);
         shown(&mut ctx, "files", &self.files);
         for (name, value) in &self.extra {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::job::{put, Job, Work};
 use super::work::{
-    certificates, clock, journal, raid, reboot, smart, temperatures, units, updates,
+    certificates, clock, journal, packages, raid, reboot, smart, temperatures, units, updates,
 };
 use super::{
     boot, checks, cpu, disk, diskio, files, host, load, memory, network, processes, system, users,
@@ -206,6 +206,14 @@ pub(super) const TABLE: &[Entry] = &[
         cheap: false,
         work: journal,
         failed: |r| (r.journal, r.oom, r.logins) = (Some(None), Some(None), Some(None)),
+        grace: none,
+    },
+    Entry {
+        name: "packages",
+        wanted: |s| s.shows(Section::Packages),
+        cheap: false,
+        work: packages,
+        failed: |r| r.packages = Some(None),
         grace: none,
     },
     Entry {

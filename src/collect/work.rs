@@ -5,8 +5,8 @@
 
 use super::job::{put, Job, Work};
 use super::{
-    certificates, checks, clock, journal, raid, reboot, smart, temperatures, units, updates,
-    Settings,
+    certificates, checks, clock, journal, package_log, raid, reboot, smart, temperatures, units,
+    updates, Settings,
 };
 use crate::sections::Section;
 
@@ -121,5 +121,16 @@ pub(super) fn journal(s: &Settings, job: &Job) -> Work {
             r.logins = shows[2].then_some(Some(found.logins));
             m.remember("login_addresses", (), seen);
         }))
+    })
+}
+
+pub(super) fn packages(s: &Settings, job: &Job) -> Work {
+    let (log, now, zone) = (s.dpkg_log.clone(), job.now, job.zone.clone());
+    let since = match journal::since(job.earlier.as_ref(), now) {
+        journal::Since::Cursor(_, t) | journal::Since::Time(t) => t,
+    };
+    Box::new(move || {
+        let found = package_log::collect(&log, since, now, &zone)?;
+        Ok(put(found, |m, _, v| m.readings.packages = Some(Some(v))))
     })
 }

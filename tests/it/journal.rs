@@ -374,3 +374,82 @@ fn a_preview_shows_the_journal_and_never_moves_the_cursor() {
     let counters: PathBuf = sandbox.path("state/counters.json");
     assert!(!counters.exists(), "a preview saves no cursor");
 }
+
+/// dpkg's log from a real install: a package built with dpkg-deb, installed,
+/// upgraded and removed with dpkg in a private root that logs to its own file.
+#[test]
+fn package_changes_from_dpkgs_own_log() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.path("root");
+    for dir in ["var/lib/dpkg/info", "var/lib/dpkg/updates"] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+    }
+    std::fs::write(root.join("var/lib/dpkg/status"), "").unwrap();
+    let log = sandbox.path("dpkg.log");
+    let dpkg = |args: &[&str]| {
+        let out = std::process::Command::new("dpkg")
+            .arg(format!("--root={}", root.display()))
+            .arg(format!("--log={}", log.display()))
+            .args([
+                "--force-not-root",
+                "--force-script-chrootless",
+                "--force-bad-path",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "dpkg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    for version in ["1.0", "1.1"] {
+        let dir = sandbox.path(&format!("hello-{version}"));
+        std::fs::create_dir_all(dir.join("DEBIAN")).unwrap();
+        let control = format!("Package: hello-rreport\nVersion: {version}\nArchitecture: all\nMaintainer: t <t@example.com>\nDescription: test\n");
+        std::fs::write(dir.join("DEBIAN/control"), control).unwrap();
+        let deb = sandbox.path(&format!("hello_{version}.deb"));
+        let out = std::process::Command::new("dpkg-deb")
+            .args(["--build", "--root-owner-group"])
+            .arg(&dir)
+            .arg(&deb)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        dpkg(&["-i", deb.to_str().unwrap()]);
+    }
+    dpkg(&["-r", "hello-rreport"]);
+    let mut s = collect::Settings::new(
+        rreport::zone::Zone::utc(),
+        Duration::from_millis(10),
+        Duration::from_secs(10),
+    );
+    s.sections =
+        rreport::sections::Sections::new(vec![rreport::sections::Section::Packages]).unwrap();
+    s.dpkg_log = log.clone();
+    let (readings, _) = collect::gather_and_remember(&s, Utc::now() + TimeDelta::seconds(1));
+    let p = readings.packages.flatten().unwrap();
+    assert_eq!((p.installed, p.upgraded, p.removed), (1, 1, 1), "{p:?}");
+    let seen: Vec<(&str, &str, &str)> = p
+        .changes
+        .iter()
+        .map(|c| (c.action.as_str(), c.from.as_str(), c.to.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("install", "<none>", "1.0"),
+            ("upgrade", "1.0", "1.1"),
+            ("remove", "1.1", "<none>")
+        ]
+    );
+    // A report after them has nothing new.
+    let (after, _) = {
+        let mut s2 = s.clone();
+        let (_, remembered) = collect::gather_and_remember(&s, Utc::now() + TimeDelta::seconds(1));
+        s2.previous.counters = remembered.counters;
+        collect::gather_and_remember(&s2, Utc::now() + TimeDelta::seconds(2))
+    };
+    assert_eq!(after.packages.flatten().unwrap().changes, []);
+}

@@ -1,0 +1,125 @@
+//! Packages installed, upgraded and removed since the previous report, from dpkg's
+//! own log (/var/log/dpkg.log, and dpkg.log.1 when the period reaches back past its
+//! rotation): the lines dpkg writes for each action, in the host's local time.
+//! Nothing to judge: what changed is listed, the admin knows whether it should have.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
+use serde::Serialize;
+
+use super::CollectError;
+use crate::regular::{self, Links};
+use crate::zone::Zone;
+
+/// Where dpkg logs.
+pub const DPKG_LOG: &str = "/var/log/dpkg.log";
+/// Changes listed; the counts cover them all.
+pub const LISTED: usize = 50;
+/// dpkg.log grows by a few hundred KB a month; a larger one is read from its end.
+const READ_MAX: u64 = 32 << 20;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Packages {
+    /// The log read ("/var/log/dpkg.log"); None where there is none.
+    pub log: Option<String>,
+    pub installed: usize,
+    pub upgraded: usize,
+    pub removed: usize,
+    /// The latest changes, oldest first.
+    pub changes: Vec<Change>,
+    pub unavailable: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Change {
+    pub time: String,
+    /// "install", "upgrade", "remove", "purge".
+    pub action: String,
+    pub package: String,
+    /// The version before ("<none>" for a new package) and after.
+    pub from: String,
+    pub to: String,
+}
+
+/// The changes logged after `since` and until `now`.
+pub fn collect(
+    log: &Path,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    zone: &Zone,
+) -> Result<Packages, CollectError> {
+    if !log.exists() {
+        return Ok(Packages {
+            unavailable: Some(format!("no {} (not a dpkg host)", log.display())),
+            ..Default::default()
+        });
+    }
+    let mut lines = Vec::new();
+    for path in [rotated(log), log.to_path_buf()] {
+        let Ok(bytes) = regular::read(&path, READ_MAX, Links::Refuse) else {
+            continue;
+        };
+        lines.extend(
+            String::from_utf8_lossy(&bytes)
+                .lines()
+                .filter_map(|l| change(l, zone))
+                .filter(|(t, _)| *t > since && *t <= now),
+        );
+    }
+    lines.sort_by_key(|(t, _)| *t);
+    lines.dedup_by(|a, b| a == b);
+    let count = |a: &[&str]| {
+        lines
+            .iter()
+            .filter(|(_, c)| a.contains(&c.action.as_str()))
+            .count()
+    };
+    let (installed, upgraded, removed) = (
+        count(&["install"]),
+        count(&["upgrade"]),
+        count(&["remove", "purge"]),
+    );
+    let skip = lines.len().saturating_sub(LISTED);
+    Ok(Packages {
+        log: Some(log.display().to_string()),
+        installed,
+        upgraded,
+        removed,
+        changes: lines.into_iter().skip(skip).map(|(_, c)| c).collect(),
+        unavailable: None,
+    })
+}
+
+fn rotated(log: &Path) -> PathBuf {
+    let mut name = log.as_os_str().to_owned();
+    name.push(".1");
+    PathBuf::from(name)
+}
+
+/// "2026-11-26 04:00:02 upgrade hello:all 1.0 1.1", in the host's local time.
+pub fn change(line: &str, zone: &Zone) -> Option<(DateTime<Utc>, Change)> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let [date, clock, action, package, from, to] = words.as_slice() else {
+        return None;
+    };
+    if !matches!(*action, "install" | "upgrade" | "remove" | "purge") {
+        return None;
+    }
+    let naive =
+        NaiveDateTime::parse_from_str(&format!("{date} {clock}"), "%Y-%m-%d %H:%M:%S").ok()?;
+    let at = Local
+        .from_local_datetime(&naive)
+        .earliest()?
+        .with_timezone(&Utc);
+    Some((
+        at,
+        Change {
+            time: zone.rfc3339(at),
+            action: action.to_string(),
+            package: super::journal::shown(package),
+            from: super::journal::shown(from),
+            to: super::journal::shown(to),
+        },
+    ))
+}
