@@ -44,6 +44,8 @@ pub enum Section {
     Logins,
     /// Packages installed, upgraded and removed since the previous report.
     Packages,
+    /// Whether the host rebooted since the previous report, and cleanly.
+    Reboots,
     Users,
     /// Changes under the `[[watch]]` paths.
     Files,
@@ -53,7 +55,7 @@ pub enum Section {
 
 impl Section {
     /// Every section, in the default order: the order the issue that asked for them set.
-    pub const ALL: [Section; 24] = [
+    pub const ALL: [Section; 25] = [
         Section::Attention,
         Section::Host,
         Section::Cpu,
@@ -75,6 +77,7 @@ impl Section {
         Section::Oom,
         Section::Logins,
         Section::Packages,
+        Section::Reboots,
         Section::Users,
         Section::Files,
         Section::Errors,
@@ -103,6 +106,7 @@ impl Section {
             Section::Oom => "oom",
             Section::Logins => "logins",
             Section::Packages => "packages",
+            Section::Reboots => "reboots",
             Section::Users => "users",
             Section::Files => "files",
             Section::Errors => "errors",

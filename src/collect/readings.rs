@@ -14,7 +14,7 @@ use super::{
     disk::Disk,
     diskio::DiskIo,
     files::Files,
-    journal::{Journal, Kill, Logins},
+    journal::{Journal, Kill, Logins, Reboots},
     load::Load,
     memory::Memory,
     network::Network,
@@ -68,6 +68,7 @@ pub struct Readings {
     pub oom: Shown<Vec<Kill>>,
     pub logins: Shown<Logins>,
     pub packages: Shown<Packages>,
+    pub reboots: Shown<Reboots>,
     pub users: Shown<Vec<Session>>,
     pub files: Shown<Files>,
     /// Collectors a caller added (tests), by name.
@@ -108,6 +109,7 @@ impl Readings {
         shown(&mut ctx, "oom", &self.oom);
         shown(&mut ctx, "logins", &self.logins);
         shown(&mut ctx, "packages", &self.packages);
+        shown(&mut ctx, "reboots", &self.reboots);
         shown(&mut ctx, "users", &self.users);
         shown(&mut ctx, "files", &self.files);
         for (name, value) in &self.extra {

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use super::job::{put, Job, Work};
 use super::work::{
-    certificates, clock, journal, packages, raid, reboot, smart, temperatures, units, updates,
+    certificates, clock, journal, packages, raid, reboot, reboots, smart, temperatures, units,
+    updates,
 };
 use super::{
     boot, checks, cpu, disk, diskio, files, host, load, memory, network, processes, system, users,
@@ -214,6 +215,14 @@ pub(super) const TABLE: &[Entry] = &[
         cheap: false,
         work: packages,
         failed: |r| r.packages = Some(None),
+        grace: none,
+    },
+    Entry {
+        name: "reboots",
+        wanted: |s| s.shows(Section::Reboots),
+        cheap: false,
+        work: reboots,
+        failed: |r| r.reboots = Some(None),
         grace: none,
     },
     Entry {

@@ -134,3 +134,12 @@ pub(super) fn packages(s: &Settings, job: &Job) -> Work {
         Ok(put(found, |m, _, v| m.readings.packages = Some(Some(v))))
     })
 }
+
+pub(super) fn reboots(s: &Settings, job: &Job) -> Work {
+    let (config, timeout, zone) = (s.journal.clone(), s.timeout, job.zone.clone());
+    let (boot, earlier) = (job.boot_time, job.earlier.as_ref().map(|e| e.boot_time));
+    Box::new(move || {
+        let found = journal::reboots(&config, boot, earlier, timeout, &zone)?;
+        Ok(put(found, |m, _, v| m.readings.reboots = Some(Some(v))))
+    })
+}

@@ -253,7 +253,7 @@ fn sections_choose_and_order() {
         serde_json::json!(["checks", "host"])
     );
     assert!(parse("").unwrap().report.sections.shows(Section::Files));
-    check_err("[report]\nsections = [\"host\", \"disks\"]\n", "config.toml:2:21: unknown section 'disks', expected one of attention, host, cpu, memory, filesystems, diskio, network, processes, checks, updates, reboot, units, smart, raid, certificates, clock, temperatures, journal, oom, logins, packages, users, files, errors");
+    check_err("[report]\nsections = [\"host\", \"disks\"]\n", "config.toml:2:21: unknown section 'disks', expected one of attention, host, cpu, memory, filesystems, diskio, network, processes, checks, updates, reboot, units, smart, raid, certificates, clock, temperatures, journal, oom, logins, packages, reboots, users, files, errors");
     check_err(
         "[report]\nsections = [\"host\", \"cpu\", \"host\"]\n",
         "config.toml:2:28: section 'host' is listed twice",

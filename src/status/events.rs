@@ -18,6 +18,15 @@ pub(super) fn events(r: &Readings, a: &mut Assessment, all: &mut Vec<Judged>) {
     for k in r.oom.iter().flatten().flatten() {
         a.oom.push(keep(kill(k)));
     }
+    if let Some(Some(b)) = r
+        .reboots
+        .as_ref()
+        .map(|b| b.as_ref().filter(|b| b.clean == Some(false)))
+    {
+        let last = b.last_message.as_deref().unwrap_or("");
+        let text = format!("the host rebooted without a clean shutdown (booted {}; the boot before ended with \"{last}\")", b.booted_at);
+        a.reboots = Some(keep(noted(Level::Warning, text)));
+    }
     if let Some(Some(logins)) = &r.logins {
         a.logins = logins.accepted.iter().map(|l| keep(login(l))).collect();
         for s in &logins.sudo_failures {

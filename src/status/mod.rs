@@ -106,6 +106,8 @@ pub struct Assessment {
     pub oom: Vec<Level>,
     pub logins: Vec<Level>,
     pub sudo_failures: Vec<Level>,
+    /// Only for a reboot without a clean shutdown.
+    pub reboots: Option<Level>,
     /// The worst level of all.
     pub status: Level,
     /// Every level above ok as a sentence, worst first.
@@ -337,6 +339,7 @@ impl Assessment {
             ("reboot", "level", self.reboot),
             ("clock", "level", self.clock),
             ("journal", "level", self.journal),
+            ("reboots", "level", self.reboots),
         ];
         for (section, key, level) in one {
             if let (Some(level), Some(object)) =

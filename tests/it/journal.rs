@@ -37,11 +37,13 @@ fn journal(dir: &Path, name: &str, entries: &[E]) {
         // monotonic time, which must therefore follow the wall clock.
         let booted = (Utc::now() - TimeDelta::days(7)).timestamp_micros();
         let monotonic = us - booted + i as i64;
+        let boot = (entry.fields.iter().find(|(k, _)| *k == "_BOOT_ID"))
+            .map_or("0123456789abcdef0123456789abcdef", |(_, v)| v.as_str());
         let head = format!(
-            "__REALTIME_TIMESTAMP={us}\n__MONOTONIC_TIMESTAMP={monotonic}\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=web-1\n"
+            "__REALTIME_TIMESTAMP={us}\n__MONOTONIC_TIMESTAMP={monotonic}\n_BOOT_ID={boot}\n_HOSTNAME=web-1\n"
         );
         export.extend_from_slice(head.as_bytes());
-        for (key, value) in &entry.fields {
+        for (key, value) in entry.fields.iter().filter(|(k, _)| *k != "_BOOT_ID") {
             if value.contains('\n') {
                 export.extend_from_slice(format!("{key}\n").as_bytes());
                 export.extend_from_slice(&(value.len() as u64).to_le_bytes());
@@ -452,4 +454,61 @@ fn package_changes_from_dpkgs_own_log() {
         collect::gather_and_remember(&s2, Utc::now() + TimeDelta::seconds(2))
     };
     assert_eq!(after.packages.flatten().unwrap().changes, []);
+}
+
+/// Two boots in the journal; the report's previous boot time differs from this one's,
+/// so the host rebooted: cleanly when the boot before ended with journald stopping.
+#[test]
+fn a_reboot_says_whether_the_boot_before_ended_cleanly() {
+    let now = Utc::now();
+    let t = |m: i64| now - TimeDelta::minutes(m);
+    for (last, clean) in [
+        ("Journal stopped", true),
+        ("nginx: worker process 812 exited", false),
+    ] {
+        let sandbox = Sandbox::new();
+        let dir = sandbox.path("journal");
+        let old_boot = |m: i64, msg: &str| {
+            let mut entry = unit(t(m), "systemd-journald.service", "6", msg);
+            entry
+                .fields
+                .push(("_BOOT_ID", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".into()));
+            entry
+        };
+        journal(
+            &dir,
+            "boots",
+            &[
+                old_boot(120, "started"),
+                old_boot(110, last),
+                unit(t(100), "app.service", "6", "up again"),
+            ],
+        );
+        let mut s = settings(&dir);
+        s.sections = rreport::sections::Sections::new(vec![
+            rreport::sections::Section::Attention,
+            rreport::sections::Section::Reboots,
+        ])
+        .unwrap();
+        let (_, remembered) = collect::gather_and_remember(&s, t(130));
+        let mut earlier = remembered.counters.unwrap();
+        earlier.boot_time = 1; // another boot than this one
+        s.previous.counters = Some(earlier);
+        let (readings, _) = collect::gather_and_remember(&s, now);
+        let ctx = context(&readings);
+        let r = &ctx["reboots"];
+        assert_eq!(
+            (r["rebooted"].as_bool(), r["clean"].as_bool()),
+            (Some(true), Some(clean)),
+            "{r}"
+        );
+        assert_eq!(r["last_message"], last);
+        let warned = ctx["attention"].as_array().unwrap().iter().any(|a| {
+            a["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("the host rebooted without a clean shutdown")
+        });
+        assert_eq!(warned, !clean, "{}", ctx["attention"]);
+    }
 }

@@ -7,7 +7,9 @@
 //! entry read, which the report saves with its counters; a preview never saves it,
 //! so it never moves it. A cursor journalctl cannot find (the journal was rotated or
 //! vacuumed away) falls back to the time of the previous report, and says so.
+//! Whether the host rebooted, and cleanly, is `boots.rs`.
 
+mod boots;
 mod entry;
 mod events;
 mod normalize;
@@ -20,6 +22,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+pub use self::boots::Reboots;
 pub use self::entry::{shown, Entry};
 pub use self::events::{Kill, Login, Logins};
 pub use self::place::{known_addresses, since};
@@ -238,4 +241,15 @@ impl Pass {
             cursor: self.cursor,
         }
     }
+}
+
+/// Whether the host rebooted since the previous report, and how the boot before ended.
+pub fn reboots(
+    config: &JournalConfig,
+    boot_time: u64,
+    earlier_boot: Option<u64>,
+    timeout: Duration,
+    zone: &Zone,
+) -> Result<Reboots, CollectError> {
+    boots::collect(config, boot_time, earlier_boot, timeout, zone)
 }
