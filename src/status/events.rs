@@ -14,6 +14,10 @@ pub(super) fn events(r: &Readings, a: &mut Assessment, all: &mut Vec<Judged>) {
     };
     if let Some(Some(j)) = &r.journal {
         a.journal = journal(j).map(&mut keep);
+        if let Some(why) = &j.unreadable {
+            let level = keep(noted(Level::Warning, why.clone()));
+            a.journal = a.journal.max(Some(level));
+        }
     }
     for k in r.oom.iter().flatten().flatten() {
         a.oom.push(keep(kill(k)));

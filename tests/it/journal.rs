@@ -512,3 +512,47 @@ fn a_reboot_says_whether_the_boot_before_ended_cleanly() {
         assert_eq!(warned, !clean, "{}", ctx["attention"]);
     }
 }
+
+/// The service reads the journal through its group; without it journalctl shows
+/// nothing, and the report says so as a warning rather than reporting a quiet day.
+#[test]
+fn a_journal_it_may_not_read_is_a_warning_not_a_quiet_day() {
+    use std::os::unix::fs::PermissionsExt;
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "this test runs rreport as nobody, as CI can"
+    );
+    let sandbox = Sandbox::new();
+    std::fs::set_permissions(sandbox.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = sandbox.path("journal");
+    journal(&dir, "day1", &first_day(Utc::now() - TimeDelta::hours(2)));
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let state = sandbox.path("state");
+    std::fs::create_dir(&state).unwrap();
+    std::os::unix::fs::chown(&state, Some(65534), Some(65534)).unwrap();
+    let config = sandbox.write(
+        "config.toml",
+        &format!(
+            "state_dir = \"{}\"\n[report]\ncpu_sample_ms = 10\nsections = [\"attention\", \"journal\", \"errors\"]\n[journal]\ndirectory = \"{}\"\n",
+            state.display(),
+            dir.display()
+        ),
+    );
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = rreport()
+        .program(
+            "setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", "--"],
+        )
+        .args(["--once", "--dry-run", "--format", "json", "-c"])
+        .args([&config])
+        .run();
+    out.status(0);
+    let ctx: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(ctx["journal"]["entries"], 0, "{ctx}");
+    assert_eq!(ctx["journal"]["level"], "warning", "{}", ctx["journal"]);
+    assert!(ctx["attention"][0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("rreport sees only its own journal entries"));
+}

@@ -79,6 +79,9 @@ pub struct Journal {
     pub note: Option<String>,
     /// Why there is no journal to read (no journalctl).
     pub unavailable: Option<String>,
+    /// Why the system's entries cannot be read (a missing group): a warning, since
+    /// the section would otherwise say that nothing happened.
+    pub unreadable: Option<String>,
     #[serde(skip)]
     pub error_warning: u64,
 }
@@ -124,6 +127,7 @@ struct Pass {
     cursor: Option<String>,
     failed: Option<String>,
     unavailable: Option<String>,
+    unreadable: Option<String>,
     note: Option<String>,
 }
 
@@ -150,10 +154,17 @@ fn read(config: &JournalConfig, since: &Since, timeout: Duration) -> Result<Pass
             return Ok(pass);
         }
     };
+    let stderr = String::from_utf8_lossy(&said);
+    // The system journal's hint, and what --directory says of files it may not open.
+    if stderr.contains("not seeing messages from other users")
+        || stderr.contains("insufficient permissions")
+    {
+        pass.unreadable = Some("rreport sees only its own journal entries: it needs the group systemd-journal (SupplementaryGroups=systemd-journal in the unit)".into());
+    }
     if done.timed_out {
         let why = format!("journalctl: not done within {} s; the next report reads on from where this one stopped", timeout.as_secs());
         pass.note = Some(why);
-    } else if done.code != Some(0) && pass.cursor.is_none() {
+    } else if done.code != Some(0) && pass.cursor.is_none() && pass.unreadable.is_none() {
         let said = command::first_lines(&said).into_iter().next();
         pass.failed = Some(format!(
             "journalctl: {}",
@@ -166,7 +177,9 @@ fn read(config: &JournalConfig, since: &Since, timeout: Duration) -> Result<Pass
 fn argv(config: &JournalConfig, since: &Since) -> Vec<String> {
     // --all: without it journalctl writes a field over 4 KiB as null, and a long
     // message would be lost rather than cut.
-    let mut argv: Vec<String> = ["journalctl", "--no-pager", "--quiet", "--all", "-o", "json"]
+    // Not --quiet: its hint that other users' entries are hidden is how a missing
+    // group membership is noticed.
+    let mut argv: Vec<String> = ["journalctl", "--no-pager", "--all", "-o", "json"]
         .map(String::from)
         .to_vec();
     argv.push(
@@ -232,6 +245,7 @@ impl Pass {
             ignored,
             note: self.note,
             unavailable: self.unavailable,
+            unreadable: self.unreadable,
             error_warning: config.error_warning,
         };
         Found {
