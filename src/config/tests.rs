@@ -385,12 +385,13 @@ fn the_example_checks_and_watches_parse() {
     let uncommented: String = text[from..]
         .lines()
         .filter_map(|l| l.strip_prefix("# "))
-        .filter(|l| l.starts_with("[[") || l.split(" = ").count() > 1)
+        .filter(|l| l.starts_with('[') || l.split(" = ").count() > 1)
         .map(|l| format!("{l}\n"))
         .collect();
     let c = Config::parse(&uncommented, "example", &no_env).unwrap();
     assert_eq!(c.checks.len(), 7, "{uncommented}");
     assert_eq!(c.watches.len(), 1);
+    assert_eq!(c.journal.ignore.len(), 1);
 }
 
 #[test]
