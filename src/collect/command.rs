@@ -96,6 +96,20 @@ pub fn each_line<S: AsRef<str>>(
     max_line: usize,
     mut line: impl FnMut(&[u8]) -> bool,
 ) -> Result<(Finished, Vec<u8>), String> {
+    stream(argv, timeout, |reader| {
+        read_lines(reader, max_line, &mut line)
+    })
+}
+
+/// Runs `argv` and gives `read` its stdout as a buffered stream; when `read` returns
+/// (at the end, or having had enough) or at `timeout` (a watchdog kills the process
+/// group, which ends the stream), the program is ended. stderr's first 4 KiB come
+/// back with what it did.
+pub fn stream<S: AsRef<str>>(
+    argv: &[S],
+    timeout: Duration,
+    read: impl FnOnce(&mut dyn std::io::BufRead),
+) -> Result<(Finished, Vec<u8>), String> {
     let (program, args) = argv.split_first().ok_or("no program to run")?;
     let program = program.as_ref();
     let (reader, writer) = std::io::pipe().map_err(|e| format!("cannot make a pipe: {e}"))?;
@@ -116,7 +130,6 @@ pub fn each_line<S: AsRef<str>>(
         .map_err(|e| format!("cannot run {program}: {e}"))?;
     drop(command);
     let said = read_in_background(errors, 4096);
-    // The deadline: a watchdog kills the group, which ends the reading below.
     let group = nix::unistd::Pid::from_raw(child.id() as i32);
     let (stop, stopped) = mpsc::channel::<()>();
     let watchdog = std::thread::spawn(move || {
@@ -126,10 +139,9 @@ pub fn each_line<S: AsRef<str>>(
         }
         expired
     });
-    let finished_early = read_lines(reader, max_line, &mut line);
-    if finished_early {
-        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-    }
+    read(&mut std::io::BufReader::with_capacity(64 * 1024, reader));
+    // Done reading, early or not: whatever it still writes, nobody reads.
+    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
     let status = child.wait().ok();
     let _ = stop.send(());
     let timed_out = watchdog.join().unwrap_or(false);
@@ -145,36 +157,47 @@ pub fn each_line<S: AsRef<str>>(
     Ok((finished, stderr))
 }
 
-/// Splits what `reader` gives into lines for `line`; true when `line` asked to stop.
+/// Splits what `reader` gives into lines for `line`, until it asks to stop.
 fn read_lines(
-    reader: std::io::PipeReader,
+    reader: &mut dyn std::io::BufRead,
     max_line: usize,
     line: &mut impl FnMut(&[u8]) -> bool,
-) -> bool {
-    use std::io::BufRead;
-    let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
+) {
     let mut current = Vec::new();
+    while let Ok(true) = bounded_line(reader, max_line, &mut current) {
+        if !line(&current) {
+            return;
+        }
+    }
+}
+
+/// One line without its `\n` into `line`, at most `max` bytes of it kept (the rest is
+/// read and dropped); false at the end of the stream.
+pub fn bounded_line(
+    reader: &mut (impl std::io::BufRead + ?Sized),
+    max: usize,
+    line: &mut Vec<u8>,
+) -> std::io::Result<bool> {
+    line.clear();
+    let mut any = false;
     loop {
-        let chunk = match reader.fill_buf() {
-            Ok([]) | Err(_) => break,
-            Ok(chunk) => chunk,
-        };
-        let (used, end) = match chunk.iter().position(|&b| b == b'\n') {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(any);
+        }
+        any = true;
+        let (used, done) = match chunk.iter().position(|&b| b == b'\n') {
             Some(at) => (at + 1, Some(at)),
             None => (chunk.len(), None),
         };
-        let piece = &chunk[..end.unwrap_or(used)];
-        let room = max_line.saturating_sub(current.len());
-        current.extend_from_slice(&piece[..piece.len().min(room)]);
+        let piece = &chunk[..done.unwrap_or(used)];
+        let room = max.saturating_sub(line.len());
+        line.extend_from_slice(&piece[..piece.len().min(room)]);
         reader.consume(used);
-        if end.is_some() {
-            if !line(&current) {
-                return true;
-            }
-            current.clear();
+        if done.is_some() {
+            return Ok(true);
         }
     }
-    !current.is_empty() && !line(&current)
 }
 
 fn read_in_background(

@@ -80,7 +80,7 @@ fn previous_boot_end(
         "--no-pager",
         "--quiet",
         "-o",
-        "json",
+        "export",
         "-b",
         "-1",
         "-n",
@@ -95,9 +95,11 @@ fn previous_boot_end(
         argv.push(format!("--directory={}", dir.display()));
     }
     let mut entries = Vec::new();
-    let ran = command::each_line(&argv, timeout, 96 * 1024, |line| {
-        entries.extend(Entry::from_json(line));
-        true
+    let ran = command::stream(&argv, timeout, |reader| {
+        let _ = super::export::entries(reader, 4096, |f| {
+            entries.push(Entry::from_fields(f));
+            true
+        });
     });
     match ran {
         Ok((done, _)) if done.timed_out => {

@@ -1,9 +1,8 @@
-//! One journal entry, from a line of `journalctl -o json`: the few fields the report
-//! reads. MESSAGE may be a string, an array of bytes (when it is not valid UTF-8 or
-//! holds control characters) or null; every text is made safe to show (control
-//! characters written out, cut to a length) before anything else sees it.
+//! One journal entry: the few fields the report reads, from journalctl's export
+//! format. Every text is made safe to show (control characters written out, cut to a
+//! length) before anything else sees it: a message may hold any bytes.
 
-use serde_json::Value;
+use super::export::Fields;
 
 /// Characters of a message kept: a 10 KB message is a line in a report, not a page.
 pub const MESSAGE_MAX: usize = 300;
@@ -22,39 +21,23 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn from_json(line: &[u8]) -> Option<Entry> {
-        let json: Value = serde_json::from_slice(line).ok()?;
-        let text = |k: &str| json.get(k).and_then(Value::as_str);
-        let kernel = text("_TRANSPORT") == Some("kernel");
-        let source = text("_SYSTEMD_UNIT")
-            .or(text("SYSLOG_IDENTIFIER"))
-            .or(text("_COMM"))
-            .map_or_else(|| if kernel { "kernel".into() } else { "?".into() }, shown);
-        Some(Entry {
-            message: message(json.get("MESSAGE")?),
-            priority: text("PRIORITY").and_then(|p| p.parse().ok()).unwrap_or(6),
-            source: if kernel { "kernel".into() } else { source },
-            kernel,
-            time_us: text("__REALTIME_TIMESTAMP")
-                .and_then(|t| t.parse().ok())
-                .unwrap_or(0),
-            cursor: text("__CURSOR").unwrap_or("").to_string(),
-        })
-    }
-}
-
-/// MESSAGE as text: a string, or bytes (journald stores binary-unsafe messages so).
-fn message(value: &Value) -> String {
-    match value {
-        Value::String(s) => shown(s),
-        Value::Array(bytes) => {
-            let bytes: Vec<u8> = bytes
-                .iter()
-                .filter_map(|b| b.as_u64().map(|b| b as u8))
-                .collect();
-            shown(&String::from_utf8_lossy(&bytes))
+    /// From an entry of journalctl's export format.
+    pub fn from_fields(f: Fields) -> Entry {
+        let source = match (f.kernel, f.unit.or(f.identifier).or(f.comm)) {
+            (true, _) => "kernel".to_string(),
+            (false, Some(s)) => shown(&s),
+            (false, None) => "?".to_string(),
+        };
+        Entry {
+            message: f
+                .message
+                .map_or_else(String::new, |m| shown(&String::from_utf8_lossy(&m))),
+            priority: f.priority.unwrap_or(6),
+            source,
+            kernel: f.kernel,
+            time_us: f.realtime_us,
+            cursor: f.cursor,
         }
-        _ => String::new(),
     }
 }
 

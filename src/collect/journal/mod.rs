@@ -1,7 +1,7 @@
 //! What happened since the previous report, from the systemd journal: errors and
 //! warnings counted and grouped (`summary.rs`), OOM kills and logins (`events.rs`).
-//! One `journalctl -o json` pass, streamed line by line (a million entries never sit
-//! in memory), narrowed by matches to what the report reads: priority warning and
+//! One `journalctl -o export` pass, streamed (a million entries never sit in
+//! memory), narrowed by matches to what the report reads: priority warning and
 //! worse, the kernel, sshd and sudo. It starts after the cursor the previous report
 //! saved (the first report: the last 24 hours) and returns the cursor of the last
 //! entry read, which the report saves with its counters; a preview never saves it,
@@ -12,6 +12,7 @@
 mod boots;
 mod entry;
 mod events;
+mod export;
 mod normalize;
 mod place;
 mod summary;
@@ -33,9 +34,8 @@ use crate::zone::Zone;
 
 /// Entries read at most in one report; the rest wait for the next.
 const ENTRIES_MAX: u64 = 5_000_000;
-/// journald keeps messages up to 64 KiB per field by default (LineMax 48K for
-/// streams): longer lines are cut here, and the message in them with them.
-const LINE_MAX: usize = 96 * 1024;
+/// Bytes of a field kept (a message is shown cut at 300 characters anyway).
+const FIELD_MAX: usize = 4096;
 
 /// `[journal]`, checked.
 #[derive(Debug, Clone, Default)]
@@ -134,10 +134,8 @@ struct Pass {
 fn read(config: &JournalConfig, since: &Since, timeout: Duration) -> Result<Pass, CollectError> {
     let mut pass = Pass::default();
     let argv = argv(config, since);
-    let mut on_line = |line: &[u8]| {
-        let Some(e) = Entry::from_json(line) else {
-            return true;
-        };
+    let mut on_entry = |fields: export::Fields| {
+        let e = Entry::from_fields(fields);
         pass.events.add(&e);
         match config.ignore.iter().any(|r| r.is_match(&e.message)) {
             true => pass.tally.ignored += 1,
@@ -146,7 +144,9 @@ fn read(config: &JournalConfig, since: &Since, timeout: Duration) -> Result<Pass
         pass.cursor = Some(e.cursor);
         pass.tally.entries < ENTRIES_MAX
     };
-    let ran = command::each_line(&argv, timeout, LINE_MAX, &mut on_line);
+    let ran = command::stream(&argv, timeout, |reader| {
+        let _ = export::entries(reader, FIELD_MAX, &mut on_entry);
+    });
     let (done, said) = match ran {
         Ok(ran) => ran,
         Err(e) => {
@@ -175,11 +175,10 @@ fn read(config: &JournalConfig, since: &Since, timeout: Duration) -> Result<Pass
 }
 
 fn argv(config: &JournalConfig, since: &Since) -> Vec<String> {
-    // --all: without it journalctl writes a field over 4 KiB as null, and a long
-    // message would be lost rather than cut.
-    // Not --quiet: its hint that other users' entries are hidden is how a missing
-    // group membership is noticed.
-    let mut argv: Vec<String> = ["journalctl", "--no-pager", "--all", "-o", "json"]
+    // Export, not JSON: journalctl writes it three times as fast (`export.rs`). Not
+    // --quiet: its hint that other users' entries are hidden is how a missing group
+    // membership is noticed.
+    let mut argv: Vec<String> = ["journalctl", "--no-pager", "-o", "export"]
         .map(String::from)
         .to_vec();
     argv.push(
