@@ -101,7 +101,12 @@ pub fn collect(
     timeout: Duration,
     zone: &Zone,
 ) -> Result<Found, CollectError> {
-    let mut pass = read(config, &since, timeout)?;
+    // A little under the collector's timeout: a journal too big to read in one report
+    // is read up to there, and the next report goes on from the last entry read,
+    // rather than the whole pass missing the deadline again and again.
+    let deadline = std::time::Instant::now() + timeout.mul_f64(0.8);
+    let left = || deadline.saturating_duration_since(std::time::Instant::now());
+    let mut pass = read(config, &since, left())?;
     if let (Since::Cursor(_, at), None) = (&since, &pass.cursor) {
         if pass.failed.is_some() {
             // Rotated or vacuumed away: read from the previous report's time instead.
@@ -109,7 +114,7 @@ pub fn collect(
                 "the previous report's place in the journal is gone (rotated or vacuumed); read from {}",
                 zone.rfc3339(*at)
             );
-            pass = read(config, &Since::Time(*at), timeout)?;
+            pass = read(config, &Since::Time(*at), left())?;
             pass.note = Some(note);
         }
     }
@@ -162,7 +167,7 @@ fn read(config: &JournalConfig, since: &Since, timeout: Duration) -> Result<Pass
         pass.unreadable = Some("rreport sees only its own journal entries: it needs the group systemd-journal (SupplementaryGroups=systemd-journal in the unit)".into());
     }
     if done.timed_out {
-        let why = format!("journalctl: not done within {} s; the next report reads on from where this one stopped", timeout.as_secs());
+        let why = format!("more than could be read in {:.0} s (0.8 × collector_timeout_secs): the next report reads on from where this one stopped", timeout.as_secs_f64());
         pass.note = Some(why);
     } else if done.code != Some(0) && pass.cursor.is_none() && pass.unreadable.is_none() {
         let said = command::first_lines(&said).into_iter().next();
