@@ -51,6 +51,6 @@ shoot light docs/report-light.png
 shoot dark docs/report-dark.png
 # Every section filled (updates, failed units, disk health, RAID, certificates,
 # temperatures): the golden file the template tests render from their fixture.
-shoot light docs/sections-light.png "$PWD/tests/fixtures/report.html" 4200
-shoot dark docs/sections-dark.png "$PWD/tests/fixtures/report.html" 4200
+shoot light docs/sections-light.png "$PWD/tests/fixtures/report.html" 6000
+shoot dark docs/sections-dark.png "$PWD/tests/fixtures/report.html" 6000
 echo "wrote docs/report-{light,dark}.png and docs/sections-{light,dark}.png"

@@ -59,8 +59,10 @@ pub enum Since {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Journal {
-    /// Since when (RFC 3339): the previous report, or 24 hours back on the first.
+    /// Since when (RFC 3339): the previous report, or 24 hours back on the first; and
+    /// the same in Unix seconds, for a `journalctl --since @…` line.
     pub since: String,
+    pub since_epoch: i64,
     /// Entries read (those the report looks at: warning and worse, kernel, logins).
     pub entries: u64,
     pub counts: Counts,
@@ -221,7 +223,7 @@ impl Pass {
                 .unwrap_or_default()
         };
         let start = match since {
-            Since::Cursor(_, t) | Since::Time(t) => zone.rfc3339(*t),
+            Since::Cursor(_, t) | Since::Time(t) => *t,
         };
         let mut logins = self.events.logins();
         for l in logins.accepted.iter_mut() {
@@ -238,7 +240,8 @@ impl Pass {
             (g.first, g.last) = (time(g.first_us), time(g.last_us));
         }
         let journal = Journal {
-            since: start,
+            since: zone.rfc3339(start),
+            since_epoch: start.timestamp(),
             entries,
             counts,
             units,
