@@ -39,6 +39,11 @@ pub fn read_prefix(path: &Path, limit: u64, links: Links) -> io::Result<Vec<u8>>
     Ok(bytes)
 }
 
+/// A regular file opened for reading, of any size, positioned at its start.
+pub fn open_regular(path: &Path, links: Links) -> io::Result<File> {
+    open(path, None, links).map(|(file, _)| file)
+}
+
 /// Opens a regular file (checked before and after the open), without blocking;
 /// with `limit`, one no larger than that. Returns it and its length.
 fn open(path: &Path, limit: Option<u64>, links: Links) -> io::Result<(File, u64)> {

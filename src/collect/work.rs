@@ -93,6 +93,9 @@ pub(super) fn temperatures(_: &Settings, job: &Job) -> Work {
 pub(super) fn journal(s: &Settings, job: &Job) -> Work {
     let (config, timeout, zone, now) = (s.journal.clone(), s.timeout, job.zone.clone(), job.now);
     let since = journal::since(job.earlier.as_ref(), job.now);
+    let places = (job.earlier.as_ref())
+        .map(|e| e.cursors.clone())
+        .unwrap_or_default();
     let known = (job.earlier.as_ref()).and_then(|e| e.tables.get("login_addresses").cloned());
     let shows = [Section::Journal, Section::Oom, Section::Logins].map(|x| s.shows(x));
     let checked: Vec<String> = (s.checks.iter())
@@ -102,7 +105,7 @@ pub(super) fn journal(s: &Settings, job: &Job) -> Work {
         })
         .collect();
     Box::new(move || {
-        let mut found = journal::collect(&config, since, timeout, &zone)?;
+        let mut found = journal::collect(&config, since, &places, timeout, &zone)?;
         for kill in found.kills.iter_mut() {
             kill.checked = (kill.unit.iter()).any(|u| {
                 checked
@@ -112,9 +115,7 @@ pub(super) fn journal(s: &Settings, job: &Job) -> Work {
         }
         let seen = journal::known_addresses(&mut found.logins, known.as_ref(), now);
         Ok(put((found, seen, shows), |m, _, (found, seen, shows)| {
-            if let Some(cursor) = found.cursor {
-                m.snapshot.cursors.insert("journal".into(), cursor);
-            }
+            m.snapshot.cursors.extend(found.cursors);
             let r = &mut m.readings;
             r.journal = shows[0].then_some(Some(found.journal));
             r.oom = shows[1].then_some(Some(found.kills));

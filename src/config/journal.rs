@@ -58,5 +58,6 @@ pub(super) fn check(raw: RawJournal, loc: &Locator) -> Result<JournalConfig, Con
         directory,
         error_warning,
         ignore,
+        ..Default::default()
     })
 }

@@ -13,10 +13,12 @@ mod boots;
 mod entry;
 mod events;
 mod export;
+mod files;
 mod normalize;
 mod place;
 mod summary;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -38,7 +40,7 @@ const ENTRIES_MAX: u64 = 5_000_000;
 const FIELD_MAX: usize = 4096;
 
 /// `[journal]`, checked.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct JournalConfig {
     /// Another journal directory (`journalctl --directory`); None: the system's.
     pub directory: Option<PathBuf>,
@@ -46,6 +48,19 @@ pub struct JournalConfig {
     pub error_warning: u64,
     /// Messages that match one of these are not counted (logcheck's ignore rules).
     pub ignore: Vec<regex_lite::Regex>,
+    /// Where /var/log is looked for when there is no journal ("/"; a tree in tests).
+    pub files_root: PathBuf,
+}
+
+impl Default for JournalConfig {
+    fn default() -> JournalConfig {
+        JournalConfig {
+            directory: None,
+            error_warning: 1,
+            ignore: Vec::new(),
+            files_root: PathBuf::from("/"),
+        }
+    }
 }
 
 /// Where this report starts reading.
@@ -94,12 +109,14 @@ pub struct Found {
     pub journal: Journal,
     pub kills: Vec<Kill>,
     pub logins: Logins,
-    pub cursor: Option<String>,
+    /// Where to read on from next time: the journal's cursor, or each file's place.
+    pub cursors: BTreeMap<String, String>,
 }
 
 pub fn collect(
     config: &JournalConfig,
     since: Since,
+    places: &BTreeMap<String, String>,
     timeout: Duration,
     zone: &Zone,
 ) -> Result<Found, CollectError> {
@@ -123,7 +140,32 @@ pub fn collect(
     if let Some(why) = &pass.failed {
         return Err(CollectError::new(why.clone()));
     }
+    if pass.unavailable.is_some() && config.directory.is_none() {
+        pass = from_files(config, &since, places);
+    }
     Ok(pass.finish(config, &since, zone))
+}
+
+/// No journal: /var/log's auth.log and kern.log, on from their places.
+fn from_files(config: &JournalConfig, since: &Since, places: &BTreeMap<String, String>) -> Pass {
+    let mut pass = Pass::default();
+    let from = match since {
+        Since::Cursor(_, t) | Since::Time(t) => *t,
+    };
+    pass.files = files::read(&config.files_root, places, from, |e| {
+        pass.events.add(&e);
+        pass.tally.add(&e);
+    });
+    let read: Vec<&str> = files::FILES
+        .iter()
+        .map(|(f, _)| *f)
+        .filter(|f| pass.files.contains_key(&format!("file:{f}")))
+        .collect();
+    pass.note = Some(match read.is_empty() {
+        true => "no journal, and none of /var/log/auth.log and kern.log: nothing to read".into(),
+        false => format!("no journal: read {} (syslog lines carry no priority; only the kernel's trouble, OOM kills, logins and sudo are judged)", read.join(" and ")),
+    });
+    pass
 }
 
 /// One journalctl run's tally.
@@ -136,6 +178,8 @@ struct Pass {
     unavailable: Option<String>,
     unreadable: Option<String>,
     note: Option<String>,
+    /// Without a journal: the files' places.
+    files: BTreeMap<String, String>,
 }
 
 fn read(config: &JournalConfig, since: &Since, timeout: Duration) -> Result<Pass, CollectError> {
@@ -162,6 +206,11 @@ fn read(config: &JournalConfig, since: &Since, timeout: Duration) -> Result<Pass
         }
     };
     let stderr = String::from_utf8_lossy(&said);
+    // A host whose journald keeps nothing (Storage=none) or that has none at all.
+    if stderr.contains("No journal files were found") && pass.cursor.is_none() {
+        pass.unavailable = Some("no journal files".into());
+        return Ok(pass);
+    }
     // The system journal's hint, and what --directory says of files it may not open.
     if stderr.contains("not seeing messages from other users")
         || stderr.contains("insufficient permissions")
@@ -255,11 +304,13 @@ impl Pass {
             unreadable: self.unreadable,
             error_warning: config.error_warning,
         };
+        let mut cursors = self.files;
+        cursors.extend(self.cursor.map(|c| ("journal".to_string(), c)));
         Found {
             journal,
             kills,
             logins,
-            cursor: self.cursor,
+            cursors,
         }
     }
 }
@@ -273,4 +324,48 @@ pub fn reboots(
     zone: &Zone,
 ) -> Result<Reboots, CollectError> {
     boots::collect(config, boot_time, earlier_boot, timeout, zone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without a journal, auth.log and kern.log feed the same sections.
+    #[test]
+    fn without_a_journal_the_files_feed_the_sections() {
+        let root = tempfile::tempdir().unwrap();
+        let log = root.path().join("var/log");
+        std::fs::create_dir_all(&log).unwrap();
+        let now = Utc::now();
+        let t = (now - chrono::TimeDelta::minutes(5)).to_rfc3339();
+        let auth = format!("{t} web-1 sshd[812]: Failed password for invalid user admin from 203.0.113.7 port 4022 ssh2\n{t} web-1 sudo: mallory : 3 incorrect password attempts ; TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/bin/sh\n");
+        std::fs::write(log.join("auth.log"), auth).unwrap();
+        std::fs::write(
+            log.join("kern.log"),
+            format!("{t} web-1 kernel: Out of memory: Killed process 42 (java) anon-rss:2048kB\n"),
+        )
+        .unwrap();
+        let config = JournalConfig {
+            files_root: root.path().to_path_buf(),
+            ..Default::default()
+        };
+        let since = Since::Time(now - chrono::TimeDelta::hours(24));
+        let found =
+            from_files(&config, &since, &BTreeMap::new()).finish(&config, &since, &Zone::utc());
+        assert_eq!(found.logins.failed.count, 1);
+        assert_eq!(found.logins.sudo_failures[0].user, "mallory");
+        assert_eq!(
+            (found.kills[0].process.as_str(), found.kills[0].rss_bytes),
+            ("java", 2048 * 1024)
+        );
+        assert!(found
+            .journal
+            .note
+            .unwrap()
+            .starts_with("no journal: read /var/log/auth.log and /var/log/kern.log"));
+        assert!(
+            found.cursors.contains_key("file:/var/log/auth.log")
+                && !found.cursors.contains_key("journal")
+        );
+    }
 }
