@@ -43,31 +43,12 @@ pub fn run_keeping<S: AsRef<str>>(
     timeout: Duration,
     max_bytes: usize,
 ) -> Result<(Finished, Vec<u8>), String> {
-    let (program, args) = argv.split_first().ok_or("no program to run")?;
-    let (program, args) = (program.as_ref(), args.iter().map(AsRef::as_ref));
     let (reader, writer) = std::io::pipe().map_err(|e| format!("cannot make a pipe: {e}"))?;
     let writer2 = writer
         .try_clone()
         .map_err(|e| format!("cannot make a pipe: {e}"))?;
-    let mut command = Command::new(program);
-    command
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(writer)
-        .stderr(writer2)
-        .current_dir("/")
-        // The check must not learn the SMTP credentials rreport was given.
-        .env_remove(crate::secret::USERNAME_VAR)
-        .env_remove(crate::secret::PASSWORD_VAR)
-        // Its own process group, so the timeout can end what it started too.
-        .process_group(0);
     let started = Instant::now();
-    let mut child = command
-        .spawn()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
-    // The Command holds our copies of the pipe's write end: without dropping it the
-    // reader would never see end-of-file.
-    drop(command);
+    let mut child = spawn(argv, writer, writer2)?;
     let output = read_in_background(reader, max_bytes);
     let (status, timed_out) = wait_or_kill(&mut child, started + timeout)?;
     let took = started.elapsed();
@@ -110,25 +91,10 @@ pub fn stream<S: AsRef<str>>(
     timeout: Duration,
     read: impl FnOnce(&mut dyn std::io::BufRead),
 ) -> Result<(Finished, Vec<u8>), String> {
-    let (program, args) = argv.split_first().ok_or("no program to run")?;
-    let program = program.as_ref();
     let (reader, writer) = std::io::pipe().map_err(|e| format!("cannot make a pipe: {e}"))?;
     let (errors, error_writer) = std::io::pipe().map_err(|e| format!("cannot make a pipe: {e}"))?;
-    let mut command = Command::new(program);
-    command
-        .args(args.iter().map(AsRef::as_ref))
-        .stdin(Stdio::null())
-        .stdout(writer)
-        .stderr(error_writer)
-        .current_dir("/")
-        .env_remove(crate::secret::USERNAME_VAR)
-        .env_remove(crate::secret::PASSWORD_VAR)
-        .process_group(0);
     let started = Instant::now();
-    let mut child = command
-        .spawn()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
-    drop(command);
+    let mut child = spawn(argv, writer, error_writer)?;
     let said = read_in_background(errors, 4096);
     let group = nix::unistd::Pid::from_raw(child.id() as i32);
     let (stop, stopped) = mpsc::channel::<()>();
@@ -198,6 +164,34 @@ pub fn bounded_line(
             return Ok(true);
         }
     }
+}
+
+/// Starts `argv` without a shell, stdin closed, in the root directory, without the
+/// SMTP credentials, in a process group of its own (so a timeout ends what it
+/// started too), its stdout and stderr into the given pipes.
+fn spawn<S: AsRef<str>>(
+    argv: &[S],
+    stdout: std::io::PipeWriter,
+    stderr: std::io::PipeWriter,
+) -> Result<std::process::Child, String> {
+    let (program, args) = argv.split_first().ok_or("no program to run")?;
+    let program = program.as_ref();
+    let mut command = Command::new(program);
+    command
+        .args(args.iter().map(AsRef::as_ref))
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .current_dir("/")
+        // The check must not learn the SMTP credentials rreport was given.
+        .env_remove(crate::secret::USERNAME_VAR)
+        .env_remove(crate::secret::PASSWORD_VAR)
+        .process_group(0);
+    // Spawning drops the Command, and with it our copies of the pipes' write ends:
+    // without that the readers would never see end-of-file.
+    command
+        .spawn()
+        .map_err(|e| format!("cannot run {program}: {e}"))
 }
 
 fn read_in_background(

@@ -38,7 +38,8 @@ pub struct Reboots {
     pub last_message: Option<String>,
 }
 
-/// `boot_time` and `earlier_boot` are Unix seconds; None `earlier_boot`: the first
+/// Whether the host rebooted since the previous report, and how the boot before
+/// ended. `boot_time` and `earlier_boot` are Unix seconds; None `earlier_boot`: the first
 /// report, which knows of no reboot.
 pub fn collect(
     config: &JournalConfig,
@@ -75,25 +76,7 @@ fn previous_boot_end(
     config: &JournalConfig,
     timeout: Duration,
 ) -> Result<Vec<Entry>, CollectError> {
-    let mut argv: Vec<String> = [
-        "journalctl",
-        "--no-pager",
-        "--quiet",
-        "-o",
-        "export",
-        "-b",
-        "-1",
-        "-n",
-        "40",
-    ]
-    .map(String::from)
-    .to_vec();
-    argv.push(
-        "--output-fields=MESSAGE,PRIORITY,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,_COMM,_TRANSPORT".into(),
-    );
-    if let Some(dir) = &config.directory {
-        argv.push(format!("--directory={}", dir.display()));
-    }
+    let argv = super::journalctl(config, &["--quiet", "-b", "-1", "-n", "40"]);
     let mut entries = Vec::new();
     let ran = command::stream(&argv, timeout, |reader| {
         let _ = super::export::entries(reader, 4096, |f| {

@@ -25,7 +25,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use self::boots::Reboots;
+pub use self::boots::{collect as reboots, Reboots};
 pub use self::entry::{shown, Entry};
 pub use self::events::{Kill, Login, Logins};
 pub use self::place::{known_addresses, since};
@@ -230,10 +230,10 @@ fn read(config: &JournalConfig, since: &Since, timeout: Duration) -> Result<Pass
     Ok(pass)
 }
 
-fn argv(config: &JournalConfig, since: &Since) -> Vec<String> {
-    // Export, not JSON: journalctl writes it three times as fast (`export.rs`). Not
-    // --quiet: its hint that other users' entries are hidden is how a missing group
-    // membership is noticed.
+/// journalctl in export format, with the fields the report reads, on the configured
+/// journal; `extra` after. Export, not JSON: journalctl writes it three times as fast
+/// (`export.rs`).
+fn journalctl(config: &JournalConfig, extra: &[&str]) -> Vec<String> {
     let mut argv: Vec<String> = ["journalctl", "--no-pager", "-o", "export"]
         .map(String::from)
         .to_vec();
@@ -243,6 +243,14 @@ fn argv(config: &JournalConfig, since: &Since) -> Vec<String> {
     if let Some(dir) = &config.directory {
         argv.push(format!("--directory={}", dir.display()));
     }
+    argv.extend(extra.iter().map(|a| a.to_string()));
+    argv
+}
+
+/// Not --quiet: its hint that other users' entries are hidden is how a missing group
+/// membership is noticed.
+fn argv(config: &JournalConfig, since: &Since) -> Vec<String> {
+    let mut argv = journalctl(config, &[]);
     match since {
         Since::Cursor(cursor, _) => argv.push(format!("--after-cursor={cursor}")),
         Since::Time(t) => argv.push(format!("--since=@{}", t.timestamp())),
@@ -313,17 +321,6 @@ impl Pass {
             cursors,
         }
     }
-}
-
-/// Whether the host rebooted since the previous report, and how the boot before ended.
-pub fn reboots(
-    config: &JournalConfig,
-    boot_time: u64,
-    earlier_boot: Option<u64>,
-    timeout: Duration,
-    zone: &Zone,
-) -> Result<Reboots, CollectError> {
-    boots::collect(config, boot_time, earlier_boot, timeout, zone)
 }
 
 #[cfg(test)]
