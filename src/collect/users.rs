@@ -35,6 +35,45 @@ pub fn collect(zone: &Zone) -> Result<Vec<Session>, CollectError> {
     Ok(Vec::new())
 }
 
+/// wtmp's last `WTMP_TAIL` bytes: months of logins on a busy host.
+const WTMP_TAIL: u64 = 4 << 20;
+
+/// The logins wtmp recorded after `since` (console, ssh, su -l: whatever writes the
+/// login records), oldest first, at most `max` (the latest); none without wtmp.
+pub fn logins_since(
+    wtmp: &std::path::Path,
+    since: DateTime<chrono::Utc>,
+    max: usize,
+    zone: &Zone,
+) -> Vec<Session> {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = crate::regular::open_regular(wtmp, crate::regular::Links::Refuse) else {
+        return Vec::new();
+    };
+    let size = file.metadata().map_or(0, |m| m.len());
+    // Start on a record boundary.
+    let start = size.saturating_sub(WTMP_TAIL) / RECORD as u64 * RECORD as u64;
+    let mut bytes = Vec::new();
+    if file.seek(SeekFrom::Start(start)).is_err()
+        || file.take(WTMP_TAIL).read_to_end(&mut bytes).is_err()
+    {
+        return Vec::new();
+    }
+    let after = |r: &&[u8]| {
+        i64::from(i32::from_ne_bytes([r[340], r[341], r[342], r[343]])) > since.timestamp()
+    };
+    let records: Vec<u8> = bytes
+        .chunks_exact(RECORD)
+        .filter(after)
+        .flatten()
+        .copied()
+        .collect();
+    let mut sessions = parse(&records, zone);
+    let skip = sessions.len().saturating_sub(max);
+    sessions.drain(..skip);
+    sessions
+}
+
 /// The user sessions in a utmp file's bytes; other record kinds are skipped.
 pub fn parse(bytes: &[u8], zone: &Zone) -> Vec<Session> {
     bytes
@@ -79,6 +118,31 @@ pub(crate) mod tests {
         r[76..76 + host.len()].copy_from_slice(host.as_bytes());
         r[340..344].copy_from_slice(&secs.to_ne_bytes());
         r
+    }
+
+    #[test]
+    fn logins_since_the_previous_report_from_wtmp() {
+        let dir = tempfile::tempdir().unwrap();
+        let wtmp = dir.path().join("wtmp");
+        let mut bytes = record(7, 1, "pts/0", "old", "198.51.100.1", 1_763_971_200);
+        bytes.extend(record(8, 1, "pts/0", "", "", 1_763_971_300)); // logout
+        bytes.extend(record(7, 2, "tty1", "root", "", 1_763_980_000));
+        bytes.extend(record(7, 3, "pts/1", "alice", "203.0.113.9", 1_763_990_000));
+        std::fs::write(&wtmp, bytes).unwrap();
+        let zone = crate::zone::Zone::utc();
+        let since = DateTime::from_timestamp(1_763_975_000, 0).unwrap();
+        let found = logins_since(&wtmp, since, 10, &zone);
+        let users: Vec<(&str, &str)> = found
+            .iter()
+            .map(|s| (s.user.as_str(), s.host.as_str()))
+            .collect();
+        assert_eq!(users, [("root", ""), ("alice", "203.0.113.9")]);
+        assert_eq!(
+            logins_since(&wtmp, since, 1, &zone)[0].user,
+            "alice",
+            "the latest"
+        );
+        assert!(logins_since(&dir.path().join("none"), since, 10, &zone).is_empty());
     }
 
     #[test]

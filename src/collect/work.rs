@@ -6,7 +6,7 @@
 use super::job::{put, Job, Work};
 use super::{
     certificates, checks, clock, journal, package_log, raid, reboot, smart, temperatures, units,
-    updates, Settings,
+    updates, users, Settings,
 };
 use crate::sections::Section;
 
@@ -105,7 +105,12 @@ pub(super) fn journal(s: &Settings, job: &Job) -> Work {
         })
         .collect();
     Box::new(move || {
+        let from = match &since {
+            journal::Since::Cursor(_, t) | journal::Since::Time(t) => *t,
+        };
         let mut found = journal::collect(&config, since, &places, timeout, &zone)?;
+        let wtmp = config.files_root.join("var/log/wtmp");
+        found.logins.records = users::logins_since(&wtmp, from, journal::LISTED, &zone);
         for kill in found.kills.iter_mut() {
             kill.checked = (kill.unit.iter()).any(|u| {
                 checked

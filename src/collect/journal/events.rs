@@ -62,6 +62,8 @@ pub struct Sudo {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Logins {
+    /// The login records (wtmp) since the previous report: console, ssh, su -l.
+    pub records: Vec<crate::collect::users::Session>,
     /// The latest successful logins, and how many there were in all.
     pub accepted: Vec<Login>,
     pub accepted_total: u64,
@@ -226,6 +228,7 @@ impl Events {
             list.truncate(LISTED);
         }
         Logins {
+            records: Vec::new(),
             accepted: self
                 .accepted
                 .iter()

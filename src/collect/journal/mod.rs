@@ -27,7 +27,7 @@ use serde::Serialize;
 
 pub use self::boots::{collect as reboots, Reboots};
 pub use self::entry::{shown, Entry};
-pub use self::events::{Kill, Login, Logins};
+pub use self::events::{Kill, Login, Logins, LISTED};
 pub use self::place::{known_addresses, since};
 pub use self::summary::{Counts, Group, UnitCount};
 use super::command;
