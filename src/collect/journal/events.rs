@@ -64,6 +64,8 @@ pub struct Sudo {
 pub struct Logins {
     /// The login records (wtmp) since the previous report: console, ssh, su -l.
     pub records: Vec<crate::collect::users::Session>,
+    /// fail2ban's bans since the previous report, where fail2ban logs.
+    pub bans: Option<super::Bans>,
     /// The latest successful logins, and how many there were in all.
     pub accepted: Vec<Login>,
     pub accepted_total: u64,
@@ -229,6 +231,7 @@ impl Events {
         }
         Logins {
             records: Vec::new(),
+            bans: None,
             accepted: self
                 .accepted
                 .iter()
