@@ -154,19 +154,19 @@ fn from_files(config: &JournalConfig, since: &Since, places: &BTreeMap<String, S
     let from = match since {
         Since::Cursor(_, t) | Since::Time(t) => *t,
     };
-    pass.files = files::read(&config.files_root, places, from, |e| {
-        pass.events.add(&e);
-        pass.tally.add(&e);
+    let kept = files::read(&config.files_root, places, from, |e| {
+        pass.add(&e, &config.ignore)
     });
+    pass.files = kept;
     let read: Vec<&str> = files::FILES
         .iter()
         .map(|(f, _)| *f)
         .filter(|f| pass.files.contains_key(&format!("file:{f}")))
         .collect();
-    pass.note = Some(match read.is_empty() {
-        true => "no journal, and none of /var/log/auth.log and kern.log: nothing to read".into(),
-        false => format!("no journal: read {} (syslog lines carry no priority; only the kernel's trouble, OOM kills, logins and sudo are judged)", read.join(" and ")),
-    });
+    match read.is_empty() {
+        true => pass.unavailable = Some("no journal, and no /var/log/auth.log or kern.log".into()),
+        false => pass.note = Some(format!("no journal: read {} (syslog lines carry no priority; only the kernel's trouble, OOM kills, logins and sudo are judged)", read.join(" and "))),
+    }
     pass
 }
 
@@ -184,16 +184,23 @@ struct Pass {
     files: BTreeMap<String, String>,
 }
 
+impl Pass {
+    /// One entry: to the events always; to the counts unless `journal.ignore` says not.
+    fn add(&mut self, e: &Entry, ignore: &[regex_lite::Regex]) {
+        self.events.add(e);
+        match ignore.iter().any(|r| r.is_match(&e.message)) {
+            true => self.tally.ignored += 1,
+            false => self.tally.add(e),
+        }
+    }
+}
+
 fn read(config: &JournalConfig, since: &Since, timeout: Duration) -> Result<Pass, CollectError> {
     let mut pass = Pass::default();
     let argv = argv(config, since);
     let mut on_entry = |fields: export::Fields| {
         let e = Entry::from_fields(fields);
-        pass.events.add(&e);
-        match config.ignore.iter().any(|r| r.is_match(&e.message)) {
-            true => pass.tally.ignored += 1,
-            false => pass.tally.add(&e),
-        }
+        pass.add(&e, &config.ignore);
         pass.cursor = Some(e.cursor);
         pass.tally.entries < ENTRIES_MAX
     };
