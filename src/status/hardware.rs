@@ -66,30 +66,28 @@ fn drive(d: &Drive) -> Vec<Judged> {
         ));
     }
     for c in d.changes.iter().filter(|c| c.by > 0) {
-        let level = match c.counter {
-            "reallocated" | "pending" | "offline_uncorrectable" | "media_errors" => Level::Critical,
-            _ => Level::Warning,
-        };
-        let what = c.counter.replace('_', " ");
-        let text = format!(
-            "disk {name}: {what} sectors grew by {} since the previous report (now {})",
-            c.by, c.now
-        );
-        let text = match c.counter {
-            "crc_errors" => format!(
-                "disk {name}: {} more interface CRC errors since the previous report (a cable?)",
-                c.by
+        let (by, now) = (c.by, c.now);
+        let (level, text) = match c.counter {
+            "crc_errors" => (
+                Level::Warning,
+                format!("disk {name}: {by} more interface CRC errors since the previous report (a cable?)"),
             ),
-            "media_errors" => format!(
-                "disk {name}: {} more media errors since the previous report (now {})",
-                c.by, c.now
+            "media_errors" => (
+                Level::Critical,
+                format!("disk {name}: {by} more media errors since the previous report (now {now})"),
             ),
-            "critical_warning" => String::new(),
-            _ => text,
+            // Said below, in words, from the bits themselves.
+            "critical_warning" => continue,
+            // Reallocated, pending, offline-uncorrectable sectors.
+            sectors => (
+                Level::Critical,
+                format!(
+                    "disk {name}: {} sectors grew by {by} since the previous report (now {now})",
+                    sectors.replace('_', " ")
+                ),
+            ),
         };
-        if !text.is_empty() {
-            found.push(flagged(level, text));
-        }
+        found.push(flagged(level, text));
     }
     if let Some(bits) = d.critical_warning.filter(|b| *b != 0) {
         found.push(flagged(
