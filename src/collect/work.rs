@@ -105,9 +105,7 @@ pub(super) fn journal(s: &Settings, job: &Job) -> Work {
         })
         .collect();
     Box::new(move || {
-        let from = match &since {
-            journal::Since::Cursor(_, t) | journal::Since::Time(t) => *t,
-        };
+        let from = since.start();
         let mut found = journal::collect(&config, since, &places, timeout, &zone)?;
         let wtmp = config.files_root.join("var/log/wtmp");
         found.logins.records = users::logins_since(&wtmp, from, journal::LISTED, &zone);
@@ -134,9 +132,7 @@ pub(super) fn journal(s: &Settings, job: &Job) -> Work {
 
 pub(super) fn packages(s: &Settings, job: &Job) -> Work {
     let (log, now, zone) = (s.dpkg_log.clone(), job.now, job.zone.clone());
-    let since = match journal::since(job.earlier.as_ref(), now) {
-        journal::Since::Cursor(_, t) | journal::Since::Time(t) => t,
-    };
+    let since = journal::since(job.earlier.as_ref(), now).start();
     Box::new(move || {
         let found = package_log::collect(&log, since, now, &zone)?;
         Ok(put(found, |m, _, v| m.readings.packages = Some(Some(v))))

@@ -105,6 +105,15 @@ pub struct Journal {
     pub error_warning: u64,
 }
 
+impl Since {
+    /// When the period begins: the previous report's time, or 24 hours back.
+    pub fn start(&self) -> DateTime<Utc> {
+        match self {
+            Since::Cursor(_, t) | Since::Time(t) => *t,
+        }
+    }
+}
+
 /// What one pass found, and the cursor to continue after.
 #[derive(Debug, Clone, Default)]
 pub struct Found {
@@ -151,10 +160,7 @@ pub fn collect(
 /// No journal: /var/log's auth.log and kern.log, on from their places.
 fn from_files(config: &JournalConfig, since: &Since, places: &BTreeMap<String, String>) -> Pass {
     let mut pass = Pass::default();
-    let from = match since {
-        Since::Cursor(_, t) | Since::Time(t) => *t,
-    };
-    let kept = files::read(&config.files_root, places, from, |e| {
+    let kept = files::read(&config.files_root, places, since.start(), |e| {
         pass.add(&e, &config.ignore)
     });
     pass.files = kept;
@@ -288,9 +294,7 @@ impl Pass {
                 .map(|t| zone.rfc3339(t))
                 .unwrap_or_default()
         };
-        let start = match since {
-            Since::Cursor(_, t) | Since::Time(t) => *t,
-        };
+        let start = since.start();
         let mut logins = self.events.logins();
         for l in logins.accepted.iter_mut() {
             l.time = time(l.time_us);
