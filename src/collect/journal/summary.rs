@@ -81,7 +81,8 @@ impl Tally {
     /// Counts one entry (warning and worse; the rest only in `entries`).
     pub fn add(&mut self, e: &Entry) {
         self.entries += 1;
-        if e.priority > 4 && !(e.kernel && trouble(&e.message)) {
+        let kernel_trouble = e.kernel && trouble(&e.message);
+        if e.priority > 4 && !kernel_trouble {
             return;
         }
         let c = &mut self.counts;
@@ -104,12 +105,10 @@ impl Tally {
             false => unit.warnings += 1,
         }
         let shape = pattern(&e.message);
-        if e.kernel && trouble(&e.message) {
-            let full = self.kernel.len() >= GROUPS_MAX;
-            bump(&mut self.kernel, shape.clone(), e, full);
+        if kernel_trouble {
+            bump(&mut self.kernel, shape.clone(), e);
         }
-        let full = self.groups.len() >= GROUPS_MAX;
-        if !bump(&mut self.groups, (e.source.clone(), shape), e, full) {
+        if !bump(&mut self.groups, (e.source.clone(), shape), e) {
             self.others += 1;
         }
     }
@@ -120,26 +119,24 @@ impl Tally {
         let mut units: Vec<UnitCount> = self.units.into_values().collect();
         units.sort_by(|a, b| (b.errors, b.warnings, &a.unit).cmp(&(a.errors, a.warnings, &b.unit)));
         units.truncate(LISTED);
-        let (groups, more) = top(self.groups.into_values().collect());
-        let (kernel, _) = top(self.kernel.into_values().collect());
+        let patterned = |(pattern, g): (String, Group)| Group { pattern, ..g };
+        let groups = self.groups.into_iter().map(|((_, p), g)| patterned((p, g)));
+        let (groups, more) = top(groups.collect());
+        let (kernel, _) = top(self.kernel.into_iter().map(patterned).collect());
         (self.counts, units, groups, more, kernel)
     }
 }
 
-/// Adds `e` to its group; false when the group is new and there is no room.
-fn bump<K: std::hash::Hash + Eq>(
-    groups: &mut HashMap<K, Group>,
-    key: K,
-    e: &Entry,
-    full: bool,
-) -> bool {
+/// Adds `e` to its group (its pattern is the key's, set when the groups are
+/// finished); false when the group is new and `GROUPS_MAX` are already kept.
+fn bump<K: std::hash::Hash + Eq>(groups: &mut HashMap<K, Group>, key: K, e: &Entry) -> bool {
     if let Some(g) = groups.get_mut(&key) {
         g.count += 1;
         g.priority = g.priority.min(e.priority);
         g.last_us = g.last_us.max(e.time_us);
         return true;
     }
-    if full {
+    if groups.len() >= GROUPS_MAX {
         return false;
     }
     groups.insert(
@@ -147,7 +144,6 @@ fn bump<K: std::hash::Hash + Eq>(
         Group {
             source: e.source.clone(),
             text: e.message.clone(),
-            pattern: pattern(&e.message),
             count: 1,
             priority: e.priority,
             first_us: e.time_us,
