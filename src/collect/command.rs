@@ -66,22 +66,6 @@ pub fn run_keeping<S: AsRef<str>>(
     Ok((finished, bytes))
 }
 
-/// Runs `argv` as `run_keeping` does, but hands each line of its stdout to `line` as
-/// it comes (a program that prints a million lines never sits in memory), until
-/// `line` returns false, the program ends, or `timeout`: then its process group is
-/// killed. A line longer than `max_line` bytes is cut there (the rest is skipped).
-/// stderr's first bytes are returned with what it did.
-pub fn each_line<S: AsRef<str>>(
-    argv: &[S],
-    timeout: Duration,
-    max_line: usize,
-    mut line: impl FnMut(&[u8]) -> bool,
-) -> Result<(Finished, Vec<u8>), String> {
-    stream(argv, timeout, |reader| {
-        read_lines(reader, max_line, &mut line)
-    })
-}
-
 /// Runs `argv` and gives `read` its stdout as a buffered stream; when `read` returns
 /// (at the end, or having had enough) or at `timeout` (a watchdog kills the process
 /// group, which ends the stream), the program is ended. stderr's first 4 KiB come
@@ -121,20 +105,6 @@ pub fn stream<S: AsRef<str>>(
         took: started.elapsed(),
     };
     Ok((finished, stderr))
-}
-
-/// Splits what `reader` gives into lines for `line`, until it asks to stop.
-fn read_lines(
-    reader: &mut dyn std::io::BufRead,
-    max_line: usize,
-    line: &mut impl FnMut(&[u8]) -> bool,
-) {
-    let mut current = Vec::new();
-    while let Ok(true) = bounded_line(reader, max_line, &mut current) {
-        if !line(&current) {
-            return;
-        }
-    }
 }
 
 /// One line without its `\n` into `line`, at most `max` bytes of it kept (the rest is
@@ -268,35 +238,46 @@ mod tests {
         assert_eq!(done.output, ["one", "two"]);
     }
 
-    #[test]
-    fn each_line_streams_cuts_long_lines_and_stops_when_asked() {
+    /// The lines `stream` hands over, each cut to `max`, until `more` says stop.
+    fn lines(
+        script: &str,
+        timeout: Duration,
+        max: usize,
+        mut more: impl FnMut(&[String]) -> bool,
+    ) -> (Finished, Vec<String>) {
         let mut seen = Vec::new();
-        let script =
-            "printf 'one\\n'; head -c 100000 /dev/zero | tr '\\0' x; printf '\\nthree\\nfour\\n'";
-        let (done, _) = each_line(&["sh", "-c", script], Duration::from_secs(10), 10, |l| {
-            seen.push(String::from_utf8_lossy(l).into_owned());
-            seen.len() < 3
+        let (done, _) = stream(&["sh", "-c", script], timeout, |reader| {
+            let mut line = Vec::new();
+            while let Ok(true) = bounded_line(reader, max, &mut line) {
+                seen.push(String::from_utf8_lossy(&line).into_owned());
+                if !more(&seen) {
+                    return;
+                }
+            }
         })
         .unwrap();
+        (done, seen)
+    }
+
+    #[test]
+    fn stream_hands_over_lines_cut_to_a_bound_until_asked_to_stop() {
+        let script =
+            "printf 'one\\n'; head -c 100000 /dev/zero | tr '\\0' x; printf '\\nthree\\nfour\\n'";
+        let (done, seen) = lines(script, Duration::from_secs(10), 10, |seen| seen.len() < 3);
         assert_eq!(seen, ["one", "xxxxxxxxxx", "three"]);
         assert!(!done.timed_out);
     }
 
     #[test]
-    fn each_line_ends_a_program_that_never_does_at_the_timeout() {
-        let mut lines = 0;
-        let (done, _) = each_line(
-            &["sh", "-c", "echo a; exec sleep 60"],
+    fn stream_ends_a_program_that_never_does_at_the_timeout() {
+        let (done, seen) = lines(
+            "echo a; exec sleep 60",
             Duration::from_millis(200),
             100,
-            |_| {
-                lines += 1;
-                true
-            },
-        )
-        .unwrap();
+            |_| true,
+        );
         assert!(done.timed_out);
-        assert_eq!(lines, 1);
+        assert_eq!(seen.len(), 1);
     }
 
     #[test]
