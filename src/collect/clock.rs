@@ -125,11 +125,8 @@ mod tests {
 
     #[test]
     fn systemd_says_whether() {
-        let path = format!(
-            "{}/tests/fixtures/systemd-252/timedatectl-show.txt",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let clock = timedatectl(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let text = crate::collect::fixture("systemd-252/timedatectl-show.txt");
+        let clock = timedatectl(&text).unwrap();
         assert_eq!(
             (clock.synchronized, clock.ntp_enabled),
             (Some(false), Some(false))

@@ -5,7 +5,8 @@
 //!
 //! stdout and stderr share one pipe, read on a thread that keeps the first
 //! `OUTPUT_MAX_BYTES` and throws the rest away, so a chatty program can never
-//! block on a full pipe, and never fill rreport's memory.
+//! block on a full pipe, and never fill rreport's memory. `stream` hands stdout over
+//! as it comes instead (journalctl's million entries), stderr apart.
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;

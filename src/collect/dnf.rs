@@ -199,11 +199,7 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> String {
-        let path = format!(
-            "{}/tests/fixtures/dnf-4.14/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read_to_string(path).unwrap()
+        crate::collect::fixture(&format!("dnf-4.14/{name}"))
     }
 
     #[test]

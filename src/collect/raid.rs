@@ -254,11 +254,7 @@ mod tests {
     use super::*;
 
     fn mdstat_fixture(name: &str) -> Vec<Array> {
-        let path = format!(
-            "{}/tests/fixtures/mdstat/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        mdstat(&std::fs::read_to_string(path).unwrap())
+        mdstat(&crate::collect::fixture(&format!("mdstat/{name}")))
     }
 
     /// (name, personality, state, working/wanted, degraded, action kind, percent).

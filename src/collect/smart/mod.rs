@@ -303,11 +303,7 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Vec<u8> {
-        let path = format!(
-            "{}/tests/fixtures/smartctl-7.3/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read(path).unwrap()
+        crate::collect::fixture(&format!("smartctl-7.3/{name}")).into_bytes()
     }
 
     fn drive(name: &str) -> Drive {
