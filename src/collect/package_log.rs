@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::CollectError;
@@ -106,12 +106,7 @@ pub fn change(line: &str, zone: &Zone) -> Option<(DateTime<Utc>, Change)> {
     if !matches!(*action, "install" | "upgrade" | "remove" | "purge") {
         return None;
     }
-    let naive =
-        NaiveDateTime::parse_from_str(&format!("{date} {clock}"), "%Y-%m-%d %H:%M:%S").ok()?;
-    let at = Local
-        .from_local_datetime(&naive)
-        .earliest()?
-        .with_timezone(&Utc);
+    let at = super::journal::host_time(&format!("{date} {clock}"), "%Y-%m-%d %H:%M:%S")?;
     Some((
         at,
         Change {

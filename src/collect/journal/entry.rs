@@ -2,6 +2,8 @@
 //! format. Every text is made safe to show (control characters written out, cut to a
 //! length) before anything else sees it: a message may hold any bytes.
 
+use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
+
 use super::export::Fields;
 
 /// Characters of a message kept: a 10 KB message is a line in a report, not a page.
@@ -39,6 +41,15 @@ impl Entry {
             cursor: f.cursor,
         }
     }
+}
+
+/// A time a log wrote in the host's local zone, without one ("2026-11-26 04:00:02"
+/// in dpkg.log and fail2ban.log, "2026 Nov 26 04:00:02" once syslog's line has its
+/// year), in `format`; the earlier instant when the clock went back over it.
+pub fn host_time(text: &str, format: &str) -> Option<DateTime<Utc>> {
+    let naive = NaiveDateTime::parse_from_str(text, format).ok()?;
+    let local = Local.from_local_datetime(&naive).earliest()?;
+    Some(local.with_timezone(&Utc))
 }
 
 /// Text safe for one line of a report: control characters (ANSI escapes, CR, LF,

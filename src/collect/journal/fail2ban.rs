@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// The log's last bytes read: weeks of bans.
@@ -56,11 +56,7 @@ fn top(counts: BTreeMap<String, u64>) -> Vec<(String, u64)> {
 /// One "Ban" line: when, the jail, the address.
 fn ban(line: &str) -> Option<(DateTime<Utc>, String, String)> {
     let stamp = line.get(..19)?;
-    let naive = NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d %H:%M:%S").ok()?;
-    let at = Local
-        .from_local_datetime(&naive)
-        .earliest()?
-        .with_timezone(&Utc);
+    let at = super::host_time(stamp, "%Y-%m-%d %H:%M:%S")?;
     let (_, rest) = line
         .split_once("] Ban ")
         .or_else(|| line.split_once("]  Ban "))?;
@@ -82,7 +78,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("fail2ban.log");
         let at = |minutes: i64| {
-            (Local::now() - chrono::TimeDelta::minutes(minutes)).format("%Y-%m-%d %H:%M:%S,123")
+            (chrono::Local::now() - chrono::TimeDelta::minutes(minutes))
+                .format("%Y-%m-%d %H:%M:%S,123")
         };
         let text = format!(
             "{} fail2ban.actions        [812]: NOTICE  [sshd] Ban 198.51.100.1\n\

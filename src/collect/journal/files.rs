@@ -14,7 +14,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike, Local, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Local, Utc};
 
 use super::Entry;
 
@@ -117,17 +117,9 @@ pub fn parse(line: &str, kernel: bool, year: i32) -> Option<Entry> {
     let (time, rest) = match DateTime::parse_from_rfc3339(line.split(' ').next()?) {
         Ok(t) => (t.with_timezone(&Utc), line.split_once(' ')?.1),
         Err(_) => {
-            let stamp = line.get(..15)?;
-            let naive =
-                NaiveDateTime::parse_from_str(&format!("{year} {stamp}"), "%Y %b %e %H:%M:%S")
-                    .ok()?;
-            (
-                Local
-                    .from_local_datetime(&naive)
-                    .earliest()?
-                    .with_timezone(&Utc),
-                line.get(16..)?,
-            )
+            let stamp = format!("{year} {}", line.get(..15)?);
+            let at = super::host_time(&stamp, "%Y %b %e %H:%M:%S")?;
+            (at, line.get(16..)?)
         }
     };
     let (_host, rest) = rest.split_once(' ')?;

@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use self::boots::{collect as reboots, Reboots};
-pub use self::entry::{shown, Entry};
+pub use self::entry::{host_time, shown, Entry};
 pub use self::events::{Kill, Login, Logins, LISTED};
 pub use self::fail2ban::{bans_since, Bans};
 pub use self::place::{known_addresses, since};
