@@ -39,9 +39,20 @@ pub fn read_prefix(path: &Path, limit: u64, links: Links) -> io::Result<Vec<u8>>
     Ok(bytes)
 }
 
-/// A regular file opened for reading, of any size, positioned at its start.
-pub fn open_regular(path: &Path, links: Links) -> io::Result<File> {
-    open(path, None, links).map(|(file, _)| file)
+/// Up to `limit` bytes of a regular file of any size (a log), from the offset `from`
+/// picks given the file's length: a saved place, or its tail.
+pub fn read_from(
+    path: &Path,
+    limit: u64,
+    links: Links,
+    from: impl FnOnce(u64) -> u64,
+) -> io::Result<Vec<u8>> {
+    use std::io::{Seek, SeekFrom};
+    let (mut file, len) = open(path, None, links)?;
+    file.seek(SeekFrom::Start(from(len)))?;
+    let mut bytes = Vec::new();
+    file.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Opens a regular file (checked before and after the open), without blocking;

@@ -46,19 +46,12 @@ pub fn logins_since(
     max: usize,
     zone: &Zone,
 ) -> Vec<Session> {
-    use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut file) = crate::regular::open_regular(wtmp, crate::regular::Links::Refuse) else {
+    // The tail, from a record boundary.
+    let tail = |len: u64| len.saturating_sub(WTMP_TAIL) / RECORD as u64 * RECORD as u64;
+    let links = crate::regular::Links::Refuse;
+    let Ok(bytes) = crate::regular::read_from(wtmp, WTMP_TAIL, links, tail) else {
         return Vec::new();
     };
-    let size = file.metadata().map_or(0, |m| m.len());
-    // Start on a record boundary.
-    let start = size.saturating_sub(WTMP_TAIL) / RECORD as u64 * RECORD as u64;
-    let mut bytes = Vec::new();
-    if file.seek(SeekFrom::Start(start)).is_err()
-        || file.take(WTMP_TAIL).read_to_end(&mut bytes).is_err()
-    {
-        return Vec::new();
-    }
     let after = |r: &&[u8]| {
         i64::from(i32::from_ne_bytes([r[340], r[341], r[342], r[343]])) > since.timestamp()
     };

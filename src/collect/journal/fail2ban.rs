@@ -3,7 +3,6 @@
 //! NOTICE  [sshd] Ban 203.0.113.7", in the host's local time.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -22,11 +21,8 @@ pub struct Bans {
 
 /// The bans logged after `since`; None without fail2ban's log.
 pub fn bans_since(log: &Path, since: DateTime<Utc>) -> Option<Bans> {
-    let mut file = crate::regular::open_regular(log, crate::regular::Links::Refuse).ok()?;
-    let size = file.metadata().map_or(0, |m| m.len());
-    file.seek(SeekFrom::Start(size.saturating_sub(TAIL))).ok()?;
-    let mut bytes = Vec::new();
-    file.take(TAIL).read_to_end(&mut bytes).ok()?;
+    let tail = |len: u64| len.saturating_sub(TAIL);
+    let bytes = crate::regular::read_from(log, TAIL, crate::regular::Links::Refuse, tail).ok()?;
     let (mut jails, mut addresses) = (BTreeMap::new(), BTreeMap::new());
     let mut count = 0;
     for line in String::from_utf8_lossy(&bytes).lines() {

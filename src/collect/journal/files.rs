@@ -10,7 +10,6 @@
 //! trouble, OOM kills, logins, sudo), and the section says where it read.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -89,10 +88,8 @@ fn lines(
     kernel: bool,
     each: &mut impl FnMut(Entry),
 ) -> Option<u64> {
-    let mut file = crate::regular::open_regular(path, crate::regular::Links::Refuse).ok()?;
-    file.seek(SeekFrom::Start(offset)).ok()?;
-    let mut bytes = Vec::new();
-    file.take(READ_MAX).read_to_end(&mut bytes).ok()?;
+    let links = crate::regular::Links::Refuse;
+    let bytes = crate::regular::read_from(path, READ_MAX, links, |_| offset).ok()?;
     let whole = bytes
         .iter()
         .rposition(|&b| b == b'\n')
