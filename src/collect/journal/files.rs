@@ -1,5 +1,7 @@
 //! Where there is no journal, the classic files: /var/log/auth.log (sshd, sudo) and
-//! /var/log/kern.log (the kernel: OOM kills, I/O errors), read on from where the
+//! /var/log/kern.log (the kernel: OOM kills, I/O errors), or Red Hat's secure; where
+//! there is no kern.log, the kernel's lines of /var/log/syslog (or Red Hat's messages),
+//! never both, so no kernel line is counted twice. Each is read on from where the
 //! previous report stopped. The place is the file's inode and offset; a file whose
 //! inode changed was rotated, and the rest of the old one is read from `<file>.1`
 //! (when that is it) before the new one from its start. A file shorter than the
@@ -17,8 +19,42 @@ use chrono::{DateTime, Datelike, Local, Utc};
 
 use super::Entry;
 
-/// The files read, and the source their lines are treated as.
-pub const FILES: [(&str, bool); 2] = [("/var/log/auth.log", false), ("/var/log/kern.log", true)];
+/// A file read when it is there, unless `unless` is.
+pub struct File {
+    pub path: &'static str,
+    /// Every line is the kernel's (kern.log); otherwise the line's program says.
+    kernel: bool,
+    unless: Option<&'static str>,
+}
+
+/// The files read, in order.
+pub const FILES: [File; 5] = [
+    File {
+        path: "/var/log/auth.log",
+        kernel: false,
+        unless: None,
+    },
+    File {
+        path: "/var/log/secure",
+        kernel: false,
+        unless: Some("/var/log/auth.log"),
+    },
+    File {
+        path: "/var/log/kern.log",
+        kernel: true,
+        unless: None,
+    },
+    File {
+        path: "/var/log/syslog",
+        kernel: false,
+        unless: Some("/var/log/kern.log"),
+    },
+    File {
+        path: "/var/log/messages",
+        kernel: false,
+        unless: Some("/var/log/kern.log"),
+    },
+];
 /// Read at most this much of a file per report.
 const READ_MAX: u64 = 16 << 20;
 /// On the first report, this much of a file's end.
@@ -33,8 +69,17 @@ pub fn read(
     mut each: impl FnMut(Entry),
 ) -> BTreeMap<String, String> {
     let mut kept = BTreeMap::new();
-    for (file, kernel) in FILES {
-        let path = root.join(file.trim_start_matches('/'));
+    let under = |file: &str| root.join(file.trim_start_matches('/'));
+    for File {
+        path: file,
+        kernel,
+        unless,
+    } in FILES
+    {
+        if unless.is_some_and(|other| under(other).exists()) {
+            continue;
+        }
+        let path = under(file);
         let key = format!("file:{file}");
         let saved = places.get(&key).and_then(|p| parse_place(p));
         let Some((inode, end)) = read_file(&path, saved, since, kernel, &mut each) else {
@@ -229,6 +274,31 @@ mod tests {
         std::fs::write(&auth, line(0, "sshd[901]", "after truncation")).unwrap();
         let (truncated, _) = messages(root.path(), &places);
         assert_eq!(truncated, ["sshd: after truncation"]);
+    }
+
+    /// syslog has the kernel's lines where there is no kern.log; where there is one,
+    /// syslog is not read, or each kernel line would count twice.
+    #[test]
+    fn syslog_only_where_there_is_no_kern_log() {
+        let root = tempfile::tempdir().unwrap();
+        let log = root.path().join("var/log");
+        std::fs::create_dir_all(&log).unwrap();
+        let syslog = line(3, "kernel", "EXT4-fs error (device sdb1): bad block")
+            + &line(2, "cron[77]", "(root) CMD (run-parts /etc/cron.hourly)");
+        std::fs::write(log.join("syslog"), syslog).unwrap();
+        let (seen, places) = messages(root.path(), &BTreeMap::new());
+        assert_eq!(
+            seen,
+            [
+                "kernel: EXT4-fs error (device sdb1): bad block",
+                "cron: (root) CMD (run-parts /etc/cron.hourly)"
+            ]
+        );
+        assert!(places.contains_key("file:/var/log/syslog"));
+        std::fs::write(log.join("kern.log"), line(1, "kernel", "only once")).unwrap();
+        let (seen, places) = messages(root.path(), &BTreeMap::new());
+        assert_eq!(seen, ["kernel: only once"]);
+        assert!(!places.contains_key("file:/var/log/syslog"));
     }
 
     #[test]

@@ -157,7 +157,7 @@ pub fn collect(
     Ok(pass.finish(config, &since, zone))
 }
 
-/// No journal: /var/log's auth.log and kern.log, on from their places.
+/// No journal: /var/log's files (`files.rs`), on from their places.
 fn from_files(config: &JournalConfig, since: &Since, places: &BTreeMap<String, String>) -> Pass {
     let mut pass = Pass::default();
     let kept = files::read(&config.files_root, places, since.start(), |e| {
@@ -166,11 +166,11 @@ fn from_files(config: &JournalConfig, since: &Since, places: &BTreeMap<String, S
     pass.files = kept;
     let read: Vec<&str> = files::FILES
         .iter()
-        .map(|(f, _)| *f)
+        .map(|f| f.path)
         .filter(|f| pass.files.contains_key(&format!("file:{f}")))
         .collect();
     match read.is_empty() {
-        true => pass.unavailable = Some("no journal, and no /var/log/auth.log or kern.log".into()),
+        true => pass.unavailable = Some("no journal, and none of /var/log/auth.log, secure, kern.log, syslog or messages".into()),
         false => pass.note = Some(format!("no journal: read {} (syslog lines carry no priority; only the kernel's trouble, OOM kills, logins and sudo are judged)", read.join(" and "))),
     }
     pass
