@@ -110,7 +110,9 @@ pub(super) fn journal(s: &Settings, job: &Job) -> Work {
         let wtmp = config.files_root.join("var/log/wtmp");
         found.logins.records = users::logins_since(&wtmp, from, journal::LISTED, &zone);
         let fail2ban = config.files_root.join("var/log/fail2ban.log");
-        found.logins.bans = journal::bans_since(&fail2ban, from);
+        if found.logins.bans.is_none() {
+            found.logins.bans = journal::bans_since(&fail2ban, from);
+        }
         for kill in found.kills.iter_mut() {
             kill.checked = (kill.unit.iter()).any(|u| {
                 checked

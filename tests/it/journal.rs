@@ -128,6 +128,9 @@ fn first_day(start: DateTime<Utc>) -> Vec<E<'static>> {
         kernel(t(11), "3", "blk_update_request: I/O error, dev sdb, sector 654321 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0"),
         unit(t(12), "app.service", "3", "<script>alert(1)</script> \u{1b}[31mred\u{1b}[0m failed\r\nBcc: victim@example.com"),
         unit(t(13), "app.service", "4", &"x".repeat(10_000)),
+        // fail2ban with `logtarget = SYSTEMD-JOURNAL`: bans are notices.
+        e(t(14), &[("MESSAGE", "fail2ban.actions        [812]: NOTICE  [sshd] Ban 203.0.113.7"), ("PRIORITY", "5"), ("SYSLOG_IDENTIFIER", "fail2ban")]),
+        e(t(15), &[("MESSAGE", "fail2ban.filter         [812]: INFO    [sshd] Found 198.51.100.23 - 2026-11-26 04:00:01"), ("PRIORITY", "6"), ("SYSLOG_IDENTIFIER", "fail2ban")]),
     ];
     // An error flood from one unit: a thousand lines that differ in their numbers.
     for i in 0..1000 {
@@ -251,6 +254,8 @@ fn a_day_of_the_journal_counted_grouped_and_judged() {
         ]
     );
     assert_eq!(l["sudo"][0]["command"], "/usr/bin/apt update");
+    assert_eq!(l["bans"]["count"], 1, "fail2ban's ban, from the journal");
+    assert_eq!(l["bans"]["addresses"][0][0], "203.0.113.7");
     assert_eq!(
         l["sudo_failures"][0]["failure"],
         "3 incorrect password attempts"

@@ -1,5 +1,5 @@
 //! The events a report names one by one: OOM kills (the kernel's lines), logins and
-//! failed logins (sshd), sudo and its failures. Recognized by the words the programs
+//! failed logins (sshd), sudo and its failures, fail2ban's bans. Recognized by the words the programs
 //! log (OpenSSH 9, sudo 1.9, Linux 6); every value taken from a message is made safe
 //! by `entry::shown` before it is kept, and a user name an attacker typed is only
 //! ever shown as text.
@@ -87,6 +87,8 @@ pub struct Events {
     sources: BTreeMap<String, u64>,
     users: BTreeMap<String, u64>,
     sudo: BTreeMap<(String, String, Option<String>), u64>,
+    /// fail2ban's bans, where it logs to the journal.
+    bans: Option<super::fail2ban::Tally>,
 }
 
 impl Events {
@@ -97,6 +99,11 @@ impl Events {
                 self.sshd(&e.message, e.time_us)
             }
             s if s == "sudo" || s.starts_with("sudo") => self.sudo(&e.message),
+            s if s.starts_with("fail2ban") => {
+                self.bans
+                    .get_or_insert_with(Default::default)
+                    .add(&e.message);
+            }
             _ => {}
         }
     }
@@ -231,7 +238,7 @@ impl Events {
         }
         Logins {
             records: Vec::new(),
-            bans: None,
+            bans: self.bans.as_ref().map(|t| t.bans()),
             accepted: self
                 .accepted
                 .iter()

@@ -2,7 +2,7 @@
 //! warnings counted and grouped (`summary.rs`), OOM kills and logins (`events.rs`).
 //! One `journalctl -o export` pass, streamed (a million entries never sit in
 //! memory), narrowed by matches to what the report reads: priority warning and
-//! worse, the kernel, sshd and sudo. It starts after the cursor the previous report
+//! worse, the kernel, sshd, sudo and fail2ban. It starts after the cursor the previous report
 //! saved (the first report: the last 24 hours) and returns the cursor of the last
 //! entry read, which the report saves with its counters; a preview never saves it,
 //! so it never moves it. A cursor journalctl cannot find (the journal was rotated or
@@ -270,13 +270,16 @@ fn argv(config: &JournalConfig, since: &Since) -> Vec<String> {
         Since::Cursor(cursor, _) => argv.push(format!("--after-cursor={cursor}")),
         Since::Time(t) => argv.push(format!("--since=@{}", t.timestamp())),
     }
-    // Warning and worse, or the kernel, sshd or sudo: `+` is journalctl's "or".
+    // Warning and worse, or the kernel, sshd, sudo or fail2ban (its bans are notices):
+    // `+` is journalctl's "or".
     let matches = [
         "PRIORITY=0 PRIORITY=1 PRIORITY=2 PRIORITY=3 PRIORITY=4",
         "_TRANSPORT=kernel",
         "SYSLOG_IDENTIFIER=sshd",
         "SYSLOG_IDENTIFIER=sshd-session",
         "SYSLOG_IDENTIFIER=sudo",
+        "SYSLOG_IDENTIFIER=fail2ban",
+        "SYSLOG_IDENTIFIER=fail2ban-server",
     ];
     for (i, group) in matches.iter().enumerate() {
         if i > 0 {
