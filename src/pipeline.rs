@@ -126,7 +126,7 @@ impl Pipeline {
             extra: Vec::new(),
             procfs: Default::default(),
             state_dir: self.state_dir.clone(),
-            dpkg_log: collect::package_log::DPKG_LOG.into(),
+            package_logs: collect::package_log::logs(),
         };
         if let Some(dir) = &self.state_dir {
             settings.previous = crate::previous::load(dir, settings.watches_files());

@@ -98,8 +98,8 @@ pub struct Settings {
     pub extra: Vec<Extra>,
     /// Where the procfs readers read (/proc; a fixture tree in tests).
     pub procfs: procfs::Procfs,
-    /// dpkg's log (/var/log/dpkg.log; a fixture in tests).
-    pub dpkg_log: PathBuf,
+    /// The package logs looked for (dpkg's, dnf's; fixtures in tests).
+    pub package_logs: Vec<(PathBuf, package_log::Format)>,
     /// Where collectors may keep a cache (apt's answer); None: no cache.
     pub state_dir: Option<crate::state::StateDir>,
 }
@@ -121,7 +121,7 @@ impl Settings {
             procfs: procfs::Procfs::default(),
             extra: Vec::new(),
             state_dir: None,
-            dpkg_log: PathBuf::from(package_log::DPKG_LOG),
+            package_logs: package_log::logs(),
         }
     }
 

@@ -133,10 +133,10 @@ pub(super) fn journal(s: &Settings, job: &Job) -> Work {
 }
 
 pub(super) fn packages(s: &Settings, job: &Job) -> Work {
-    let (log, now, zone) = (s.dpkg_log.clone(), job.now, job.zone.clone());
+    let (logs, now, zone) = (s.package_logs.clone(), job.now, job.zone.clone());
     let since = journal::since(job.earlier.as_ref(), now).start();
     Box::new(move || {
-        let found = package_log::collect(&log, since, now, &zone)?;
+        let found = package_log::collect(&logs, since, now, &zone)?;
         Ok(put(found, |m, _, v| m.readings.packages = Some(Some(v))))
     })
 }

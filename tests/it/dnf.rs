@@ -239,3 +239,55 @@ fn dnf_updates_with_security_advisories_and_installed_versions() {
         "1 security updates pending (2 updates in all)"
     );
 }
+
+/// The packages section on an RPM host: what real dnf wrote to dnf.rpm.log when it
+/// upgraded one package and removed another, each one change with its versions.
+#[test]
+fn dnf_history_from_its_rpm_log() {
+    let sandbox = Sandbox::new();
+    let bin = rpm_host(&sandbox);
+    let before = chrono::Utc::now() - chrono::TimeDelta::seconds(2);
+    let dnf = bin.join("dnf");
+    run(dnf.to_str().unwrap(), &["-y", "-q", "upgrade", "hello"]);
+    run(dnf.to_str().unwrap(), &["-y", "-q", "remove", "steady"]);
+    let log = sandbox.path("root/var/log/dnf.rpm.log");
+    let mut s = rreport::collect::Settings::new(
+        rreport::zone::Zone::utc(),
+        std::time::Duration::from_millis(10),
+        std::time::Duration::from_secs(10),
+    );
+    s.sections =
+        rreport::sections::Sections::new(vec![rreport::sections::Section::Packages]).unwrap();
+    let missing = sandbox.path("no-dpkg.log");
+    s.package_logs = rreport::collect::package_log::logs();
+    s.package_logs[0].0 = missing;
+    s.package_logs[1].0 = log.clone();
+    let now = chrono::Utc::now() + chrono::TimeDelta::seconds(1);
+    let mut with_previous = s.clone();
+    with_previous.previous.counters = rreport::collect::gather_and_remember(&s, before).1.counters;
+    let (readings, _) = rreport::collect::gather_and_remember(&with_previous, now);
+    let p = readings.packages.flatten().unwrap();
+    assert_eq!(p.log.as_deref(), log.to_str());
+    let seen: Vec<(&str, &str, &str, &str)> = p
+        .changes
+        .iter()
+        .map(|c| {
+            (
+                c.action.as_str(),
+                c.package.as_str(),
+                c.from.as_str(),
+                c.to.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("upgrade", "hello", "3.0-1", "3.0-2"),
+            ("remove", "steady", "3.0-1", "<none>")
+        ],
+        "{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    assert_eq!((p.installed, p.upgraded, p.removed), (0, 1, 1));
+}

@@ -434,7 +434,7 @@ fn package_changes_from_dpkgs_own_log() {
     );
     s.sections =
         rreport::sections::Sections::new(vec![rreport::sections::Section::Packages]).unwrap();
-    s.dpkg_log = log.clone();
+    s.package_logs = vec![(log.clone(), collect::package_log::Format::Dpkg)];
     let (readings, _) = collect::gather_and_remember(&s, Utc::now() + TimeDelta::seconds(1));
     let p = readings.packages.flatten().unwrap();
     assert_eq!((p.installed, p.upgraded, p.removed), (1, 1, 1), "{p:?}");
