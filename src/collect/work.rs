@@ -144,8 +144,9 @@ pub(super) fn packages(s: &Settings, job: &Job) -> Work {
 pub(super) fn reboots(s: &Settings, job: &Job) -> Work {
     let (config, timeout, zone) = (s.journal.clone(), s.timeout, job.zone.clone());
     let (boot, earlier) = (job.boot_time, job.earlier.as_ref().map(|e| e.boot_time));
+    let since = journal::since(job.earlier.as_ref(), job.now).start();
     Box::new(move || {
-        let found = journal::reboots(&config, boot, earlier, timeout, &zone)?;
+        let found = journal::reboots(&config, (boot, earlier), since, timeout, &zone)?;
         Ok(put(found, |m, _, v| m.readings.reboots = Some(Some(v))))
     })
 }

@@ -22,14 +22,8 @@ pub(super) fn events(r: &Readings, a: &mut Assessment, all: &mut Vec<Judged>) {
     for k in r.oom.iter().flatten().flatten() {
         a.oom.push(keep(kill(k)));
     }
-    if let Some(Some(b)) = r
-        .reboots
-        .as_ref()
-        .map(|b| b.as_ref().filter(|b| b.clean == Some(false)))
-    {
-        let last = b.last_message.as_deref().unwrap_or("");
-        let text = format!("the host rebooted without a clean shutdown (booted {}; the boot before ended with \"{last}\")", b.booted_at);
-        a.reboots = Some(keep(noted(Level::Warning, text)));
+    if let Some(Some(b)) = &r.reboots {
+        a.reboots = unclean(b).map(|text| keep(noted(Level::Warning, text)));
     }
     if let Some(Some(logins)) = &r.logins {
         a.logins = logins.accepted.iter().map(|l| keep(login(l))).collect();
@@ -109,4 +103,15 @@ fn login(l: &Login) -> Judged {
         ),
         _ => noted(Level::Ok, String::new()),
     }
+}
+
+/// What an unclean end among the period's boots says; None when every one was clean.
+fn unclean(b: &crate::collect::journal::Reboots) -> Option<String> {
+    let last = b.ended.iter().rev().find(|e| !e.clean)?;
+    let ended = format!("ended {} with \"{}\"", last.ended, last.last_message);
+    Some(match (b.boots, b.unclean) {
+        (0 | 1, _) => format!("the host rebooted without a clean shutdown (booted {}; the boot before {ended})", b.booted_at),
+        (n, 1) => format!("the host rebooted {n} times since the previous report, once without a clean shutdown (that boot {ended})"),
+        (n, k) => format!("the host rebooted {n} times since the previous report, {k} times without a clean shutdown (the last such boot {ended})"),
+    })
 }

@@ -461,10 +461,11 @@ fn package_changes_from_dpkgs_own_log() {
     assert_eq!(after.packages.flatten().unwrap().changes, []);
 }
 
-/// Two boots in the journal; the report's previous boot time differs from this one's,
-/// so the host rebooted: cleanly when the boot before ended with journald stopping.
+/// Three boots in the journal since a report made while the first ran: the report's
+/// previous boot time differs from this one's, so the host rebooted, twice; each boot
+/// that ended is judged clean when it ended with journald stopping.
 #[test]
-fn a_reboot_says_whether_the_boot_before_ended_cleanly() {
+fn reboots_say_how_many_and_whether_each_boot_ended_cleanly() {
     let now = Utc::now();
     let t = |m: i64| now - TimeDelta::minutes(m);
     for (last, clean) in [
@@ -473,19 +474,19 @@ fn a_reboot_says_whether_the_boot_before_ended_cleanly() {
     ] {
         let sandbox = Sandbox::new();
         let dir = sandbox.path("journal");
-        let old_boot = |m: i64, msg: &str| {
+        let boot = |id: char, m: i64, msg: &str| {
             let mut entry = unit(t(m), "systemd-journald.service", "6", msg);
-            entry
-                .fields
-                .push(("_BOOT_ID", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".into()));
+            entry.fields.push(("_BOOT_ID", id.to_string().repeat(32)));
             entry
         };
         journal(
             &dir,
             "boots",
             &[
-                old_boot(120, "started"),
-                old_boot(110, last),
+                boot('a', 200, "started"),
+                boot('a', 150, "Reached target System Reboot"),
+                boot('b', 120, "started"),
+                boot('b', 110, last),
                 unit(t(100), "app.service", "6", "up again"),
             ],
         );
@@ -495,7 +496,7 @@ fn a_reboot_says_whether_the_boot_before_ended_cleanly() {
             rreport::sections::Section::Reboots,
         ])
         .unwrap();
-        let (_, remembered) = collect::gather_and_remember(&s, t(130));
+        let (_, remembered) = collect::gather_and_remember(&s, t(160));
         let mut earlier = remembered.counters.unwrap();
         earlier.boot_time = 1; // another boot than this one
         s.previous.counters = Some(earlier);
@@ -503,23 +504,40 @@ fn a_reboot_says_whether_the_boot_before_ended_cleanly() {
         let ctx = context(&readings);
         let r = &ctx["reboots"];
         assert_eq!(
-            (r["rebooted"].as_bool(), r["clean"].as_bool()),
-            (Some(true), Some(clean)),
+            (
+                r["rebooted"].as_bool(),
+                r["boots"].as_u64(),
+                r["clean"].as_bool()
+            ),
+            (Some(true), Some(2), Some(clean)),
             "{r}"
+        );
+        let ended: Vec<(bool, &str)> = (r["ended"].as_array().unwrap().iter())
+            .map(|e| {
+                (
+                    e["clean"].as_bool().unwrap(),
+                    e["last_message"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ended,
+            [(true, "Reached target System Reboot"), (clean, last)]
+        );
+        assert_eq!(
+            r["ended"][1]["started"],
+            rreport::zone::Zone::utc().rfc3339(t(120))
         );
         assert_eq!(r["last_message"], last);
         let warned = ctx["attention"].as_array().unwrap().iter().any(|a| {
-            a["text"]
-                .as_str()
-                .unwrap()
-                .starts_with("the host rebooted without a clean shutdown")
+            a["text"].as_str().unwrap().starts_with(
+                "the host rebooted 2 times since the previous report, once without a clean shutdown",
+            )
         });
         assert_eq!(warned, !clean, "{}", ctx["attention"]);
     }
 }
 
-/// The service reads the journal through its group; without it journalctl shows
-/// nothing, and the report says so as a warning rather than reporting a quiet day.
 #[test]
 fn a_journal_it_may_not_read_is_a_warning_not_a_quiet_day() {
     use std::os::unix::fs::PermissionsExt;

@@ -26,7 +26,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use self::boots::{collect as reboots, Reboots};
+pub use self::boots::{collect as reboots, Ended, Reboots};
 pub use self::entry::{host_time, shown, Entry};
 pub use self::events::{Kill, Login, Logins, LISTED};
 pub use self::fail2ban::{bans_since, Bans};
@@ -249,16 +249,25 @@ fn read(config: &JournalConfig, since: &Since, timeout: Duration) -> Result<Pass
 /// journal; `extra` after. Export, not JSON: journalctl writes it three times as fast
 /// (`export.rs`).
 fn journalctl(config: &JournalConfig, extra: &[&str]) -> Vec<String> {
-    let mut argv: Vec<String> = ["journalctl", "--no-pager", "-o", "export"]
-        .map(String::from)
-        .to_vec();
-    argv.push(
-        "--output-fields=MESSAGE,PRIORITY,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,_COMM,_TRANSPORT".into(),
+    let mut argv = on_journal(
+        config,
+        &[
+            "-o",
+            "export",
+            "--output-fields=MESSAGE,PRIORITY,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,_COMM,_TRANSPORT",
+        ],
     );
+    argv.extend(extra.iter().map(|a| a.to_string()));
+    argv
+}
+
+/// journalctl on the configured journal, with `args`.
+fn on_journal(config: &JournalConfig, args: &[&str]) -> Vec<String> {
+    let mut argv = vec!["journalctl".to_string(), "--no-pager".to_string()];
     if let Some(dir) = &config.directory {
         argv.push(format!("--directory={}", dir.display()));
     }
-    argv.extend(extra.iter().map(|a| a.to_string()));
+    argv.extend(args.iter().map(|a| a.to_string()));
     argv
 }
 
