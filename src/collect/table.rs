@@ -207,7 +207,8 @@ pub(super) const TABLE: &[Entry] = &[
         cheap: false,
         work: journal,
         failed: |r| (r.journal, r.oom, r.logins) = (Some(None), Some(None), Some(None)),
-        grace: none,
+        // Waited for up to its own timeout, a noisy journal's long pass.
+        grace: |s| s.journal.timeout.saturating_sub(s.timeout),
     },
     Entry {
         name: "packages",

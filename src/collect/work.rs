@@ -91,7 +91,8 @@ pub(super) fn temperatures(_: &Settings, job: &Job) -> Work {
 }
 
 pub(super) fn journal(s: &Settings, job: &Job) -> Work {
-    let (config, timeout, zone, now) = (s.journal.clone(), s.timeout, job.zone.clone(), job.now);
+    let (config, zone, now) = (s.journal.clone(), job.zone.clone(), job.now);
+    let timeout = config.timeout;
     let since = journal::since(job.earlier.as_ref(), job.now);
     let places = (job.earlier.as_ref())
         .map(|e| e.cursors.clone())

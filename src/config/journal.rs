@@ -5,6 +5,7 @@
 //! directory = "/var/log/journal/remote"   # another journal (journalctl --directory)
 //! error_warning = 1                       # more errors than this since the previous report: a warning
 //! ignore = ["^pam_unix\\(cron:session\\)", "Connection reset by peer"]
+//! timeout_secs = 30                       # the journal's own collector timeout
 //! ```
 
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ pub(super) struct RawJournal {
     error_warning: Option<Spanned<u64>>,
     #[serde(default)]
     ignore: Vec<Spanned<String>>,
+    timeout_secs: Option<Spanned<u64>>,
 }
 
 pub(super) fn check(raw: RawJournal, loc: &Locator) -> Result<JournalConfig, ConfigError> {
@@ -41,6 +43,7 @@ pub(super) fn check(raw: RawJournal, loc: &Locator) -> Result<JournalConfig, Con
         0..=1_000_000,
         1,
     )?;
+    let timeout = loc.bounded(&raw.timeout_secs, "journal.timeout_secs", 1..=3600, 30)?;
     let ignore = raw
         .ignore
         .iter()
@@ -58,6 +61,7 @@ pub(super) fn check(raw: RawJournal, loc: &Locator) -> Result<JournalConfig, Con
         directory,
         error_warning,
         ignore,
+        timeout: std::time::Duration::from_secs(timeout),
         ..Default::default()
     })
 }

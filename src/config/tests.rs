@@ -392,6 +392,11 @@ fn the_example_checks_and_watches_parse() {
     assert_eq!(c.checks.len(), 7, "{uncommented}");
     assert_eq!(c.watches.len(), 1);
     assert_eq!(c.journal.ignore.len(), 1);
+    assert_eq!(c.journal.timeout, Duration::from_secs(30));
+    check_err(
+        "[journal]\ntimeout_secs = 0\n",
+        "config.toml:2:16: journal.timeout_secs = 0 is out of range; expected 1 to 3600",
+    );
 }
 
 #[test]

@@ -340,6 +340,47 @@ fn each_entry_is_counted_once_across_reports_and_a_lost_place_says_so() {
     );
 }
 
+/// More entries than one report reads (here a cap of 10; on a host, 0.8 × the
+/// collector timeout): the report counts what it read, says where it stopped, and the
+/// next report starts where this one ended, so a daily flood never leaves a backlog.
+#[test]
+fn a_report_that_cannot_read_its_whole_period_says_so_and_the_next_starts_after_it() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.path("journal");
+    let now = Utc::now();
+    let t = |s: i64| now - TimeDelta::seconds(s);
+    let flood: Vec<E> = (0..30)
+        .map(|i| unit(t(3000 - i), "app.service", "3", &format!("error {i}")))
+        .collect();
+    journal(&dir, "a", &flood);
+    let mut s = settings(&dir);
+    s.journal.entries_max = 10;
+    let (first, remembered) = collect::gather_and_remember(&s, t(1000));
+    let j = first.journal.clone().flatten().unwrap();
+    assert_eq!(j.counts.err, 10);
+    let until = rreport::zone::Zone::utc().rfc3339(t(3000 - 9));
+    assert!(
+        j.note.as_deref().unwrap_or("").contains(&format!(
+            "counted up to {until}; the rest of the period is not counted"
+        )),
+        "{:?}",
+        j.note
+    );
+    journal(
+        &dir,
+        "b",
+        &[unit(t(500), "app.service", "3", "after the report")],
+    );
+    s.previous.counters = remembered.counters;
+    let (second, _) = collect::gather_and_remember(&s, now);
+    let j = second.journal.clone().flatten().unwrap();
+    assert_eq!(
+        (j.counts.err, j.messages[0].text.as_str(), j.note),
+        (1, "after the report", None),
+        "the 20 left over are not read again"
+    );
+}
+
 #[test]
 fn a_preview_shows_the_journal_and_never_moves_the_cursor() {
     let sandbox = Sandbox::new();

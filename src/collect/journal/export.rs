@@ -24,6 +24,18 @@ pub struct Fields {
     pub cursor: String,
 }
 
+/// The fields `Fields` keeps; every other is skipped unread.
+const WANTED: [&[u8]; 8] = [
+    b"MESSAGE",
+    b"PRIORITY",
+    b"_SYSTEMD_UNIT",
+    b"SYSLOG_IDENTIFIER",
+    b"_COMM",
+    b"_TRANSPORT",
+    b"__REALTIME_TIMESTAMP",
+    b"__CURSOR",
+];
+
 impl Fields {
     fn set(&mut self, key: &[u8], value: Vec<u8>) {
         let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
@@ -67,13 +79,15 @@ pub fn entries(
         }
         started = true;
         match line.iter().position(|&b| b == b'=') {
-            Some(at) => {
+            Some(at) if WANTED.contains(&&line[..at]) => {
                 let value = line[at + 1..].iter().take(max).copied().collect();
                 fields.set(&line[..at], value);
             }
+            Some(_) => {}
             None => {
                 let key = std::mem::take(&mut line);
-                let value = binary(reader, max)?;
+                let keep = if WANTED.contains(&&key[..]) { max } else { 0 };
+                let value = binary(reader, keep)?;
                 fields.set(&key, value);
             }
         }
