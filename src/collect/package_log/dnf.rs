@@ -66,7 +66,8 @@ fn parse(line: &str) -> Option<(DateTime<Utc>, &str, String, String)> {
 mod tests {
     use super::*;
 
-    /// The lines are dnf 4.14's, from the packaging test (tests/it/dnf.rs).
+    /// Lines in dnf 4.14's layout (tests/it/dnf.rs reads what real dnf writes); the
+    /// epoch and the dashed name are written here, to hold the parse to them.
     #[test]
     fn an_upgrade_is_one_change_with_both_versions() {
         let log = "2026-11-26T06:17:49+0000 INFO --- logging initialized ---\n\
