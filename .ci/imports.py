@@ -20,7 +20,7 @@ LAYERS = [
     ["delivery"],
     ["late"],
     ["smtp", "mail"],
-    ["report"],
+    ["report", "textfile"],
     ["status"],
     ["outbox", "previous", "history"],
     ["config"],

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 /// `generated_at`, `sections`, `status` and `errors`. Keys are sorted (a
 /// `BTreeMap`) so the JSON is the same shape on every run. A section that is not
 /// shown has no key at all; a collector that failed has null.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(transparent)]
 pub struct Context(pub Map<String, Value>);
 

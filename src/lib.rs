@@ -41,7 +41,7 @@ pub mod clock;
 pub mod collect;
 mod commands;
 pub mod config;
-mod context;
+pub mod context;
 pub mod daemon;
 pub mod delivery;
 pub mod exit;
@@ -60,6 +60,7 @@ pub mod sections;
 pub mod smtp;
 pub mod state;
 pub mod status;
+pub mod textfile;
 mod units;
 pub mod zone;
 

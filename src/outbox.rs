@@ -288,6 +288,13 @@ impl Outbox {
         Ok(metas)
     }
 
+    /// How many messages are queued and failed, without reading them; an unreadable
+    /// directory counts none.
+    pub fn counts(&self) -> (usize, usize) {
+        let count = |dir| eml_files(dir).map_or(0, |f| f.len());
+        (count(&self.queue), count(&self.failed))
+    }
+
     /// The queued messages, oldest first. Unreadable entries are skipped with a warning.
     pub fn queued(&self) -> Result<Vec<Entry>, OutboxError> {
         read_entries(&self.queue)

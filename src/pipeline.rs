@@ -189,7 +189,40 @@ impl Pipeline {
         let Some(smtp) = &self.config.smtp else {
             unreachable!("send_report is only called after smtp_for_sending succeeded")
         };
-        let (built, remembered) = self.build(smtp, now, missed)?;
+        let (mut built, remembered) = self.build(smtp, now, missed)?;
+        let ctx = std::mem::take(&mut built.ctx);
+        let result = self.deliver(outbox, built, &remembered, now, keep_going);
+        self.export(&ctx, outbox, now);
+        result
+    }
+
+    /// Writes the report's metrics for node_exporter, when `[export] textfile` asks;
+    /// a failure is logged, never the report's.
+    fn export(&self, ctx: &Context, outbox: &Outbox, now: DateTime<Utc>) {
+        let Some(path) = &self.config.textfile else {
+            return;
+        };
+        let (queued, failed) = outbox.counts();
+        let counts = crate::textfile::Outbox { queued, failed };
+        let text = crate::textfile::render(ctx, counts, now);
+        if let Err(e) = crate::textfile::write(path, &text) {
+            tracing::error!("{e}");
+        }
+    }
+
+    /// Queues the built report, saves what it leaves for the next one, and makes the
+    /// first attempt at it.
+    fn deliver(
+        &self,
+        outbox: &Outbox,
+        built: Built,
+        remembered: &collect::Remembered,
+        now: DateTime<Utc>,
+        keep_going: &dyn Fn() -> bool,
+    ) -> Result<Sent, DeliveryError> {
+        let Some(smtp) = &self.config.smtp else {
+            unreachable!("only after smtp_for_sending succeeded")
+        };
         let lock = outbox.lock(delivery::patience(smtp)).unwrap_or_else(|e| {
             tracing::error!("{e}; queueing the report for a later delivery");
             None
@@ -210,12 +243,12 @@ impl Pipeline {
                     &mut |_| {},
                 )
                 .map_err(|error| DeliveryError::NotQueued { queue_error, error })?;
-                self.remember(&remembered);
+                self.remember(remembered);
                 return finished(built.sent, accepted.refused);
             }
         };
         tracing::debug!("queued {} as {}", built.id, entry.path.display());
-        self.remember(&remembered);
+        self.remember(remembered);
         let reason = match (&lock, keep_going()) {
             (None, _) => "another rreport holds the outbox lock and will deliver it",
             (Some(_), false) => "rreport is stopping; it stays queued",
@@ -289,6 +322,7 @@ impl Pipeline {
             envelope,
             meta,
             bytes: message.formatted(),
+            ctx,
         };
         Ok((built, remembered))
     }
@@ -326,6 +360,8 @@ struct Built {
     envelope: lettre::address::Envelope,
     meta: outbox::Meta,
     bytes: Vec<u8>,
+    /// The report's context, for the metrics written after it.
+    ctx: Context,
 }
 
 /// Delivered: fine if every recipient took it.

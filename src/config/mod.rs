@@ -11,6 +11,7 @@ use std::time::Duration;
 mod advice;
 mod certificates;
 mod checks;
+mod fleet;
 mod history;
 mod journal;
 pub mod lint;
@@ -21,6 +22,7 @@ mod watch;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use self::fleet::{Auth, DigestSettings};
 pub use self::history::HistorySettings;
 pub use self::smtp::{parse_duration, Credentials, RetryPolicy, Server, SmtpSettings, TlsMode};
 pub use self::thresholds::{Levels, Thresholds};
@@ -54,6 +56,10 @@ pub struct Config {
     pub certificates: Vec<crate::collect::certificates::Watched>,
     /// `[journal]`.
     pub journal: crate::collect::journal::JournalConfig,
+    /// `[export] textfile`: where the report's metrics are written for node_exporter.
+    pub textfile: Option<PathBuf>,
+    /// `[digest]`: the fleet digest from Prometheus.
+    pub digest: Option<DigestSettings>,
     pub thresholds: Thresholds,
     /// `[[checks]]`: the admin's health checks, in the config's order.
     pub checks: Vec<crate::collect::checks::Check>,
@@ -111,6 +117,9 @@ struct RawConfig {
     certificates: Vec<Spanned<certificates::RawCertificate>>,
     #[serde(default)]
     journal: journal::RawJournal,
+    #[serde(default)]
+    export: fleet::RawExport,
+    digest: Option<fleet::RawDigest>,
 }
 
 /// The thresholds with `[updates]`' and `[reboot]`'s days in them.
@@ -234,6 +243,8 @@ impl Config {
             history: history::check(&raw.history, &loc)?,
             certificates: certificates::check_all(raw.certificates, &loc)?,
             journal: journal::check(raw.journal, &loc)?,
+            textfile: fleet::export(raw.export, &loc)?,
+            digest: fleet::digest(raw.digest, &loc, env)?,
         })
     }
 

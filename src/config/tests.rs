@@ -63,7 +63,7 @@ fn port_follows_tls() {
 
 #[test]
 fn errors_say_where_and_what() {
-    check_err("schedul = \"x\"", "config.toml:1:1: unknown field `schedul`, expected one of `schedule`, `timezone`, `hostname`, `state_dir`, `collector_timeout_secs`, `report`, `smtp`, `thresholds`, `checks`, `watch`, `history`, `updates`, `reboot`, `certificates`, `journal`");
+    check_err("schedul = \"x\"", "config.toml:1:1: unknown field `schedul`, expected one of `schedule`, `timezone`, `hostname`, `state_dir`, `collector_timeout_secs`, `report`, `smtp`, `thresholds`, `checks`, `watch`, `history`, `updates`, `reboot`, `certificates`, `journal`, `export`, `digest`");
     check_err(&format!("{SMTP}tsl = \"tls\"\n"), "config.toml:5:1: unknown field `tsl`, expected one of `host`, `port`, `tls`, `ca_file`, `from`, `to`, `timeout_secs`, `retry_initial`, `retry_max`, `max_queue_age`");
     check_err(
         &format!("{SMTP}tls = \"ssl\"\n"),

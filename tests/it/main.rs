@@ -9,6 +9,7 @@ mod delivery;
 mod dnf;
 mod faults;
 mod files;
+mod fleet;
 mod health;
 mod history;
 mod journal;

@@ -59,9 +59,38 @@ fn unit_keeps_the_contract() {
 /// capabilities, which is its point).
 #[test]
 fn the_smart_drop_in_applies_cleanly() {
+    let drop_in = applies_cleanly("smart.conf");
+    for granted in [
+        "CAP_SYS_RAWIO",
+        "SupplementaryGroups=disk",
+        "PrivateDevices=no",
+    ] {
+        assert!(drop_in.contains(granted), "{granted}");
+    }
+}
+
+/// The textfile drop-in opens one directory for writing and joins one group.
+#[test]
+fn the_export_drop_in_applies_cleanly() {
+    let drop_in = applies_cleanly("export.conf");
+    let settings: Vec<&str> = (drop_in.lines())
+        .filter(|l| !l.starts_with('#') && l.contains('='))
+        .collect();
+    assert_eq!(
+        settings,
+        [
+            "ReadWritePaths=/var/lib/prometheus/node-exporter",
+            "SupplementaryGroups=prometheus"
+        ]
+    );
+}
+
+/// The unit with `drop_in` after it, as systemd merges them: systemd-analyze knows
+/// every key. Returns the drop-in's text.
+fn applies_cleanly(name: &str) -> String {
     let root = env!("CARGO_MANIFEST_DIR");
     let unit = std::fs::read_to_string(format!("{root}/systemd/rreport.service")).unwrap();
-    let drop_in = std::fs::read_to_string(format!("{root}/systemd/smart.conf")).unwrap();
+    let drop_in = std::fs::read_to_string(format!("{root}/systemd/{name}")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let combined = dir.path().join("rreport.service");
     std::fs::write(&combined, format!("{unit}\n{drop_in}")).unwrap();
@@ -79,11 +108,5 @@ fn the_smart_drop_in_applies_cleanly() {
         "{errors}"
     );
     assert!(text.contains("Overall exposure level"), "{text}\n{errors}");
-    for granted in [
-        "CAP_SYS_RAWIO",
-        "SupplementaryGroups=disk",
-        "PrivateDevices=no",
-    ] {
-        assert!(drop_in.contains(granted), "{granted}");
-    }
+    drop_in
 }
