@@ -20,7 +20,7 @@ LAYERS = [
     ["delivery"],
     ["late"],
     ["smtp", "mail"],
-    ["report", "textfile"],
+    ["report", "textfile", "fleet"],
     ["status"],
     ["outbox", "previous", "history"],
     ["config"],

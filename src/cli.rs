@@ -12,6 +12,7 @@ use clap::{Parser, ValueEnum};
 /// sending a report at each time the schedule names.
 #[derive(Debug, Parser)]
 #[command(version, about)]
+#[command(group(clap::ArgGroup::new("job").args(["once", "digest"])))]
 pub struct Cli {
     /// Config file [default: $RREPORT_CONFIG, else /etc/rreport/config.toml; built-in
     /// defaults when that default file does not exist]
@@ -22,8 +23,13 @@ pub struct Cli {
     #[arg(long)]
     pub once: bool,
 
-    /// With --once: print the report instead of sending it (needs no SMTP settings)
-    #[arg(long, requires = "once")]
+    /// Make and send the fleet digest from Prometheus now ([digest] in the config),
+    /// then exit
+    #[arg(long, conflicts_with_all = ["once", "check", "outbox", "export"])]
+    pub digest: bool,
+
+    /// With --once or --digest: print it instead of sending it (needs no SMTP settings)
+    #[arg(long, requires = "job")]
     pub dry_run: bool,
 
     /// With --dry-run: what to print
@@ -83,6 +89,11 @@ pub enum Mode<'a> {
         format: Format,
         output: Option<&'a Path>,
     },
+    Digest,
+    DigestPreview {
+        format: Format,
+        output: Option<&'a Path>,
+    },
     Check {
         next: usize,
     },
@@ -109,6 +120,13 @@ impl Cli {
                 since: &self.since,
                 series: self.series.as_deref(),
             }
+        } else if self.digest && self.dry_run {
+            Mode::DigestPreview {
+                format: self.format,
+                output: self.output.as_deref(),
+            }
+        } else if self.digest {
+            Mode::Digest
         } else if self.once && self.dry_run {
             Mode::Preview {
                 format: self.format,
@@ -172,6 +190,11 @@ mod tests {
             "Preview { format: Text, output: None }"
         );
         assert_eq!(mode(&["--check", "--next", "2"]), "Check { next: 2 }");
+        assert_eq!(mode(&["--digest"]), "Digest");
+        assert_eq!(
+            mode(&["--digest", "--dry-run", "--format", "json"]),
+            "DigestPreview { format: Json, output: None }"
+        );
         assert_eq!(mode(&["--outbox"]), "Outbox");
         assert_eq!(
             mode(&["--export", "csv", "--since", "7d", "--series", "cpu"]),

@@ -45,6 +45,7 @@ pub mod context;
 pub mod daemon;
 pub mod delivery;
 pub mod exit;
+pub mod fleet;
 pub mod history;
 pub mod late;
 pub mod logging;

@@ -18,6 +18,8 @@ use crate::state::StateDir;
 pub struct Pipeline {
     pub config: Config,
     renderer: Renderer,
+    /// The digest's templates, where `[digest]` is configured.
+    digest: Option<Renderer>,
     /// Where the previous report's counters are kept; None: no "since previous".
     pub state_dir: Option<StateDir>,
     /// The EHLO name: the configured hostname, else the system's.
@@ -64,6 +66,15 @@ impl Pipeline {
             config.report.template_dir.as_deref(),
             strict,
         )?;
+        let digest = match &config.digest {
+            Some(d) => Some(Renderer::with_set(
+                &report::DIGEST,
+                d.subject.as_deref().unwrap_or(report::DIGEST_SUBJECT),
+                config.report.template_dir.as_deref(),
+                strict,
+            )?),
+            None => None,
+        };
         let hello = config
             .hostname
             .clone()
@@ -72,6 +83,7 @@ impl Pipeline {
         Ok(Pipeline {
             config,
             renderer,
+            digest,
             hello,
             state_dir: None,
         })
@@ -191,7 +203,7 @@ impl Pipeline {
         };
         let (mut built, remembered) = self.build(smtp, now, missed)?;
         let ctx = std::mem::take(&mut built.ctx);
-        let result = self.deliver(outbox, built, &remembered, now, keep_going);
+        let result = self.deliver(outbox, built, Some(&remembered), now, keep_going);
         self.export(&ctx, outbox, now);
         result
     }
@@ -210,13 +222,45 @@ impl Pipeline {
         }
     }
 
+    /// The fleet digest at `now` from Prometheus (`[digest]`), rendered; None without
+    /// `[digest]`. A Prometheus that cannot be asked is in the digest, not an error.
+    pub fn digest(&self, now: DateTime<Utc>) -> Option<Result<(Context, Rendered), TemplateError>> {
+        let (settings, renderer) = (self.config.digest.as_ref()?, self.digest.as_ref()?);
+        let ctx = crate::fleet::digest(
+            settings,
+            &self.config.thresholds,
+            now,
+            &self.config.timezone,
+        );
+        Some(renderer.render(&ctx).map(|rendered| (ctx, rendered)))
+    }
+
+    /// Renders, queues and sends the fleet digest through the same outbox and
+    /// delivery as a report. The caller has checked `[digest]` and SMTP.
+    pub fn send_digest(
+        &self,
+        outbox: &Outbox,
+        now: DateTime<Utc>,
+        keep_going: &dyn Fn() -> bool,
+    ) -> Result<Sent, DeliveryError> {
+        let (Some(smtp), Some(digest)) = (&self.config.smtp, self.digest(now)) else {
+            unreachable!("send_digest is only called with [digest] and [smtp]")
+        };
+        let (ctx, rendered) = digest?;
+        if let Some(problem) = &rendered.template_error {
+            tracing::error!("digest template failed, the built-in one was used instead: {problem}");
+        }
+        let built = message(smtp, rendered, ctx, now)?;
+        self.deliver(outbox, built, None, now, keep_going)
+    }
+
     /// Queues the built report, saves what it leaves for the next one, and makes the
     /// first attempt at it.
     fn deliver(
         &self,
         outbox: &Outbox,
         built: Built,
-        remembered: &collect::Remembered,
+        remembered: Option<&collect::Remembered>,
         now: DateTime<Utc>,
         keep_going: &dyn Fn() -> bool,
     ) -> Result<Sent, DeliveryError> {
@@ -306,30 +350,12 @@ impl Pipeline {
         let (ctx, remembered, images) = self.gather(now, true, missed);
         let mut rendered = self.render(&ctx)?;
         rendered.images = images;
-        let (message, id) = mail::build(smtp, &rendered, now.into())?;
-        let envelope = message.envelope().clone();
-        let meta = outbox::new_meta(
-            &id,
-            envelope.from().map(|a| a.to_string()),
-            envelope.to().iter().map(|a| a.to_string()).collect(),
-            now,
-        );
-        let built = Built {
-            sent: Sent {
-                subject: rendered.subject,
-            },
-            id,
-            envelope,
-            meta,
-            bytes: message.formatted(),
-            ctx,
-        };
-        Ok((built, remembered))
+        Ok((message(smtp, rendered, ctx, now)?, remembered))
     }
 
     /// Saves what this report leaves for the next one, once the report is safe.
-    fn remember(&self, remembered: &collect::Remembered) {
-        if let Some(dir) = &self.state_dir {
+    fn remember(&self, remembered: Option<&collect::Remembered>) {
+        if let (Some(dir), Some(remembered)) = (&self.state_dir, remembered) {
             crate::previous::save(dir, remembered);
         }
     }
@@ -351,6 +377,35 @@ impl Pipeline {
             None => Ok(Flushed::Done { next_due: None }),
         }
     }
+}
+
+/// A rendered report (or digest) built into its message, ready to queue.
+fn message(
+    smtp: &crate::config::SmtpSettings,
+    rendered: Rendered,
+    ctx: Context,
+    now: DateTime<Utc>,
+) -> Result<Built, DeliveryError> {
+    let (message, id) = mail::build(smtp, &rendered, now.into())?;
+
+    let envelope = message.envelope().clone();
+    let meta = outbox::new_meta(
+        &id,
+        envelope.from().map(|a| a.to_string()),
+        envelope.to().iter().map(|a| a.to_string()).collect(),
+        now,
+    );
+    let built = Built {
+        sent: Sent {
+            subject: rendered.subject,
+        },
+        id,
+        envelope,
+        meta,
+        bytes: message.formatted(),
+        ctx,
+    };
+    Ok(built)
 }
 
 /// A report built into its message, ready to queue.

@@ -4,6 +4,7 @@
 //! and the one error type that maps every failure to an exit status.
 
 mod check;
+mod digest;
 mod export;
 mod preview;
 mod queue;
@@ -70,6 +71,8 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
             series,
         } => export::run(&config, format, since, series),
         Mode::Preview { format, output } => preview::run(config, format, output),
+        Mode::Digest => digest::send(config),
+        Mode::DigestPreview { format, output } => digest::preview(config, format, output),
         Mode::Once => send::once(config),
         Mode::Daemon => send::serve(cli, config),
     }

@@ -27,6 +27,11 @@ pub(super) fn run(config: Config, format: Format, output: Option<&Path>) -> Resu
         }
         Format::Text => pipeline.render(&pipeline.collect(now))?.text,
     };
+    write(&body, output)
+}
+
+/// A preview to FILE, or to standard output.
+pub(super) fn write(body: &str, output: Option<&Path>) -> Result<(), RunError> {
     let written = match output {
         Some(path) => std::fs::write(path, body)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),

@@ -19,8 +19,50 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 pub use self::image::Image;
 use crate::context::Context;
 
-const BUILTIN_HTML: &str = include_str!("../../templates/report.html");
-const BUILTIN_TEXT: &str = include_str!("../../templates/report.txt");
+/// A set of templates: the report's, or the fleet digest's.
+pub struct Set {
+    /// The file names an admin's `template_dir` may hold instead of the built-in ones.
+    pub html: &'static str,
+    pub text: &'static str,
+    /// The built-in templates: the names they are registered under, and their text.
+    builtin_html: (&'static str, &'static str),
+    builtin_text: (&'static str, &'static str),
+    /// The subject when the config names none.
+    pub subject: &'static str,
+}
+
+pub const REPORT: Set = Set {
+    html: "report.html",
+    text: "report.txt",
+    builtin_html: (
+        "builtin/report.html",
+        include_str!("../../templates/report.html"),
+    ),
+    builtin_text: (
+        "builtin/report.txt",
+        include_str!("../../templates/report.txt"),
+    ),
+    subject: DEFAULT_SUBJECT,
+};
+
+pub const DIGEST: Set = Set {
+    html: "digest.html",
+    text: "digest.txt",
+    builtin_html: (
+        "builtin/digest.html",
+        include_str!("../../templates/digest.html"),
+    ),
+    builtin_text: (
+        "builtin/digest.txt",
+        include_str!("../../templates/digest.txt"),
+    ),
+    subject: DIGEST_SUBJECT,
+};
+
+/// The digest's subject: how many hosts need the admin, or why there is no digest.
+pub const DIGEST_SUBJECT: &str = "[rreport] {% if error %}{{ error | truncate(150) }}\
+{% elif attention_hosts %}{{ attention_hosts }} of {{ hosts_total }} hosts need attention\
+{% else %}all {{ hosts_total }} hosts ok{% endif %}";
 /// The subject when the config names none: the status and the first thing to read,
 /// so the inbox alone says what is wrong:
 /// `[CRITICAL] db-3: check postgres failed: connection refused (+4 more)`.
@@ -98,6 +140,16 @@ impl Renderer {
         template_dir: Option<&Path>,
         strict: bool,
     ) -> Result<Renderer, TemplateError> {
+        Renderer::with_set(&REPORT, subject, template_dir, strict)
+    }
+
+    /// As `new`, for a set of templates other than the report's.
+    pub fn with_set(
+        set: &Set,
+        subject: &str,
+        template_dir: Option<&Path>,
+        strict: bool,
+    ) -> Result<Renderer, TemplateError> {
         let mut env = environment();
         if strict {
             env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -108,26 +160,15 @@ impl Renderer {
         };
         env.add_template_owned("subject", subject.to_string())
             .map_err(subject_error)?;
-        env.add_template("builtin/subject", DEFAULT_SUBJECT)
+        env.add_template("builtin/subject", set.subject)
             .map_err(subject_error)?;
-        env.add_template("builtin/report.html", BUILTIN_HTML)
-            .map_err(|e| locate_error("builtin/report.html", &e))?;
-        env.add_template("builtin/report.txt", BUILTIN_TEXT)
-            .map_err(|e| locate_error("builtin/report.txt", &e))?;
-        let html = add_body(
-            &mut env,
-            template_dir,
-            "report.html",
-            "builtin/report.html",
-            strict,
-        )?;
-        let text = add_body(
-            &mut env,
-            template_dir,
-            "report.txt",
-            "builtin/report.txt",
-            strict,
-        )?;
+        let ((html_name, html), (text_name, text)) = (set.builtin_html, set.builtin_text);
+        env.add_template(html_name, html)
+            .map_err(|e| locate_error(html_name, &e))?;
+        env.add_template(text_name, text)
+            .map_err(|e| locate_error(text_name, &e))?;
+        let html = add_body(&mut env, template_dir, set.html, html_name, strict)?;
+        let text = add_body(&mut env, template_dir, set.text, text_name, strict)?;
         Ok(Renderer {
             env,
             html,
