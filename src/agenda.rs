@@ -12,8 +12,10 @@ pub const MAX_WAIT: Duration = Duration::from_secs(60);
 /// The due times the daemon keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Agenda {
-    /// The next fire time of the schedule.
-    pub report: DateTime<Utc>,
+    /// The next fire time of the schedule; `None`: no reports (`schedule = "off"`).
+    pub report: Option<DateTime<Utc>>,
+    /// The next fire time of the digest's schedule; `None`: no digest from this daemon.
+    pub digest: Option<DateTime<Utc>>,
     /// When the earliest queued message is due again; `None`: nothing queued.
     pub retry: Option<DateTime<Utc>>,
     /// When the next sample of the history is due; `None`: no history kept.
@@ -25,6 +27,8 @@ pub struct Agenda {
 pub enum Next {
     /// Send the report (it is due or overdue: after a suspend, once).
     Report,
+    /// Send the fleet digest, likewise.
+    Digest,
     /// Retry what is queued.
     Retry,
     /// Take a sample for the history.
@@ -34,10 +38,14 @@ pub enum Next {
 }
 
 impl Agenda {
-    /// The report, then a retry, then a sample, when due; otherwise wait for the earliest.
+    /// The report, then the digest, then a retry, then a sample, when due; otherwise
+    /// wait for the earliest.
     pub fn next(&self, now: DateTime<Utc>) -> Next {
-        if now >= self.report {
+        if self.report.is_some_and(|r| r <= now) {
             return Next::Report;
+        }
+        if self.digest.is_some_and(|d| d <= now) {
+            return Next::Digest;
         }
         if self.retry.is_some_and(|r| r <= now) {
             return Next::Retry;
@@ -45,11 +53,12 @@ impl Agenda {
         if self.sample.is_some_and(|s| s <= now) {
             return Next::Sample;
         }
-        let wake = [self.retry, self.sample]
+        let wake = [self.report, self.digest, self.retry, self.sample]
             .into_iter()
             .flatten()
-            .fold(self.report, DateTime::min);
-        Next::Wait((wake - now).to_std().unwrap_or_default().min(MAX_WAIT))
+            .min();
+        let span = wake.map_or(MAX_WAIT, |w| (w - now).to_std().unwrap_or_default());
+        Next::Wait(span.min(MAX_WAIT))
     }
 }
 
@@ -71,7 +80,8 @@ mod tests {
     ) {
         assert_eq!(
             Agenda {
-                report,
+                report: Some(report),
+                digest: None,
                 retry,
                 sample: None
             }
@@ -109,7 +119,8 @@ mod tests {
     #[test]
     fn samples_come_after_reports_and_retries_and_wake_the_wait() {
         let agenda = |sample| Agenda {
-            report: at(8, 0, 0),
+            report: Some(at(8, 0, 0)),
+            digest: None,
             retry: Some(at(7, 30, 0)),
             sample: Some(sample),
         };
@@ -127,12 +138,38 @@ mod tests {
         let tomorrow = at(8, 0, 0) + chrono::TimeDelta::days(1);
         assert!(matches!(
             Agenda {
-                report: tomorrow,
+                report: Some(tomorrow),
+                digest: None,
                 retry: None,
                 sample: None,
             }
             .next(at(7, 59, 0)),
             Next::Wait(_)
         ));
+    }
+
+    #[test]
+    fn the_digest_after_the_report_and_a_daemon_of_digests_only() {
+        let digest_only = Agenda {
+            report: None,
+            digest: Some(at(7, 0, 0)),
+            retry: None,
+            sample: None,
+        };
+        assert_eq!(
+            digest_only.next(at(6, 59, 30)),
+            Next::Wait(Duration::from_secs(30))
+        );
+        assert_eq!(digest_only.next(at(7, 0, 0)), Next::Digest);
+        let both = Agenda {
+            report: Some(at(7, 0, 0)),
+            ..digest_only
+        };
+        assert_eq!(both.next(at(7, 0, 0)), Next::Report);
+        let idle = Agenda {
+            digest: None,
+            ..digest_only
+        };
+        assert_eq!(idle.next(at(7, 0, 0)), Next::Wait(MAX_WAIT));
     }
 }

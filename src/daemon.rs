@@ -57,7 +57,8 @@ pub fn run_on(
         clock,
         keep_going: &keep_going,
         agenda: Agenda {
-            report: clock.now(),
+            report: None,
+            digest: None,
             retry: None,
             sample: None,
         },
@@ -76,6 +77,10 @@ pub fn run_on(
                 }
                 None
             }
+            Next::Digest => {
+                daemon.digest_due();
+                None
+            }
             Next::Retry => {
                 daemon.agenda.retry = daemon.flush(true);
                 None
@@ -84,14 +89,7 @@ pub fn run_on(
                 daemon.sample();
                 None
             }
-            Next::Wait(span) => {
-                let span = watchdog.as_ref().map_or(span, |w| span.min(w.interval));
-                let signal = clock.wait(span, signals);
-                if let Some(w) = &mut watchdog {
-                    w.pet();
-                }
-                signal
-            }
+            Next::Wait(span) => wait(clock, signals, &mut watchdog, span),
         };
         match signal {
             Some(Signal::Stop) => return stopping(outbox),
@@ -99,6 +97,21 @@ pub fn run_on(
             None => {}
         }
     }
+}
+
+/// Waits `span` (shorter when the watchdog wants a ping sooner) or until a signal.
+fn wait(
+    clock: &dyn Clock,
+    signals: &Receiver<Signal>,
+    watchdog: &mut Option<Watchdog>,
+    span: std::time::Duration,
+) -> Option<Signal> {
+    let span = watchdog.as_ref().map_or(span, |w| span.min(w.interval));
+    let signal = clock.wait(span, signals);
+    if let Some(w) = watchdog {
+        w.pet();
+    }
+    signal
 }
 
 /// The daemon's state between two turns of its loop.
@@ -117,7 +130,8 @@ impl Daemon<'_> {
     /// The report that is due: the queue first, then the report, then the next fire
     /// time. False after SIGTERM: no new report, no new relay; what is queued stays.
     fn report_due(&mut self) -> anyhow::Result<bool> {
-        let (now, due) = (self.clock.now(), self.agenda.report);
+        let now = self.clock.now();
+        let due = self.agenda.report.unwrap_or(now);
         let late = now - due;
         if late > chrono::TimeDelta::minutes(2) {
             tracing::info!(
@@ -136,9 +150,37 @@ impl Daemon<'_> {
         self.agenda.retry = self.flush(true);
         // Strictly after now: a clock stepped back cannot send the same report twice.
         self.agenda.report = self.next_fire(self.clock.now().max(now))?;
-        let next = self.local(self.agenda.report);
-        notify(&format!("STATUS=next report at {next}"));
+        notify(&format!("STATUS={}", self.status()));
         Ok(true)
+    }
+
+    /// The fleet digest that is due, then the next one planned.
+    fn digest_due(&mut self) {
+        let now = self.clock.now();
+        let started = Instant::now();
+        match self.pipeline.send_digest(self.outbox, now, self.keep_going) {
+            Ok(sent) => {
+                let ms = started.elapsed().as_millis();
+                tracing::info!("digest sent in {ms} ms: {}", sent.subject)
+            }
+            Err(e) => tracing::error!("digest: {e}"),
+        }
+        self.agenda.retry = self.flush(true);
+        // Strictly after now, as for the report.
+        self.agenda.digest = self.next_digest(self.clock.now().max(now));
+        give_back_free_memory();
+    }
+
+    /// What the daemon waits for next, for systemd's status line and the log.
+    fn status(&self) -> String {
+        let report = match self.agenda.report {
+            Some(t) => format!("next report at {}", self.local(t)),
+            None => "no reports (schedule = \"off\")".to_string(),
+        };
+        match self.agenda.digest {
+            Some(t) => format!("{report}, next digest at {}", self.local(t)),
+            None => report,
+        }
     }
 
     /// The history opened, the queue flushed, a missed report sent, the first report
@@ -156,9 +198,10 @@ impl Daemon<'_> {
             self.agenda.retry = self.flush(true);
         }
         self.agenda.report = self.next_fire(self.clock.now())?;
-        let next = self.local(self.agenda.report);
-        notify(&format!("READY=1\nSTATUS=next report at {next}"));
-        tracing::info!("started; next report at {next}");
+        self.agenda.digest = self.next_digest(self.clock.now());
+        let status = self.status();
+        notify(&format!("READY=1\nSTATUS={status}"));
+        tracing::info!("started; {status}");
         Ok(())
     }
 
@@ -170,14 +213,14 @@ impl Daemon<'_> {
         let state = self.pipeline.state_dir.as_ref()?;
         let last = crate::previous::load(state, false).counters?.taken_at;
         let mut missed = None;
-        let mut fire = self.next_fire(last).ok()?;
+        let mut fire = self.next_fire(last).ok()??;
         // A minutely schedule down for two months is 90,000 fire times; enough.
         for _ in 0..100_000 {
             if fire > now {
                 break;
             }
             missed = Some(fire);
-            fire = self.next_fire(fire).ok()?;
+            fire = self.next_fire(fire).ok()??;
         }
         missed
     }
@@ -226,13 +269,12 @@ impl Daemon<'_> {
             Ok(fresh) => {
                 self.pipeline = fresh;
                 self.agenda.report = self.next_fire(self.clock.now())?;
-                let next = self.local(self.agenda.report);
-                tracing::info!("config reloaded; next report at {next}");
+                self.agenda.digest = self.next_digest(self.clock.now());
+                tracing::info!("config reloaded; {}", self.status());
             }
             Err(e) => tracing::error!("reload failed, still running on the previous config: {e}"),
         }
-        let next = self.local(self.agenda.report);
-        notify(&format!("READY=1\nSTATUS=next report at {next}"));
+        notify(&format!("READY=1\nSTATUS={}", self.status()));
         Ok(())
     }
 
@@ -283,13 +325,24 @@ impl Daemon<'_> {
         }
     }
 
-    fn next_fire(&self, after: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {
+    /// The report's next fire time after `after`; None with `schedule = "off"`.
+    fn next_fire(&self, after: DateTime<Utc>) -> anyhow::Result<Option<DateTime<Utc>>> {
         let config = &self.pipeline.config;
-        config
-            .schedule
-            .next_after(after, &config.timezone)
-            .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(|| anyhow::anyhow!("schedule '{}' never fires", config.schedule.as_str()))
+        let Some(schedule) = &config.schedule else {
+            return Ok(None);
+        };
+        let next = schedule.next_after(after, &config.timezone);
+        let next =
+            next.ok_or_else(|| anyhow::anyhow!("schedule '{}' never fires", schedule.as_str()))?;
+        Ok(Some(next.with_timezone(&Utc)))
+    }
+
+    /// The digest's next fire time, where `[digest]` has a schedule (checked to fire).
+    fn next_digest(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let config = &self.pipeline.config;
+        let schedule = config.digest.as_ref()?.schedule.as_ref()?;
+        let next = schedule.next_after(after, &config.timezone)?;
+        Some(next.with_timezone(&Utc))
     }
 
     fn local(&self, t: DateTime<Utc>) -> String {

@@ -68,9 +68,13 @@ pub(super) fn run(config: Config, n: usize) -> Result<(), RunError> {
         tracing::warn!("check '{}' failed now: {}", text("name"), text("detail"));
     }
     let config = &pipeline.config;
-    let times = config.schedule.upcoming(Utc::now(), &config.timezone, n);
+    let Some(schedule) = &config.schedule else {
+        tracing::warn!("schedule = \"off\": no reports from this host, only the digest");
+        return Ok(());
+    };
+    let times = schedule.upcoming(Utc::now(), &config.timezone, n);
     if times.is_empty() && n > 0 {
-        return Err(anyhow::anyhow!("schedule '{}' never fires", config.schedule.as_str()).into());
+        return Err(anyhow::anyhow!("schedule '{}' never fires", schedule.as_str()).into());
     }
     let mut out = std::io::stdout().lock();
     for t in times {

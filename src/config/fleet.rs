@@ -170,3 +170,92 @@ fn auth(env: EnvLookup) -> Result<Option<Auth>, ConfigError> {
         (None, Some(_), _) => Err(fail(format!("{PASSWORD_VAR} is set but {USERNAME_VAR} is not; set both"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::{Config, ConfigError};
+    use super::Auth;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, "config.toml", &|_| None)
+    }
+
+    #[track_caller]
+    fn check_err(text: &str, expected: &str) {
+        match parse(text) {
+            Ok(_) => panic!("accepted: {text}"),
+            Err(e) => assert_eq!(e.to_string(), expected, "for {text:?}"),
+        }
+    }
+
+    #[test]
+    fn export_and_digest_are_checked_where_they_are_written() {
+        check_err(
+        "[export]\ntextfile = \"rreport.txt\"\n",
+        "config.toml:2:12: export.textfile = \"rreport.txt\" must be an absolute path ending in .prom (node_exporter reads only *.prom)",
+    );
+        check_err(
+        "[digest]\nprometheus = \"prom:9090\"\n",
+        "config.toml:2:14: digest.prometheus = \"prom:9090\" must be an http:// or https:// URL",
+    );
+        check_err(
+        "[digest]\nprometheus = \"http://prom:9090\"\nselector = 'job=\"node\"'\n",
+        "config.toml:3:12: digest.selector = \"job=\\\"node\\\"\" must be label matchers in braces, as {job=\"node\"}",
+    );
+        check_err(
+        "[digest]\nprometheus = \"http://prom:9090\"\nperiod = \"1m\"\n",
+        "config.toml:3:10: digest.period = \"1m\" must be a duration from 5m to 90d (\"24h\", \"7d\")",
+    );
+        let c = parse("[digest]\nprometheus = \"http://prom:9090/\"\nselector = '{job=\"node\", env=\"prod\"}'\nschedule = \"0 7 * * 1-5\"\n").unwrap();
+        let d = c.digest.unwrap();
+        assert_eq!(d.prometheus, "http://prom:9090");
+        assert_eq!(d.matchers, "job=\"node\", env=\"prod\"");
+        assert_eq!((d.period, d.healthy_max), (Duration::from_secs(86400), 100));
+        assert!(d.schedule.is_some() && d.auth.is_none());
+    }
+
+    /// Basic auth or a token from the environment, never both, never half.
+    #[test]
+    fn prometheus_credentials_come_from_the_environment() {
+        let digest = "[digest]\nprometheus = \"https://prom:9090\"\n";
+        let with = |vars: &'static [(&'static str, &'static str)]| {
+            let env = move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            };
+            Config::parse(digest, "config.toml", &env)
+        };
+        let token = with(&[("RREPORT_PROMETHEUS_TOKEN", "t0ken")]).unwrap();
+        assert!(matches!(token.digest.unwrap().auth, Some(Auth::Bearer(_))));
+        let basic = with(&[
+            ("RREPORT_PROMETHEUS_USERNAME", "u"),
+            ("RREPORT_PROMETHEUS_PASSWORD", "p4ss"),
+        ]);
+        assert!(matches!(
+            basic.unwrap().digest.unwrap().auth,
+            Some(Auth::Basic { .. })
+        ));
+        let half = with(&[("RREPORT_PROMETHEUS_USERNAME", "u")]).unwrap_err();
+        assert_eq!(half.to_string(), "environment: RREPORT_PROMETHEUS_USERNAME is set but RREPORT_PROMETHEUS_PASSWORD is not; set both");
+        let both = with(&[
+            ("RREPORT_PROMETHEUS_TOKEN", "t0ken"),
+            ("RREPORT_PROMETHEUS_PASSWORD", "p4ss"),
+        ])
+        .unwrap_err();
+        assert!(!format!("{both:?}").contains("t0ken") && !format!("{both:?}").contains("p4ss"));
+    }
+
+    /// `schedule = "off"`: a daemon of digests only, which needs a digest schedule.
+    #[test]
+    fn reports_off_needs_a_digest_schedule() {
+        check_err(
+        "schedule = \"off\"\n[digest]\nprometheus = \"http://prom:9090\"\n",
+        "config.toml:1:12: schedule = \"off\" but [digest] has no schedule: the daemon would send nothing; give [digest] a schedule, or the reports one",
+    );
+        let c = parse("schedule = \"off\"\n[digest]\nprometheus = \"http://prom:9090\"\nschedule = \"0 7 * * *\"\n").unwrap();
+        assert!(c.schedule.is_none());
+    }
+}

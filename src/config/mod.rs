@@ -39,7 +39,9 @@ pub use crate::secret::{PASSWORD_VAR, USERNAME_VAR};
 pub struct Config {
     /// Where the settings came from, for messages: a path or "built-in defaults".
     pub origin: String,
-    pub schedule: Schedule,
+    /// When the daemon sends a report; `None`: never (`schedule = "off"`, a daemon
+    /// that only sends the fleet digest).
+    pub schedule: Option<Schedule>,
     pub timezone: Zone,
     /// Overrides the system's hostname in the report and subject.
     pub hostname: Option<String>,
@@ -199,7 +201,7 @@ impl Config {
             message: advice::advise(e.message(), text, e.span().map(|s| s.start)),
         })?;
 
-        let schedule = schedule(raw.schedule.as_ref(), &loc)?;
+        let schedule = report_schedule(raw.schedule.as_ref(), &loc)?;
         let timezone = match &raw.timezone {
             Some(z) => Zone::named(z.get_ref()).map_err(|e| {
                 at(z.span(), format!("unknown time zone '{}': {e}; expected an IANA name such as \"Europe/Berlin\" or \"UTC\" (the tz database is the tzdata package)", z.get_ref()))
@@ -246,6 +248,24 @@ impl Config {
             textfile: fleet::export(raw.export, &loc)?,
             digest: fleet::digest(raw.digest, &loc, env)?,
         })
+        .and_then(|c| c.something_to_do(raw.schedule.as_ref(), &loc))
+    }
+
+    /// `schedule = "off"` is for a daemon that sends only the digest: without a digest
+    /// schedule it would do nothing at all.
+    fn something_to_do(
+        self,
+        schedule: Option<&Spanned<String>>,
+        loc: &Locator,
+    ) -> Result<Config, ConfigError> {
+        let digests = self.digest.as_ref().is_some_and(|d| d.schedule.is_some());
+        match (schedule, &self.schedule) {
+            (Some(s), None) if !digests => Err(loc.at(
+                s.span().start,
+                "schedule = \"off\" but [digest] has no schedule: the daemon would send nothing; give [digest] a schedule, or the reports one".into(),
+            )),
+            _ => Ok(self),
+        }
     }
 
     /// The SMTP settings, checked for sending: present and with at least one recipient.
@@ -280,6 +300,17 @@ fn utf8(bytes: &[u8], origin: &str) -> Result<String, ConfigError> {
                 ),
             })
         }
+    }
+}
+
+/// The reports' schedule: None for `"off"`, else as `schedule` checks it.
+fn report_schedule(
+    raw: Option<&Spanned<String>>,
+    loc: &Locator,
+) -> Result<Option<Schedule>, ConfigError> {
+    match raw {
+        Some(s) if s.get_ref().trim() == "off" => Ok(None),
+        s => schedule(s, loc).map(Some),
     }
 }
 

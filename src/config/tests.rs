@@ -24,7 +24,7 @@ const SMTP: &str = "[smtp]\nhost = \"mx\"\nfrom = \"r@example.com\"\nto = [\"a@e
 #[test]
 fn empty_text_is_the_defaults() {
     let c = parse("").unwrap();
-    assert_eq!(c.schedule.as_str(), "0 8 * * *");
+    assert_eq!(c.schedule.as_ref().map(|s| s.as_str()), Some("0 8 * * *"));
     assert_eq!(c.report.subject, None, "the built-in subject");
     assert_eq!(c.report.cpu_sample, Duration::from_millis(200));
     assert!(c.smtp.is_none() && c.hostname.is_none() && c.report.filesystems.is_none());

@@ -460,3 +460,43 @@ fn a_missed_report_is_sent_once_on_start_never_a_burst() {
         "{text}"
     );
 }
+
+/// The daemon runs the report's schedule, the digest's, or both: each message at its
+/// own time, a digest whose Prometheus is down sent all the same (it says so).
+#[test]
+fn the_daemon_sends_the_digest_on_its_own_schedule_beside_or_instead_of_reports() {
+    let subjects = |server: &SmtpServer| -> Vec<String> {
+        let parse = |m: &Received| {
+            let parsed = mail_parser::MessageParser::default()
+                .parse(&m.data)
+                .unwrap();
+            parsed.subject().unwrap_or_default().to_string()
+        };
+        server.received().iter().map(parse).collect()
+    };
+    let digest = format!(
+        "[digest]\nprometheus = \"http://127.0.0.1:{}\"\nschedule = \"0 7 * * *\"\ntimeout_secs = 1\n",
+        closed_port()
+    );
+    // Both: the digest at 07:00, the report at 08:00.
+    let (sandbox, server, _) = plain_relay();
+    let text = daily(&sandbox, server.port, "0 8 * * *") + &digest;
+    let (pipeline, outbox) = daemon_parts(&sandbox, &text);
+    let clock = TestClock::new("2026-11-24T06:59:00Z", "2026-11-24T08:30:00Z", Vec::new());
+    run_daemon(pipeline, &outbox, &no_reload, &clock);
+    assert_eq!(dates(&server), ["2026-11-24 07:00", "2026-11-24 08:00"]);
+    let both = subjects(&server);
+    assert!(
+        both[0].starts_with("[rreport] Prometheus at http://127.0.0.1:"),
+        "{both:?}"
+    );
+    assert!(!both[1].starts_with("[rreport]"), "{both:?}");
+    // Digests only.
+    let (sandbox, server, _) = plain_relay();
+    let text = daily(&sandbox, server.port, "off") + &digest;
+    let (pipeline, outbox) = daemon_parts(&sandbox, &text);
+    let clock = TestClock::new("2026-11-24T06:59:00Z", "2026-11-25T09:00:00Z", Vec::new());
+    run_daemon(pipeline, &outbox, &no_reload, &clock);
+    assert_eq!(dates(&server), ["2026-11-24 07:00", "2026-11-25 07:00"]);
+    assert!(subjects(&server).iter().all(|s| s.contains("unreachable")));
+}
