@@ -3,7 +3,7 @@
 # banner and a day of history (charts, period figures, a forecast), and screenshots it in headless Chromium in both colour schemes:
 # docs/report-light.png and docs/report-dark.png (prefers-color-scheme emulated), and
 # the template tests' golden report, every section filled, as docs/sections-*.png.
-# Run it after changing templates/report.html, and look at both pictures: mail
+# Run it after changing templates/report.html or digest.html, and look at the pictures: mail
 # clients in dark mode (Apple Mail, Outlook for Mac and iOS) apply the template's
 # dark styles, and nothing may end up light on light or dark on dark.
 set -euo pipefail
@@ -53,4 +53,7 @@ shoot dark docs/report-dark.png
 # temperatures): the golden file the template tests render from their fixture.
 shoot light docs/sections-light.png "$PWD/tests/fixtures/report.html" 6000
 shoot dark docs/sections-dark.png "$PWD/tests/fixtures/report.html" 6000
-echo "wrote docs/report-{light,dark}.png and docs/sections-{light,dark}.png"
+# The fleet digest (`rreport --digest`), from the template tests' golden digest.
+shoot light docs/digest-light.png "$PWD/tests/fixtures/digest.html" 1500
+shoot dark docs/digest-dark.png "$PWD/tests/fixtures/digest.html" 1500
+echo "wrote docs/{report,sections,digest}-{light,dark}.png"

@@ -44,6 +44,43 @@ fn fixed_context_renders_as_the_golden_files() {
     golden("report.html", &r.html);
 }
 
+/// The fleet digest's templates, strictly, from a fixed digest: golden files, a
+/// subject that counts, hostile instance names escaped; and the digest that could
+/// not ask Prometheus says why in its subject and first line.
+#[test]
+fn the_digest_renders_as_its_golden_files() {
+    let Value::Object(map) = serde_json::from_str(include_str!("../fixtures/digest.json")).unwrap()
+    else {
+        panic!("an object")
+    };
+    let set = &rreport::report::DIGEST;
+    let renderer = Renderer::with_set(set, set.subject, None, true).unwrap();
+    let r = renderer.render(&Context(map.clone())).unwrap();
+    assert_eq!(r.subject, "[rreport] 5 of 18 hosts need attention");
+    assert!(r
+        .html
+        .contains("&lt;script&gt;alert(1)&lt;/script&gt;:9100"));
+    assert!(!r.html.contains("<script>"));
+    golden("digest.txt", &r.text);
+    golden("digest.html", &r.html);
+    let mut failed = map;
+    failed.insert(
+        "error".into(),
+        json!("Prometheus at http://prom:9090 unreachable: io: Connection refused"),
+    );
+    let r = renderer.render(&Context(failed)).unwrap();
+    assert_eq!(
+        r.subject,
+        "[rreport] Prometheus at http://prom:9090 unreachable: io: Connection refused"
+    );
+    assert!(
+        r.text
+            .starts_with("NO FLEET DIGEST: Prometheus at http://prom:9090 unreachable"),
+        "{}",
+        r.text
+    );
+}
+
 #[test]
 fn labels_match_their_values() {
     // The old script printed the memory percentage under "total"; ours says what each is.
