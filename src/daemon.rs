@@ -242,8 +242,10 @@ impl Daemon<'_> {
         }
     }
 
-    /// Takes one sample into the history and plans the next.
+    /// Takes one sample into the history and plans the next; the metrics for
+    /// node_exporter are written again with the outbox as it is now.
     fn sample(&mut self) {
+        self.pipeline.export_again(self.outbox);
         let now = self.clock.now();
         let interval = self.pipeline.config.history.sample_interval;
         self.agenda.sample = chrono::TimeDelta::from_std(interval).ok().map(|d| now + d);

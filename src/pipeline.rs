@@ -222,6 +222,22 @@ impl Pipeline {
         }
     }
 
+    /// The last report's metrics written again with the outbox's counts now, when they
+    /// changed (the daemon, after each sample): a report stuck in the queue shows
+    /// before the next report, and one delivered by a retry stops showing.
+    pub fn export_again(&self, outbox: &Outbox) {
+        let Some(path) = &self.config.textfile else {
+            return;
+        };
+        let (queued, failed) = outbox.counts();
+        let counts = crate::textfile::Outbox { queued, failed };
+        if let Some(text) = crate::textfile::again(path, counts) {
+            if let Err(e) = crate::textfile::write(path, &text) {
+                tracing::error!("{e}");
+            }
+        }
+    }
+
     /// The fleet digest at `now` from Prometheus (`[digest]`), rendered; None without
     /// `[digest]`. A Prometheus that cannot be asked is in the digest, not an error.
     pub fn digest(&self, now: DateTime<Utc>) -> Option<Result<(Context, Rendered), TemplateError>> {

@@ -38,6 +38,37 @@ pub struct TextfileError {
 
 /// The metrics of one report, in Prometheus' text format.
 pub fn render(ctx: &Context, outbox: Outbox, at: DateTime<Utc>) -> String {
+    with_outbox(&report(ctx, at), outbox)
+}
+
+/// The file at `path` with the outbox's counts replaced by `outbox`'s, when they
+/// differ; None when they do not, or there is no file of ours to update (before the
+/// first report).
+pub fn again(path: &Path, outbox: Outbox) -> Option<String> {
+    let bytes = crate::regular::read(path, 1 << 20, crate::regular::Links::Refuse).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let report: String = (text.lines())
+        .filter(|l| !l.contains("rreport_outbox_messages"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let updated = with_outbox(&report, outbox);
+    (report.starts_with("# HELP rreport_status") && updated != text).then_some(updated)
+}
+
+/// `report`'s text and the outbox's counts.
+fn with_outbox(report: &str, outbox: Outbox) -> String {
+    let mut out = Metrics {
+        text: report.to_string(),
+    };
+    let name = "rreport_outbox_messages";
+    out.family(name, "Messages in rreport's outbox, by state.");
+    out.sample(name, &[("state", "queued")], outbox.queued as f64);
+    out.sample(name, &[("state", "failed")], outbox.failed as f64);
+    out.text
+}
+
+/// Every metric of the report but the outbox's.
+fn report(ctx: &Context, at: DateTime<Utc>) -> String {
     let c = &ctx.0;
     let mut out = Metrics::default();
     out.family(
@@ -56,20 +87,6 @@ pub fn render(ctx: &Context, outbox: Outbox, at: DateTime<Utc>) -> String {
     checks(&mut out, c);
     forecasts(&mut out, c);
     maintenance(&mut out, c);
-    out.family(
-        "rreport_outbox_messages",
-        "Messages in rreport's outbox, by state.",
-    );
-    out.sample(
-        "rreport_outbox_messages",
-        &[("state", "queued")],
-        outbox.queued as f64,
-    );
-    out.sample(
-        "rreport_outbox_messages",
-        &[("state", "failed")],
-        outbox.failed as f64,
-    );
     out.family(
         "rreport_last_report_timestamp_seconds",
         "When the last report was made.",

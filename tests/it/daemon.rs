@@ -500,3 +500,42 @@ fn the_daemon_sends_the_digest_on_its_own_schedule_beside_or_instead_of_reports(
     assert_eq!(dates(&server), ["2026-11-24 07:00", "2026-11-25 07:00"]);
     assert!(subjects(&server).iter().all(|s| s.contains("unreachable")));
 }
+
+/// The daemon writes the metrics for node_exporter after each report and again after
+/// each sample: a report the relay put off (451) shows as queued; a daemon started
+/// again delivers it, and its first sample's file says the queue is empty.
+#[test]
+fn the_textfile_follows_the_outbox_between_reports() {
+    let (sandbox, server, _) = plain_relay();
+    server.reply_with(&[(451, "4.3.0 try again later")]);
+    let prom = sandbox.path("rreport.prom");
+    let text = daily(&sandbox, server.port, "0 8 * * *")
+        + &format!("[export]\ntextfile = \"{}\"\n", prom.display());
+    let queued = |n: u32| format!("rreport_outbox_messages{{state=\"queued\"}} {n}\n");
+    let (pipeline, outbox) = daemon_parts(&sandbox, &text);
+    let clock = TestClock::new("2026-11-24T07:59:00Z", "2026-11-24T08:00:30Z", Vec::new());
+    run_daemon(pipeline, &outbox, &no_reload, &clock);
+    let after_report = std::fs::read_to_string(&prom).unwrap();
+    assert!(after_report.contains(&queued(1)), "{after_report}");
+    let (pipeline, outbox) = daemon_parts(&sandbox, &text);
+    let clock = TestClock::new("2026-11-24T08:00:30Z", "2026-11-24T08:01:00Z", Vec::new());
+    run_daemon(pipeline, &outbox, &no_reload, &clock);
+    assert_eq!(
+        server.received().len(),
+        1,
+        "the queued report, delivered at start"
+    );
+    let after_sample = std::fs::read_to_string(&prom).unwrap();
+    assert!(after_sample.contains(&queued(0)), "{after_sample}");
+    let without_outbox = |t: &str| -> Vec<String> {
+        (t.lines())
+            .filter(|l| !l.contains("outbox"))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(
+        without_outbox(&after_sample),
+        without_outbox(&after_report),
+        "the report's metrics kept"
+    );
+}
