@@ -66,15 +66,7 @@ impl Pipeline {
             config.report.template_dir.as_deref(),
             strict,
         )?;
-        let digest = match &config.digest {
-            Some(d) => Some(Renderer::with_set(
-                &report::DIGEST,
-                d.subject.as_deref().unwrap_or(report::DIGEST_SUBJECT),
-                config.report.template_dir.as_deref(),
-                strict,
-            )?),
-            None => None,
-        };
+        let digest = digest_renderer(&config, strict)?;
         let hello = config
             .hostname
             .clone()
@@ -97,8 +89,8 @@ impl Pipeline {
             config.report.subject.as_deref().unwrap_or(DEFAULT_SUBJECT),
             config.report.template_dir.as_deref(),
             true,
-        )
-        .map(drop)
+        )?;
+        digest_renderer(config, true).map(drop)
     }
 
     /// Runs the chosen sections' collectors; `now` is the report's time. Reads what
@@ -393,6 +385,16 @@ impl Pipeline {
             None => Ok(Flushed::Done { next_due: None }),
         }
     }
+}
+
+/// The digest's templates, where `[digest]` is configured.
+fn digest_renderer(config: &Config, strict: bool) -> Result<Option<Renderer>, TemplateError> {
+    let Some(d) = &config.digest else {
+        return Ok(None);
+    };
+    let subject = d.subject.as_deref().unwrap_or(report::DIGEST_SUBJECT);
+    let dir = config.report.template_dir.as_deref();
+    Renderer::with_set(&report::DIGEST, subject, dir, strict).map(Some)
 }
 
 /// A rendered report (or digest) built into its message, ready to queue.

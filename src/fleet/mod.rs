@@ -91,7 +91,7 @@ fn ask(s: &DigestSettings, now: DateTime<Utc>) -> Answers {
 pub(crate) fn period_text(period: Duration) -> String {
     let secs = period.as_secs();
     match secs {
-        s if s % 86400 == 0 => format!("{}d", s / 86400),
+        s if s % 86400 == 0 && s > 2 * 86400 => format!("{}d", s / 86400),
         s if s % 3600 == 0 => format!("{}h", s / 3600),
         s => format!("{}m", s / 60),
     }

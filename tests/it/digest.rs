@@ -254,3 +254,75 @@ fn a_prometheus_that_cannot_be_asked_is_said_not_silenced() {
         assert!(!everything.contains("s3cret-token"), "the token leaked");
     }
 }
+
+/// A bcrypt hash of "rreport-test-password" (cost 4), for Prometheus' web config.
+const PASSWORD_HASH: &str = "$2b$04$g97/ey4XDK4hkp7mNlV/8OqRUm6qivXWBtKTSLodWB4dbIvYQ/mNi";
+
+/// Prometheus over https with a private CA and basic auth, as its web config sets
+/// them up: the digest trusts the CA only through `ca_file`, and gets in only with
+/// the credentials from the environment, which appear nowhere.
+#[test]
+fn a_digest_over_https_with_a_private_ca_and_basic_auth() {
+    let sandbox = Sandbox::new();
+    let ca = TestCa::new(sandbox.dir.path());
+    let web = format!(
+        "tls_server_config:\n  cert_file: {}\n  key_file: {}\nbasic_auth_users:\n  rreport: {PASSWORD_HASH}\n",
+        ca.cert.display(),
+        ca.key.display()
+    );
+    let end = chrono::Utc::now() - chrono::TimeDelta::seconds(20);
+    let fleet = vec![Kind::Healthy; 5];
+    let prom = Prometheus::start_with(
+        &sandbox.path("prom"),
+        &fleet,
+        end,
+        &live_textfile(),
+        Some(&web),
+    );
+    let ca_file = format!("ca_file = \"{}\"\n", ca.ca.display());
+    let digest = |config: &std::path::Path, password: &str| -> serde_json::Value {
+        let out = rreport()
+            .args(["--digest", "--dry-run", "--format", "json", "-c"])
+            .args([config])
+            .env("RREPORT_PROMETHEUS_USERNAME", "rreport")
+            .env("RREPORT_PROMETHEUS_PASSWORD", password)
+            .run();
+        out.status(0);
+        assert!(
+            !out.stdout.contains(password) && !out.stderr.contains(password),
+            "the password leaked"
+        );
+        serde_json::from_str(&out.stdout).unwrap()
+    };
+    let trusted = digest_config(&sandbox, &prom.url, "");
+    let text = std::fs::read_to_string(&trusted).unwrap() + &ca_file;
+    std::fs::write(&trusted, text).unwrap();
+    // Prometheus takes a moment to open its TSDB and to scrape the live host.
+    let mut d = serde_json::Value::Null;
+    let ready = eventually(std::time::Duration::from_secs(60), || {
+        d = digest(&trusted, "rreport-test-password");
+        d["error"].is_null() && d["hosts_total"] == 6
+    });
+    assert!(ready, "{d}");
+    let wrong = digest(&trusted, "not-the-password");
+    assert!(
+        wrong["error"]
+            .as_str()
+            .unwrap()
+            .contains("refused the credentials (HTTP 401)"),
+        "{wrong}"
+    );
+    let untrusted = sandbox.write(
+        "untrusted.toml",
+        &format!(
+            "[digest]\nprometheus = \"{}\"\ntimeout_secs = 2\n",
+            prom.url
+        ),
+    );
+    let refused = digest(&untrusted, "rreport-test-password");
+    let why = refused["error"].as_str().unwrap();
+    assert!(
+        why.contains("unreachable") && why.to_lowercase().contains("certificate"),
+        "{why}"
+    );
+}

@@ -203,6 +203,18 @@ impl Prometheus {
     /// node_exporter serving `textfile` (rreport's metrics) and Prometheus scraping it
     /// each second, and waits until Prometheus has the live host's rreport series.
     pub fn start(dir: &Path, fleet: &[Kind], end: DateTime<Utc>, textfile: &str) -> Prometheus {
+        Prometheus::start_with(dir, fleet, end, textfile, None)
+    }
+
+    /// As `start`, with Prometheus' `--web.config.file` (TLS, basic auth) when given:
+    /// then its readiness is left to the caller, who has the credentials.
+    pub fn start_with(
+        dir: &Path,
+        fleet: &[Kind],
+        end: DateTime<Utc>,
+        textfile: &str,
+        web: Option<&str>,
+    ) -> Prometheus {
         let data = dir.join("data");
         std::fs::create_dir_all(&data).unwrap();
         let om = dir.join("fleet.om");
@@ -235,7 +247,13 @@ impl Prometheus {
         let config = dir.join("prometheus.yml");
         let scrape = format!("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ['{live_instance}']\n");
         std::fs::write(&config, scrape).unwrap();
-        let server = Command::new("prometheus")
+        let mut server = Command::new("prometheus");
+        if let Some(web) = web {
+            let path = dir.join("web.yml");
+            std::fs::write(&path, web).unwrap();
+            server.arg(format!("--web.config.file={}", path.display()));
+        }
+        let server = server
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.tsdb.path={}", data.display()))
             .arg(format!("--web.listen-address=127.0.0.1:{prom}"))
@@ -245,8 +263,16 @@ impl Prometheus {
             ))
             .spawn()
             .unwrap();
-        let url = format!("http://127.0.0.1:{prom}");
         let running = Running(vec![node, server]);
+        if web.is_some() {
+            let url = format!("https://localhost:{prom}");
+            return Prometheus {
+                url,
+                live_instance,
+                _running: running,
+            };
+        }
+        let url = format!("http://127.0.0.1:{prom}");
         let live = format!("rreport_status{{instance=\"{live_instance}\"}}");
         let ready = eventually(Duration::from_secs(60), || !query(&url, &live).is_empty());
         let log = std::fs::read_to_string(dir.join("prometheus.log")).unwrap_or_default();
