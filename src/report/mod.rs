@@ -59,6 +59,9 @@ pub const DIGEST: Set = Set {
     subject: DIGEST_SUBJECT,
 };
 
+/// The dark-mode styles the built-in HTML templates include.
+const STYLE: &str = include_str!("../../templates/style.html");
+
 /// The digest's subject: how many hosts need the admin, or why there is no digest.
 pub const DIGEST_SUBJECT: &str = "[rreport] {% if error %}{{ error | truncate(150) }}\
 {% elif attention_hosts %}{{ attention_hosts }} of {{ hosts_total }} hosts need attention\
@@ -162,6 +165,8 @@ impl Renderer {
             .map_err(subject_error)?;
         env.add_template("builtin/subject", set.subject)
             .map_err(subject_error)?;
+        env.add_template("builtin/style.html", STYLE)
+            .map_err(|e| locate_error("builtin/style.html", &e))?;
         let ((html_name, html), (text_name, text)) = (set.builtin_html, set.builtin_text);
         env.add_template(html_name, html)
             .map_err(|e| locate_error(html_name, &e))?;
