@@ -326,3 +326,30 @@ fn a_digest_over_https_with_a_private_ca_and_basic_auth() {
         "{why}"
     );
 }
+
+/// `template_dir` holds the admin's digest templates as it holds a report's.
+#[test]
+fn the_admins_digest_template_replaces_the_built_in_one() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.path("templates");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("digest.txt"),
+        "ours: {{ hosts_total }} hosts; {{ error }}\n",
+    )
+    .unwrap();
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    let report = format!("[report]\ntemplate_dir = \"{}\"\n", dir.display());
+    let config = digest_config(&sandbox, &url, &report);
+    let out = rreport()
+        .args(["--digest", "--dry-run", "--format", "text", "-c"])
+        .args([&config])
+        .run();
+    out.status(0);
+    assert!(
+        out.stdout
+            .starts_with(&format!("ours: 0 hosts; Prometheus at {url} unreachable")),
+        "{}",
+        out.stdout
+    );
+}
