@@ -145,7 +145,7 @@ impl Cli {
 pub enum ExportFormat {
     /// A header, then one line per sample: time, then each series' value
     Csv,
-    /// One JSON object per sample: {"time": …, "<series>": value, …}
+    /// One JSON object per sample: {"time": ..., "<series>": value, ...}
     Json,
 }
 
