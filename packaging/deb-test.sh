@@ -12,8 +12,21 @@ deb=$(packaging/deb.sh | tail -n 1)
 size=$(stat -c %s "$deb")
 echo "deb-test: $deb, $size bytes"
 [ "$size" -le $((4 * 1024 * 1024)) ] || fail "the .deb is over 4 MB"
-dpkg --purge rreport >/dev/null 2>&1 || true
-rm -rf /etc/rreport /var/lib/rreport /var/lib/private/rreport
+# What an rreport installed from source keeps here is moved aside and put back at
+# the end, pass or fail: the test must not eat a developer's config or outbox.
+saved=$(mktemp -d /var/tmp/rreport-deb-test.XXXXXX)
+dpkg -s rreport >/dev/null 2>&1 && fail "a package rreport is installed already; remove it first"
+for kept in /etc/rreport /var/lib/rreport /var/lib/private/rreport; do
+    [ -e "$kept" ] && mkdir -p "$saved$(dirname "$kept")" && mv "$kept" "$saved$kept"
+done
+restore() {
+    dpkg --purge rreport >/dev/null 2>&1 || true
+    for kept in /etc/rreport /var/lib/rreport /var/lib/private/rreport; do
+        if [ -e "$saved$kept" ]; then rm -rf "$kept"; mv "$saved$kept" "$kept"; fi
+    done
+    rm -rf "$saved"
+}
+trap restore EXIT
 dpkg -i "$deb" >/dev/null
 
 /usr/bin/rreport --version | grep -q '^rreport ' || fail "rreport --version"

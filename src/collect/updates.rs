@@ -149,8 +149,14 @@ fn read_cache(path: &Path, key: &str) -> Option<Simulation> {
 
 fn write_cache(path: &Path, key: &str, simulation: &Simulation) {
     let cached = serde_json::json!({"key": key, "simulation": simulation});
-    if let Err(e) = crate::atomic::write(path, &[cached.to_string().as_bytes()]) {
-        tracing::warn!("cannot cache apt's answer in {}: {e}", path.display());
+    match crate::atomic::write(path, &[cached.to_string().as_bytes()]) {
+        Ok(()) => {}
+        // No state directory yet (a preview on a fresh host makes none): nothing to
+        // keep the cache in, and nothing wrong.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::debug!("no state directory to cache apt's answer in: {e}")
+        }
+        Err(e) => tracing::warn!("cannot cache apt's answer in {}: {e}", path.display()),
     }
 }
 

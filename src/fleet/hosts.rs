@@ -226,18 +226,12 @@ fn hosts(answers: &BTreeMap<&'static str, Vec<Sample>>) -> (BTreeMap<String, Hos
     let mut hosts: BTreeMap<String, Host> = BTreeMap::new();
     let get = |name: &str| answers.get(name).map(Vec::as_slice).unwrap_or_default();
     for sample in get("up") {
-        hosts
-            .entry(sample.label("instance").to_string())
-            .or_default()
-            .up = Some(sample.value);
+        hosts.entry(sample.shown("instance")).or_default().up = Some(sample.value);
     }
-    let seen = get("seen")
-        .iter()
-        .map(|s| s.label("instance").to_string())
-        .collect();
+    let seen = get("seen").iter().map(|s| s.shown("instance")).collect();
     let mut each = |name: &str, put: &mut dyn FnMut(&mut Host, &Sample)| {
         for sample in get(name) {
-            if let Some(h) = hosts.get_mut(sample.label("instance")) {
+            if let Some(h) = hosts.get_mut(&sample.shown("instance")) {
                 put(h, sample);
             }
         }
@@ -252,19 +246,17 @@ fn hosts(answers: &BTreeMap<&'static str, Vec<Sample>>) -> (BTreeMap<String, Hos
     each("last_report", &mut |h, s| h.last_report = Some(s.value));
     each("last_seen", &mut |h, s| h.last_seen = Some(s.value));
     each("fs", &mut |h, s| {
-        h.fs.entry(s.label("mountpoint").to_string())
-            .or_insert((0.0, None))
-            .0 = s.value;
+        h.fs.entry(s.shown("mountpoint")).or_insert((0.0, None)).0 = s.value;
     });
     each("fs_days", &mut |h, s| {
-        if let Some(fs) = h.fs.get_mut(s.label("mountpoint")) {
+        if let Some(fs) = h.fs.get_mut(&s.shown("mountpoint")) {
             fs.1 = Some(s.value).filter(|d| d.is_finite());
         }
     });
     each("attention", &mut |h, s| {
         let item = Item {
             level: level_of(s.value),
-            text: s.label("text").to_string(),
+            text: s.shown("text"),
         };
         h.attention
             .push((s.label("rank").parse().unwrap_or(u32::MAX), item));
@@ -405,5 +397,53 @@ fn level_of(value: f64) -> Level {
         v if v >= 2.0 => Level::Warning,
         v if v >= 1.0 => Level::Careful,
         _ => Level::Ok,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(labels: &[(&str, &str)], value: f64) -> Sample {
+        let labels = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Sample { labels, value }
+    }
+
+    /// A host writes its own textfile: an attention text with a line feed and an
+    /// escape sequence stays one line of text in the digest.
+    #[test]
+    fn a_hostile_label_cannot_forge_a_line() {
+        let settings = DigestSettings {
+            prometheus: "http://prom:9090".into(),
+            schedule: None,
+            matchers: String::new(),
+            period: std::time::Duration::from_secs(86400),
+            ca_file: None,
+            timeout: std::time::Duration::from_secs(1),
+            healthy_max: 10,
+            subject: None,
+            auth: None,
+        };
+        let host = [("instance", "web-1:9100")];
+        let text = "ok\r\nSubject: [rreport] all 1 hosts ok\u{1b}[2J";
+        let mut answers = BTreeMap::new();
+        answers.insert("up", vec![sample(&host, 1.0)]);
+        answers.insert("status", vec![sample(&host, 2.0)]);
+        let hostile = [("instance", "web-1:9100"), ("rank", "1"), ("text", text)];
+        answers.insert("attention", vec![sample(&hostile, 2.0)]);
+        let now = Utc::now();
+        let d = assemble(
+            Ok(answers),
+            &settings,
+            &Thresholds::default(),
+            now,
+            &Zone::utc(),
+        );
+        let item = &d.attention[0].items[0].text;
+        assert!(!item.contains(['\r', '\n', '\u{1b}']), "{item:?}");
+        assert!(item.starts_with("ok\\r\\nSubject:"), "{item:?}");
     }
 }

@@ -33,6 +33,12 @@ impl Sample {
     pub fn label(&self, name: &str) -> &str {
         self.labels.get(name).map_or("", String::as_str)
     }
+
+    /// A label made safe to show: a host writes its own textfile, and a hostile one
+    /// must not forge a line of the digest with a line feed or an escape sequence.
+    pub fn shown(&self, name: &str) -> String {
+        crate::collect::journal::shown(self.label(name))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
