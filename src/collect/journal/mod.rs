@@ -2,11 +2,13 @@
 //! warnings counted and grouped (`summary.rs`), OOM kills and logins (`events.rs`).
 //! One `journalctl -o export` pass, streamed (a million entries never sit in
 //! memory), narrowed by matches to what the report reads: priority warning and
-//! worse, the kernel, sshd, sudo and fail2ban. It starts after the cursor the previous report
-//! saved (the first report: the last 24 hours) and returns the cursor of the last
-//! entry read, which the report saves with its counters; a preview never saves it,
-//! so it never moves it. A cursor journalctl cannot find (the journal was rotated or
-//! vacuumed away) falls back to the time of the previous report, and says so.
+//! worse, the kernel, sshd, sudo and fail2ban. It starts after the cursor the
+//! previous report saved (the first report: the last 24 hours) and returns the
+//! cursor of the last entry read, which the report saves with its counters; a
+//! preview never saves it, so it never moves it. A cursor journalctl cannot find
+//! (the journal was rotated or vacuumed away) falls back to the time of the previous
+//! report, and says so. A period too big to read in time is counted up to where the
+//! read stopped, and the next report starts at the journal's end.
 //! Whether the host rebooted, and cleanly, is `boots.rs`.
 
 mod boots;
@@ -194,8 +196,9 @@ struct Pass {
     unavailable: Option<String>,
     unreadable: Option<String>,
     note: Option<String>,
-    /// Read up to this entry's time (µs) and no further: the deadline or the cap.
-    cut: Option<i64>,
+    /// Stopped by the deadline or the cap, after the entry of this time (µs; None:
+    /// before any entry).
+    cut: Option<Option<i64>>,
     last_us: i64,
     /// Without a journal: the files' places.
     files: BTreeMap<String, String>,
@@ -248,7 +251,7 @@ fn read(config: &JournalConfig, since: &Since, timeout: Duration) -> Result<Pass
         // The rest of the period is left uncounted, and the next report starts where
         // this one ends, not where it stopped: a host that floods its journal every
         // day must not fall a little further behind with every report.
-        pass.cut = Some(pass.last_us);
+        pass.cut = Some(pass.cursor.is_some().then_some(pass.last_us));
         pass.cursor = tail(config, timeout / 8).or(pass.cursor);
     } else if done.code != Some(0) && pass.cursor.is_none() && pass.unreadable.is_none() {
         let said = command::first_lines(&said).into_iter().next();
@@ -366,7 +369,7 @@ impl Pass {
             others,
             kernel,
             ignored,
-            note: join_notes(self.note, self.cut.map(|us| cut_note(&time(us)))),
+            note: join_notes(self.note, self.cut.map(|us| cut_note(us.map(time)))),
             unavailable: self.unavailable,
             unreadable: self.unreadable,
             error_warning: config.error_warning,
@@ -383,8 +386,13 @@ impl Pass {
 }
 
 /// What a report that could not read its whole period says.
-fn cut_note(until: &str) -> String {
-    format!("more entries than one report reads (0.8 × journal.timeout_secs, or 5,000,000): counted up to {until}; the rest of the period is not counted, and the next report starts where this one ends")
+/// `until`: the last entry counted; None when not one could be read in time.
+fn cut_note(until: Option<String>) -> String {
+    let counted = match until {
+        Some(t) => format!("counted up to {t}; the rest of the period is not counted"),
+        None => "not one entry could be read in time; the period is not counted".into(),
+    };
+    format!("more entries than one report reads (0.8 × journal.timeout_secs, or 5,000,000): {counted}, and the next report starts where this one ends")
 }
 
 fn join_notes(a: Option<String>, b: Option<String>) -> Option<String> {
