@@ -3,9 +3,9 @@
 //! as dstat --top-cpu/--top-mem/--top-io show them.
 //!
 //! One read of /proc/<pid>/stat per process per snapshot (two snapshots, one at each
-//! end of the CPU window) plus /proc/<pid>/io for I/O; the command line and owner
-//! only for the few processes shown. A process that exits mid-scan, or whose files
-//! this user may not read, is skipped: never an error.
+//! end of the CPU window) plus /proc/<pid>/io for I/O, inside the window; the
+//! command line and owner only for the few processes shown. A process that exits
+//! mid-scan, or whose files this user may not read, is skipped: never an error.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
@@ -124,26 +124,33 @@ fn key(s: &Stat) -> String {
     format!("{}:{}", s.pid, s.start)
 }
 
-/// Takes the two snapshots `window` apart, then the I/O counters. Returns the
-/// section and the I/O table to remember for the next report.
+/// Takes the two snapshots `window` apart, and the I/O counters between them.
+/// Returns the section and the I/O table to remember for the next report.
+///
+/// The report waits for the slowest collector, so what is read after the window is
+/// overhead: the I/O counters are read inside it, and the second pass starts one
+/// pass's length before the window's end, so that it ends with it. Each process is
+/// read at the same point of both passes, so the CPU a process used is divided by
+/// the time between the passes' starts, not by the window.
 pub fn collect(
     window: Duration,
     previous: Option<Previous>,
 ) -> Result<(Processes, Table), CollectError> {
     let started = Instant::now();
     let first = snapshot();
+    let pass = started.elapsed();
     if first.is_empty() {
         return Err(CollectError::new("/proc: no processes readable"));
     }
-    if let Some(left) = window.checked_sub(started.elapsed()) {
-        std::thread::sleep(left);
-    }
-    let second = snapshot();
-    let seconds = started.elapsed().as_secs_f64();
-    let io: Table = second
+    let io: Table = first
         .iter()
         .filter_map(|s| io_bytes(s.pid).map(|b| (key(s), vec![b])))
         .collect();
+    if let Some(left) = window.checked_sub(started.elapsed() + pass) {
+        std::thread::sleep(left);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let second = snapshot();
     let processes = summarise(
         &first,
         &second,
