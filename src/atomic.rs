@@ -9,11 +9,17 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 /// Replaces `path` with the concatenation of `parts`, atomically and durably.
 pub fn write(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
+    write_mode(path, parts, 0o600)
+}
+
+/// As `write`, the file given `mode` whatever the umask (the unit's is 0077): 0644
+/// for a file another user's program reads, as node_exporter reads the textfile.
+pub fn write_mode(path: &Path, parts: &[&[u8]], mode: u32) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".tmp.{}.{:08x}",
@@ -26,6 +32,7 @@ pub fn write(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
             .create_new(true)
             .mode(0o600)
             .open(&tmp)?;
+        file.set_permissions(fs::Permissions::from_mode(mode))?;
         for part in parts {
             file.write_all(part)?;
         }

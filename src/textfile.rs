@@ -9,7 +9,6 @@
 //! is taken from the report's context, the same numbers the mail shows.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -98,32 +97,10 @@ fn report(ctx: &Context, at: DateTime<Utc>) -> String {
 
 /// Replaces `path` with `text` atomically, readable by node_exporter.
 pub fn write(path: &Path, text: &str) -> Result<(), TextfileError> {
-    let fail = |error| TextfileError {
+    crate::atomic::write_mode(path, &[text.as_bytes()], 0o644).map_err(|error| TextfileError {
         path: path.display().to_string(),
         error,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".rreport.prom.{}.tmp", std::process::id()));
-    let written = (|| {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o644)
-            .open(&tmp)?;
-        // The unit's UMask=0077 would leave it 0600 otherwise.
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
-        file.write_all(text.as_bytes())?;
-        crate::atomic::give_to_dir_owner(&file, dir)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written.map_err(fail)
+    })
 }
 
 /// One text exposition, family by family.
