@@ -173,7 +173,7 @@ fn build_message(bencher: Bencher) {
 /// Both /proc scans, /proc/<pid>/io, and the details of the processes shown.
 #[divan::bench(sample_count = 30)]
 fn collector_processes_without_window() -> usize {
-    collect::processes::collect(Duration::ZERO, None)
+    collect::processes::collect(Instant::now(), None)
         .unwrap()
         .0
         .total

@@ -1,9 +1,10 @@
 //! The daemon: the only loop, and the only code that waits, reads signals and retries.
 //!
 //! Its `agenda` holds the due times (the next report, the outbox's next retry) and
-//! says what is next; it waits on its `clock` towards the earlier, never longer than
-//! a minute at a time, so a suspend or an NTP step is noticed within a minute. The
-//! clock is the system's in production and one the test moves in tests. A report that fell due while the machine slept is sent once on
+//! says what is next; it waits on its `clock` towards the earlier, and wakes early
+//! when the clock says the wall clock jumped (a suspend, an NTP step): between
+//! events it does not wake at all. The clock is the system's in production and one
+//! the test moves in tests. A report that fell due while the machine slept is sent once on
 //! wake; because the next fire time is always computed strictly after "now", a
 //! clock stepped backwards cannot make it send the same report twice. Between
 //! reports it wakes for queued messages whose retry time has come.
@@ -36,8 +37,10 @@ pub type Reload<'a> = &'a dyn Fn() -> anyhow::Result<Pipeline>;
 /// what is queued, repeat. On the system's clock, with real signals.
 pub fn run(pipeline: Pipeline, outbox: &Outbox, reload: Reload) -> anyhow::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
-    let signals = listen(stop.clone())?;
-    run_on(pipeline, outbox, reload, &SystemClock, &signals, &stop)
+    let (tx, signals) = mpsc::channel();
+    listen(stop.clone(), tx.clone())?;
+    let clock = SystemClock::watching(tx);
+    run_on(pipeline, outbox, reload, &clock, &signals, &stop)
 }
 
 /// The daemon on the given clock and signals. `stop` is set by whoever sends
@@ -94,6 +97,9 @@ pub fn run_on(
         match signal {
             Some(Signal::Stop) => return stopping(outbox),
             Some(Signal::Reload) => daemon.reloaded(reload)?,
+            Some(Signal::ClockSet) => {
+                tracing::debug!("the clock was set; due times measured again")
+            }
             None => {}
         }
     }
@@ -376,9 +382,8 @@ fn stopping(outbox: &Outbox) -> anyhow::Result<()> {
 
 /// SIGTERM/SIGINT and SIGHUP, delivered to the loop as messages. `stop` is also set
 /// at once, so a long flush can stop between messages.
-fn listen(stop: Arc<AtomicBool>) -> std::io::Result<Receiver<Signal>> {
+fn listen(stop: Arc<AtomicBool>, tx: mpsc::Sender<Signal>) -> std::io::Result<()> {
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])?;
-    let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for signal in signals.forever() {
             let message = if signal == SIGHUP {
@@ -392,7 +397,7 @@ fn listen(stop: Arc<AtomicBool>) -> std::io::Result<Receiver<Signal>> {
             }
         }
     });
-    Ok(rx)
+    Ok(())
 }
 
 /// systemd's watchdog (WatchdogSec= sets WATCHDOG_USEC): pet it at half the interval.

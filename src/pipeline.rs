@@ -1,7 +1,8 @@
 //! One report, start to finish: collect → render → build the email → queue → deliver.
 //!
 //! Shared by `--once`, `--check` and the daemon so all three do exactly the same
-//! work. Holds the compiled templates so the daemon compiles them once, not per report.
+//! work. Holds the templates so the daemon compiles them once, not per report; a
+//! one-shot command compiles them beside its collectors, and only those it renders.
 
 use chrono::{DateTime, Utc};
 
@@ -11,15 +12,15 @@ use crate::delivery::{self, Attempt, Flushed};
 use crate::history::Period;
 use crate::mail;
 use crate::outbox::{self, Outbox, OutboxError};
-use crate::report::{self, Image, Rendered, Renderer, TemplateError, DEFAULT_SUBJECT};
+use crate::report::{self, Image, Recipe, Rendered, TemplateError, Templates, DEFAULT_SUBJECT};
 use crate::smtp::{self, Refusal, SendError};
 use crate::state::StateDir;
 
 pub struct Pipeline {
     pub config: Config,
-    renderer: Renderer,
+    renderer: Templates,
     /// The digest's templates, where `[digest]` is configured.
-    digest: Option<Renderer>,
+    digest: Option<Templates>,
     /// Where the previous report's counters are kept; None: no "since previous".
     pub state_dir: Option<StateDir>,
     /// The EHLO name: the configured hostname, else the system's.
@@ -59,38 +60,42 @@ pub struct Sent {
 }
 
 impl Pipeline {
-    /// Compiles the templates named by `config`. `strict` is for `--check`.
+    /// Compiles the templates named by `config` now, so a broken one stops the
+    /// daemon or `--check` at start. `strict` is for `--check`.
     pub fn new(config: Config, strict: bool) -> Result<Pipeline, TemplateError> {
-        let renderer = Renderer::new(
-            config.report.subject.as_deref().unwrap_or(DEFAULT_SUBJECT),
-            config.report.template_dir.as_deref(),
-            strict,
-        )?;
-        let digest = digest_renderer(&config, strict)?;
+        let pipeline = Pipeline::deferred(config, strict);
+        pipeline.renderer.get()?;
+        if let Some(digest) = &pipeline.digest {
+            digest.get()?;
+        }
+        Ok(pipeline)
+    }
+
+    /// As `new`, with nothing compiled yet: a one-shot command compiles what it
+    /// renders while it collects (`collect_to_render`), or when it renders.
+    pub fn deferred(config: Config, strict: bool) -> Pipeline {
+        let renderer = Templates::new(report_recipe(&config, strict));
+        let digest = digest_recipe(&config, strict).map(Templates::new);
         let hello = config
             .hostname
             .clone()
             .or_else(|| collect::host::hostname().ok())
             .unwrap_or_default();
-        Ok(Pipeline {
+        Pipeline {
             config,
             renderer,
             digest,
             hello,
             state_dir: None,
-        })
+        }
     }
 
     /// Compiles the templates strictly and throws them away: for SIGHUP, which must
     /// refuse templates that do not compile (and keep the old ones) although the
     /// pipeline itself renders leniently like any report.
     pub fn check_templates(config: &Config) -> Result<(), TemplateError> {
-        Renderer::new(
-            config.report.subject.as_deref().unwrap_or(DEFAULT_SUBJECT),
-            config.report.template_dir.as_deref(),
-            true,
-        )?;
-        digest_renderer(config, true).map(drop)
+        report_recipe(config, true).compile()?;
+        digest_recipe(config, true).map_or(Ok(()), |r| r.compile().map(drop))
     }
 
     /// Runs the chosen sections' collectors; `now` is the report's time. Reads what
@@ -100,10 +105,12 @@ impl Pipeline {
         self.gather(now, false, None).0
     }
 
-    /// As `collect`, with the charts of the period drawn (when `report.charts`) and
-    /// named in the context: what the HTML of a report needs.
-    pub fn collect_with_charts(&self, now: DateTime<Utc>) -> (Context, Vec<Image>) {
-        let (ctx, _, images) = self.gather(now, true, None);
+    /// As `collect`, for a report that is rendered next: the templates compile
+    /// while the collectors run. With `charts`, the period's charts are drawn (when
+    /// `report.charts`) and named in the context: what the HTML of a report needs.
+    pub fn collect_to_render(&self, now: DateTime<Utc>, charts: bool) -> (Context, Vec<Image>) {
+        self.renderer.start();
+        let (ctx, _, images) = self.gather(now, charts, None);
         (ctx, images)
     }
 
@@ -170,7 +177,7 @@ impl Pipeline {
     /// Renders the report; a broken admin template is logged and replaced by the
     /// built-in one (see `Renderer::render`).
     pub fn render(&self, ctx: &Context) -> Result<Rendered, TemplateError> {
-        let rendered = self.renderer.render(ctx)?;
+        let rendered = self.renderer.get()?.render(ctx)?;
         if let Some(problem) = &rendered.template_error {
             tracing::error!("template failed, the built-in one was used instead: {problem}");
         }
@@ -233,14 +240,16 @@ impl Pipeline {
     /// The fleet digest at `now` from Prometheus (`[digest]`), rendered; None without
     /// `[digest]`. A Prometheus that cannot be asked is in the digest, not an error.
     pub fn digest(&self, now: DateTime<Utc>) -> Option<Result<(Context, Rendered), TemplateError>> {
-        let (settings, renderer) = (self.config.digest.as_ref()?, self.digest.as_ref()?);
+        let (settings, templates) = (self.config.digest.as_ref()?, self.digest.as_ref()?);
+        templates.start();
         let ctx = crate::fleet::digest(
             settings,
             &self.config.thresholds,
             now,
             &self.config.timezone,
         );
-        Some(renderer.render(&ctx).map(|rendered| (ctx, rendered)))
+        let rendered = templates.get().and_then(|r| r.render(&ctx));
+        Some(rendered.map(|rendered| (ctx, rendered)))
     }
 
     /// Renders, queues and sends the fleet digest through the same outbox and
@@ -355,6 +364,7 @@ impl Pipeline {
         now: DateTime<Utc>,
         missed: Option<DateTime<Utc>>,
     ) -> Result<(Built, collect::Remembered), DeliveryError> {
+        self.renderer.start();
         let (ctx, remembered, images) = self.gather(now, true, missed);
         let mut rendered = self.render(&ctx)?;
         rendered.images = images;
@@ -387,14 +397,34 @@ impl Pipeline {
     }
 }
 
+/// The report's templates.
+fn report_recipe(config: &Config, strict: bool) -> Recipe {
+    Recipe {
+        set: &report::REPORT,
+        subject: config
+            .report
+            .subject
+            .as_deref()
+            .unwrap_or(DEFAULT_SUBJECT)
+            .into(),
+        template_dir: config.report.template_dir.clone(),
+        strict,
+    }
+}
+
 /// The digest's templates, where `[digest]` is configured.
-fn digest_renderer(config: &Config, strict: bool) -> Result<Option<Renderer>, TemplateError> {
-    let Some(d) = &config.digest else {
-        return Ok(None);
-    };
-    let subject = d.subject.as_deref().unwrap_or(report::DIGEST_SUBJECT);
-    let dir = config.report.template_dir.as_deref();
-    Renderer::with_set(&report::DIGEST, subject, dir, strict).map(Some)
+fn digest_recipe(config: &Config, strict: bool) -> Option<Recipe> {
+    let d = config.digest.as_ref()?;
+    Some(Recipe {
+        set: &report::DIGEST,
+        subject: d
+            .subject
+            .as_deref()
+            .unwrap_or(report::DIGEST_SUBJECT)
+            .into(),
+        template_dir: config.report.template_dir.clone(),
+        strict,
+    })
 }
 
 /// A rendered report (or digest) built into its message, ready to queue.

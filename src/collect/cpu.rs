@@ -107,6 +107,7 @@ fn read_stat(proc: &Procfs) -> Result<(Vec<u64>, usize), CollectError> {
 }
 
 /// A CPU measurement under way.
+#[derive(Clone)]
 pub struct CpuSample {
     proc: Procfs,
     before: Vec<u64>,

@@ -7,6 +7,9 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::sections::Section;
+
+use super::cpu::CpuSample;
 use super::job::{Job, Put, Work};
 use super::merge::Merge;
 use super::table::TABLE;
@@ -93,11 +96,18 @@ impl Running {
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
+        // The window opens first: the threads' start-up then falls inside it.
+        let window_start = Instant::now();
+        let cpu = settings
+            .shows(Section::Cpu)
+            .then(|| CpuSample::start_in(&settings.procfs));
         let job = Job {
             now,
             boot_time,
             zone: settings.zone.clone(),
             window: settings.cpu_sample,
+            window_start,
+            cpu,
             deadline: Instant::now() + settings.timeout,
             earlier: settings.previous.counters.clone(),
             procfs: settings.procfs.clone(),

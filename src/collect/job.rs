@@ -2,10 +2,11 @@
 //! what the previous report left), the `Work` that runs on a thread, and the `Put`
 //! that stores its result in the readings.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use super::cpu::CpuSample;
 use super::merge::Merge;
 use super::procfs::Procfs;
 use super::{counters, CollectError};
@@ -18,10 +19,14 @@ pub(super) struct Job {
     /// This boot (Unix seconds): counters from another are not compared with.
     pub boot_time: u64,
     pub zone: Zone,
-    /// The CPU sample window.
+    /// The CPU sample window, and when it opened: before any collector's thread
+    /// started, so their start-up falls inside it rather than after it.
     pub window: Duration,
+    pub window_start: Instant,
+    /// The CPU counters read as the window opened, when the CPU section is shown.
+    pub cpu: Option<Result<CpuSample, CollectError>>,
     /// When the report goes out, whatever the collectors do.
-    pub deadline: std::time::Instant,
+    pub deadline: Instant,
     pub earlier: Option<counters::Snapshot>,
     pub procfs: Procfs,
 }

@@ -9,11 +9,12 @@
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::Serialize;
 
 use super::counters::{self, Previous, Table};
+use super::procfs::PidFiles;
 use super::CollectError;
 
 /// How many processes each top list shows.
@@ -65,23 +66,27 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
     let close = text.rfind(')')?;
     let pid = text[..open].trim().parse().ok()?;
     let name = text.get(open + 1..close)?.to_string();
-    let rest: Vec<&str> = text.get(close + 1..)?.split_whitespace().collect();
-    // rest[0] is field 3 (state); field N is rest[N - 3].
-    let field = |n: usize| rest.get(n - 3).and_then(|v| v.parse::<u64>().ok());
+    // Fields from 3 (the state) on, counted as proc_pid_stat(5) counts them.
+    let mut fields = text.get(close + 1..)?.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let mut number = |skipped: usize| fields.nth(skipped).and_then(|v| v.parse::<u64>().ok());
+    let utime = number(10)?; // field 14, after 4 to 13
+    let stime = number(0)?; // 15
+    let start = number(6)?; // 22, after 16 to 21
+    let rss_pages = number(1)?; // 24, after 23
     Some(Stat {
         pid,
         name,
-        state: rest.first()?.chars().next()?,
-        cpu_ticks: field(14)? + field(15)?,
-        start: field(22)?,
-        rss_pages: field(24)?,
+        state,
+        cpu_ticks: utime + stime,
+        start,
+        rss_pages,
     })
 }
 
-fn snapshot() -> Vec<Stat> {
+fn snapshot(files: &mut PidFiles) -> Vec<Stat> {
     pids()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
-        .filter_map(|text| parse_stat(&text))
+        .filter_map(|pid| parse_stat(files.read(pid, "stat")?))
         .collect()
 }
 
@@ -109,8 +114,8 @@ pub(super) fn command_line(pid: u32) -> String {
 }
 
 /// Storage bytes read and written by one process so far, if readable.
-fn io_bytes(pid: u32) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+fn io_bytes(files: &mut PidFiles, pid: u32) -> Option<u64> {
+    let text = files.read(pid, "io")?;
     let get = |key: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(key))
@@ -124,33 +129,36 @@ fn key(s: &Stat) -> String {
     format!("{}:{}", s.pid, s.start)
 }
 
-/// Takes the two snapshots `window` apart, and the I/O counters between them.
-/// Returns the section and the I/O table to remember for the next report.
+/// Takes two snapshots, the second ending as the CPU window does (`window_end`),
+/// and the I/O counters between them. Returns the section and the I/O table to
+/// remember for the next report.
 ///
 /// The report waits for the slowest collector, so what is read after the window is
 /// overhead: the I/O counters are read inside it, and the second pass starts one
-/// pass's length before the window's end, so that it ends with it. Each process is
+/// pass's length before the window's end, so that it ends with it (however late
+/// this thread was started). Each process is
 /// read at the same point of both passes, so the CPU a process used is divided by
 /// the time between the passes' starts, not by the window.
 pub fn collect(
-    window: Duration,
+    window_end: Instant,
     previous: Option<Previous>,
 ) -> Result<(Processes, Table), CollectError> {
+    let files = &mut PidFiles::default();
     let started = Instant::now();
-    let first = snapshot();
+    let first = snapshot(files);
     let pass = started.elapsed();
     if first.is_empty() {
         return Err(CollectError::new("/proc: no processes readable"));
     }
     let io: Table = first
         .iter()
-        .filter_map(|s| io_bytes(s.pid).map(|b| (key(s), vec![b])))
+        .filter_map(|s| io_bytes(files, s.pid).map(|b| (key(s), vec![b])))
         .collect();
-    if let Some(left) = window.checked_sub(started.elapsed() + pass) {
+    if let Some(left) = window_end.checked_duration_since(Instant::now() + pass) {
         std::thread::sleep(left);
     }
     let seconds = started.elapsed().as_secs_f64();
-    let second = snapshot();
+    let second = snapshot(files);
     let processes = summarise(
         &first,
         &second,

@@ -296,9 +296,10 @@ fn disks(s: &Settings, job: &Job) -> Work {
 }
 
 fn cpu(_: &Settings, job: &Job) -> Work {
-    let (window, proc) = (job.window, job.procfs.clone());
+    let (window, proc, started) = (job.window, job.procfs.clone(), job.cpu.clone());
     Box::new(move || {
-        let found = cpu::CpuSample::start_in(&proc)?.finish(window)?;
+        let sample = started.unwrap_or_else(|| cpu::CpuSample::start_in(&proc))?;
+        let found = sample.finish(window)?;
         Ok(put(found, |m, job, (section, table)| {
             let section = cpu::with_average(section, &table, job.previous("cpu"), &job.zone);
             m.readings.cpu = Some(Some(m.remember("cpu", section, table)));
@@ -329,7 +330,7 @@ fn diskio(_: &Settings, job: &Job) -> Work {
 fn processes(_: &Settings, job: &Job) -> Work {
     let job = job.clone();
     Box::new(move || {
-        let found = processes::collect(job.window, job.previous("process_io"))?;
+        let found = processes::collect(job.window_start + job.window, job.previous("process_io"))?;
         Ok(put(found, |m, _, (section, io)| {
             m.readings.processes = Some(Some(m.remember("process_io", section, io)));
         }))

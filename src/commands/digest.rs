@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 
-use super::{build_pipeline, open_outbox, RunError};
+use super::{one_shot_pipeline, open_outbox, RunError};
 use crate::cli::Format;
 use crate::config::{Config, ConfigError};
 
@@ -12,7 +12,7 @@ pub(super) fn send(config: Config) -> Result<(), RunError> {
     needs_digest(&config)?;
     config.smtp_for_sending()?;
     let outbox = open_outbox(&config)?;
-    let pipeline = build_pipeline(config, false)?;
+    let pipeline = one_shot_pipeline(config);
     pipeline
         .send_digest(&outbox, Utc::now(), &|| true)
         .map(drop)
@@ -25,7 +25,7 @@ pub(super) fn preview(
     output: Option<&std::path::Path>,
 ) -> Result<(), RunError> {
     needs_digest(&config)?;
-    let pipeline = build_pipeline(config, false)?;
+    let pipeline = one_shot_pipeline(config);
     let Some(made) = pipeline.digest(Utc::now()) else {
         unreachable!("[digest] was checked")
     };

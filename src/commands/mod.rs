@@ -93,12 +93,22 @@ fn state_dir(config: &Config) -> state::StateDir {
     state::StateDir::resolve(config.state_dir.as_deref(), &env)
 }
 
-/// A pipeline that remembers counters in the state directory.
+/// A pipeline that remembers counters in the state directory, its templates
+/// compiled now (the daemon: a broken one stops it at start).
 fn build_pipeline(config: Config, strict: bool) -> Result<Pipeline, TemplateError> {
     let dir = state_dir(&config);
     let mut pipeline = Pipeline::new(config, strict)?;
     pipeline.state_dir = Some(dir);
     Ok(pipeline)
+}
+
+/// As `build_pipeline`, for a command that runs once: its templates are compiled
+/// when it first needs them (beside the collectors), and only those it renders.
+fn one_shot_pipeline(config: Config) -> Pipeline {
+    let dir = state_dir(&config);
+    let mut pipeline = Pipeline::deferred(config, false);
+    pipeline.state_dir = Some(dir);
+    pipeline
 }
 
 /// The config named by `-c`, else `$RREPORT_CONFIG`, else the default path.

@@ -6,12 +6,12 @@ use std::path::Path;
 
 use chrono::Utc;
 
-use super::{build_pipeline, RunError};
+use super::{one_shot_pipeline, RunError};
 use crate::cli::Format;
 use crate::config::Config;
 
 pub(super) fn run(config: Config, format: Format, output: Option<&Path>) -> Result<(), RunError> {
-    let pipeline = build_pipeline(config, false)?;
+    let pipeline = one_shot_pipeline(config);
     let now = Utc::now();
     let body = match format {
         Format::Json => {
@@ -20,12 +20,16 @@ pub(super) fn run(config: Config, format: Format, output: Option<&Path>) -> Resu
         }
         // The charts as data: URIs, so the preview opens in a browser as it is.
         Format::Html => {
-            let (ctx, images) = pipeline.collect_with_charts(now);
+            let (ctx, images) = pipeline.collect_to_render(now, true);
             let mut rendered = pipeline.render(&ctx)?;
             rendered.images = images;
             rendered.html_with_data_uris()
         }
-        Format::Text => pipeline.render(&pipeline.collect(now))?.text,
+        Format::Text => {
+            pipeline
+                .render(&pipeline.collect_to_render(now, false).0)?
+                .text
+        }
     };
     write(&body, output)
 }

@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 
-use super::{build_pipeline, load_config, open_outbox, RunError};
+use super::{build_pipeline, load_config, one_shot_pipeline, open_outbox, RunError};
 use crate::cli::Cli;
 use crate::config::Config;
 use crate::daemon;
@@ -13,7 +13,7 @@ use crate::pipeline::Pipeline;
 pub(super) fn once(config: Config) -> Result<(), RunError> {
     config.smtp_for_sending()?;
     let outbox = open_outbox(&config)?;
-    let pipeline = build_pipeline(config, false)?;
+    let pipeline = one_shot_pipeline(config);
     // Older reports first, in the order they were queued; their failures are
     // logged and kept queued, and do not decide this run's exit status.
     match pipeline.flush(&outbox, Utc::now(), false, &|| true) {

@@ -8,6 +8,7 @@
 
 mod chart;
 pub mod charts;
+mod compile;
 pub(crate) mod filters;
 mod image;
 mod png;
@@ -16,6 +17,7 @@ use std::path::Path;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
+pub use self::compile::{Recipe, Templates};
 pub use self::image::Image;
 use crate::context::Context;
 

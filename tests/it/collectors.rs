@@ -2,7 +2,7 @@
 //! independently here, compared with what rreport reports.
 
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rreport::collect::{self, boot, cpu, disk, memory};
 
@@ -474,7 +474,7 @@ fn a_cpu_burning_child_tops_cpu_and_a_200_mb_child_tops_memory() {
     while !filled() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let (p, _) = processes::collect(Duration::from_millis(500), None).unwrap();
+    let (p, _) = processes::collect(Instant::now() + Duration::from_millis(500), None).unwrap();
     let burner_cpu = p.top_cpu.iter().find(|t| t.pid == burner.0.id());
     // Other tests run alongside on a small machine, so "among the top" and busy, not "first".
     assert!(
@@ -550,7 +550,7 @@ fn the_process_states_add_up_to_the_total() {
     use rreport::collect::processes;
     // Found by a new admin: "84 processes: 0 running, 46 sleeping" left out the idle
     // kernel threads; every state is counted, so the sentence adds up.
-    let (p, _) = processes::collect(Duration::from_millis(10), None).unwrap();
+    let (p, _) = processes::collect(Instant::now() + Duration::from_millis(10), None).unwrap();
     assert_eq!(
         p.by_state.values().sum::<usize>(),
         p.total,

@@ -76,8 +76,8 @@ fn the_daemon_needs_smtp_settings() {
 /// signal is sent.
 type Event = (DateTime<Utc>, Box<dyn FnMut() -> Option<Signal>>);
 
-/// A clock the test moves: every wait passes at once, planned events happen when
-/// their time comes, and at `until` it says stop.
+/// A clock the test moves: every wait passes at once (ending early at a planned
+/// event), planned events happen when their time comes, and at `until` it says stop.
 struct TestClock {
     now: Mutex<DateTime<Utc>>,
     until: DateTime<Utc>,
@@ -103,12 +103,21 @@ impl Clock for TestClock {
         if let Ok(signal) = signals.try_recv() {
             return Some(signal);
         }
+        let mut events = self.events.lock().unwrap();
         let now = {
+            // A wait ends at its span, or at the next event (a signal ends a real
+            // wait when it comes, however long the wait was to be), or at `until`.
             let mut now = self.now.lock().unwrap();
-            *now += chrono::TimeDelta::from_std(span).unwrap();
+            let next_event = events.iter().map(|(at, _)| *at).min();
+            let end = *now + chrono::TimeDelta::from_std(span).unwrap();
+            *now = [Some(end), next_event, Some(self.until)]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap()
+                .max(*now);
             *now
         };
-        let mut events = self.events.lock().unwrap();
         while let Some(i) = events.iter().position(|(at, _)| *at <= now) {
             let (_, mut happen) = events.remove(i);
             if let Some(signal) = happen() {
