@@ -4,7 +4,9 @@
 # (default 300) against a local SMTP sink; then RSS (VmHWM, VmRSS) and CPU time
 # (utime + stime) per report. Phase 2: the same daemon config with a schedule that
 # does not fire, for --idle seconds (default 120): wake-ups (voluntary context
-# switches, all threads) per minute while idle.
+# switches, all threads) per minute while idle, the minute's sample among them.
+# Phase 3: the same with a sample an hour, so nothing is due for --idle seconds:
+# the wake-ups between events (the budget: none).
 # Usage: bench/daemon.sh [--duration S] [--idle S]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,9 +28,9 @@ port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); p
 "$py" -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Sink & pids+=($!)
 sleep 1
 
-config() {  # $1: schedule
-    printf 'schedule = "%s"\nstate_dir = "%s/state"\n[smtp]\nhost = "127.0.0.1"\nport = %s\ntls = "none"\nfrom = "r@example.com"\nto = ["a@example.com"]\n' \
-        "$1" "$work" "$port" > "$work/config.toml"
+config() {  # $1: schedule, $2: seconds between samples
+    printf 'schedule = "%s"\nstate_dir = "%s/state"\n[smtp]\nhost = "127.0.0.1"\nport = %s\ntls = "none"\nfrom = "r@example.com"\nto = ["a@example.com"]\n[history]\nsample_interval_secs = %s\n' \
+        "$1" "$work" "$port" "${2:-60}" > "$work/config.toml"
 }
 field() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$2/status"; }
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -54,6 +56,15 @@ w1=$(wakeups $daemon)
 idle_rss=$(field VmRSS $daemon)
 kill $daemon; wait $daemon 2>/dev/null || true
 
+config "0 0 1 1 *" 3600
+target/release/rreport -c "$work/config.toml" 2> "$work/quiet.log" & daemon=$!; pids+=($daemon)
+sleep 5
+q0=$(wakeups $daemon)
+sleep "$idle"
+q1=$(wakeups $daemon)
+quiet_rss=$(field VmRSS $daemon)
+kill $daemon; wait $daemon 2>/dev/null || true
+
 echo "$(date -u +%Y-%m-%dT%H:%MZ), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs"
 echo "| measure | value |"
 echo "|---|---:|"
@@ -62,4 +73,6 @@ echo "| peak RSS (VmHWM) after ${duration} s | $((hwm / 1024)).$(( (hwm % 1024) 
 echo "| RSS (VmRSS) after ${duration} s | $((rss / 1024)).$(( (rss % 1024) * 10 / 1024 )) MB |"
 awk -v t="$cpu" -v hz="$hz" -v n="$reports" 'BEGIN { printf "| CPU time in total | %.0f ms |\n| CPU time per report (the sample window is a sleep, not CPU) | %.1f ms |\n", t * 1000 / hz, (n > 0 ? t * 1000 / hz / n : 0) }'
 echo "| idle RSS (VmRSS) | $((idle_rss / 1024)).$(( (idle_rss % 1024) * 10 / 1024 )) MB |"
-awk -v d="$((w1 - w0))" -v s="$idle" 'BEGIN { printf "| wake-ups per minute while idle (%d in %d s) | %.1f |\n", d, s, d * 60 / s }'
+awk -v d="$((w1 - w0))" -v s="$idle" 'BEGIN { printf "| wake-ups per minute while idle, a sample a minute (%d in %d s) | %.1f |\n", d, s, d * 60 / s }'
+awk -v d="$((q1 - q0))" -v s="$idle" 'BEGIN { printf "| wake-ups per minute between events, a sample an hour (%d in %d s; budget 0) | %.1f |\n", d, s, d * 60 / s }'
+echo "| idle RSS (VmRSS), a sample an hour (budget ≤ 6 MiB) | $((quiet_rss / 1024)).$(( (quiet_rss % 1024) * 10 / 1024 )) MB |"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # How cost grows with the work: the disk collector with 0, 100 and 1000 extra mounts,
-# then the process collector with 0 and 2000 extra (sleeping) processes, against
-# psutil's process_iter doing the same reads (bench/processes.py).
+# then the process collector with 0 and 10,000 extra (sleeping) processes, against
+# the floor and psutil's process_iter doing the same reads (bench/processes.py).
 # The mounts are tmpfs inside a user + mount namespace (unshare -rm), so no root and
 # no trace on the host; they are listed in report.filesystems (tmpfs is left out of
 # the default discovery). Collectors run in parallel inside the CPU window, so wall
@@ -45,29 +45,38 @@ done
 echo "(medians of $runs runs each)"
 INNER
 
-# The process collector: 2000 sleeping children; only the processes section, so
-# the differential CPU time is the collector's.
-printf '[report]\ncpu_sample_ms = 10\nsections = ["processes"]\n' > target/bench/processes.toml
+# The process collector: 0 and 10,000 extra sleeping processes, a 200 ms window.
+# The report's overhead (wall − window) with only the processes section, with every
+# section, and the floor's (bench/floor.c: the same reads on one thread, its second
+# pass after the window); then the CPU per process against psutil's process_iter.
+printf '[report]\ncpu_sample_ms = 200\nsections = ["processes"]\n' > target/bench/processes.toml
+printf '[report]\ncpu_sample_ms = 200\n' > target/bench/every.toml
 med() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-declare -A proc_cpu py_cpu
-for n in 0 2000; do
+declare -A proc_cpu proc_over every_over floor_over py_cpu
+extra=10000
+for n in 0 $extra; do
     pids=()
-    for _ in $(seq 1 "$n"); do sleep 600 & pids+=($!); done
-    cpus=()
+    for _ in $(seq 1 "$n"); do sleep 900 & pids+=($!); done
+    cpus=() overs=() everys=() floors=()
     for _ in $(seq 1 "$runs"); do
-        read -r _ cpu _ < <(target/bench/run target/release/rreport -c target/bench/processes.toml --once --dry-run --format json)
-        cpus+=("$cpu")
+        read -r wall cpu _ < <(target/bench/run target/release/rreport -c target/bench/processes.toml --once --dry-run --format json)
+        cpus+=("$cpu") overs+=("$(awk -v w="$wall" 'BEGIN { print w - 200 }')")
+        read -r wall _ < <(target/bench/run target/release/rreport -c target/bench/every.toml --once --dry-run)
+        everys+=("$(awk -v w="$wall" 'BEGIN { print w - 200 }')")
+        read -r wall _ < <(target/bench/run target/bench/floor 200)
+        floors+=("$(awk -v w="$wall" 'BEGIN { print w - 200 }')")
     done
-    proc_cpu[$n]=$(med "${cpus[@]}")
+    proc_cpu[$n]=$(med "${cpus[@]}") proc_over[$n]=$(med "${overs[@]}")
+    every_over[$n]=$(med "${everys[@]}") floor_over[$n]=$(med "${floors[@]}")
     py_cpu[$n]=$(target/bench/venv/bin/python bench/processes.py "$runs")
     total=$(ls -d /proc/[0-9]* | wc -l)
     [ "$n" -gt 0 ] && kill "${pids[@]}" && wait "${pids[@]}" 2>/dev/null || true
     echo "processes on the machine with $n extra: $total" >&2
 done
 echo
-echo "| extra processes | rreport CPU ms (whole run) | psutil process_iter CPU ms (the passes alone) |"
-echo "|---:|---:|---:|"
-for n in 0 2000; do echo "| $n | ${proc_cpu[$n]} | ${py_cpu[$n]} |"; done
-awk -v r0="${proc_cpu[0]}" -v r="${proc_cpu[2000]}" -v p0="${py_cpu[0]}" -v p="${py_cpu[2000]}" 'BEGIN {
-    printf "per process: rreport %.1f µs, psutil %.1f µs (%.1f×)\n", (r - r0) * 1000 / 2000, (p - p0) * 1000 / 2000, (p - p0) / (r - r0) }'
+echo "| extra processes | overhead ms, processes section (≤ 50) | overhead ms, every section | floor overhead ms | rreport CPU ms (processes section) | psutil process_iter CPU ms (the passes alone) |"
+echo "|---:|---:|---:|---:|---:|---:|"
+for n in 0 $extra; do echo "| $n | ${proc_over[$n]} | ${every_over[$n]} | ${floor_over[$n]} | ${proc_cpu[$n]} | ${py_cpu[$n]} |"; done
+awk -v n="$extra" -v r0="${proc_cpu[0]}" -v r="${proc_cpu[$extra]}" -v p0="${py_cpu[0]}" -v p="${py_cpu[$extra]}" 'BEGIN {
+    printf "per process: rreport %.1f µs, psutil %.1f µs (%.1f×)\n", (r - r0) * 1000 / n, (p - p0) * 1000 / n, (p - p0) / (r - r0) }'
 echo "(medians of $runs runs each)"

@@ -13,6 +13,7 @@ use crate::history::Period;
 use crate::mail;
 use crate::outbox::{self, Outbox, OutboxError};
 use crate::report::{self, Image, Recipe, Rendered, TemplateError, Templates, DEFAULT_SUBJECT};
+use crate::sections::Section;
 use crate::smtp::{self, Refusal, SendError};
 use crate::state::StateDir;
 
@@ -122,6 +123,8 @@ impl Pipeline {
         charts: bool,
         missed: Option<DateTime<Utc>>,
     ) -> (Context, collect::Remembered, Vec<Image>) {
+        let sections = &self.config.report.sections;
+        let window = collect::Window::open(&Default::default(), sections.shows(Section::Cpu));
         let mut settings = collect::Settings {
             zone: self.config.timezone.clone(),
             hostname: self.config.hostname.clone(),
@@ -143,7 +146,7 @@ impl Pipeline {
             settings.previous = crate::previous::load(dir, settings.watches_files());
         }
         let since = settings.previous.counters.as_ref().map(|c| c.taken_at);
-        let (readings, remembered) = collect::gather_and_remember(&settings, now);
+        let (readings, remembered) = collect::gather_in(window, &settings, now);
         let period = match &self.state_dir {
             Some(dir) => {
                 let history = &self.config.history;

@@ -12,6 +12,7 @@ use crate::sections::Section;
 use super::cpu::CpuSample;
 use super::job::{Job, Put, Work};
 use super::merge::Merge;
+use super::procfs::Procfs;
 use super::table::TABLE;
 use super::{counters, deadline, CollectError, CollectorFailure, Readings, Remembered, Settings};
 
@@ -24,7 +25,35 @@ pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Readings {
 
 /// `gather`, also returning what this report leaves for the next one.
 pub fn gather_and_remember(settings: &Settings, now: DateTime<Utc>) -> (Readings, Remembered) {
-    let running = Running::start(settings, now);
+    let window = Window::open(&settings.procfs, settings.shows(Section::Cpu));
+    gather_in(window, settings, now)
+}
+
+/// The CPU sample window, opened: when, and the CPU counters then (when the CPU
+/// section is shown). Opened first, so that what a report does before its
+/// collectors run (the previous report's counters read, threads started) falls
+/// inside the window instead of before it.
+pub struct Window {
+    start: Instant,
+    cpu: Option<Result<CpuSample, CollectError>>,
+}
+
+impl Window {
+    pub fn open(procfs: &Procfs, cpu: bool) -> Window {
+        Window {
+            start: Instant::now(),
+            cpu: cpu.then(|| CpuSample::start_in(procfs)),
+        }
+    }
+}
+
+/// `gather_and_remember` inside a window opened earlier.
+pub fn gather_in(
+    window: Window,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> (Readings, Remembered) {
+    let running = Running::start(window, settings, now);
     let mut m = Merge {
         readings: Readings::default(),
         snapshot: counters::Snapshot {
@@ -90,24 +119,19 @@ struct Running {
 }
 
 impl Running {
-    fn start(settings: &Settings, now: DateTime<Utc>) -> Running {
+    fn start(window: Window, settings: &Settings, now: DateTime<Utc>) -> Running {
         // Counters from before a reboot are useless; /proc/stat's btime says which boot this is.
         let boot_time = psutil::host::boot_time()
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
-        // The window opens first: the threads' start-up then falls inside it.
-        let window_start = Instant::now();
-        let cpu = settings
-            .shows(Section::Cpu)
-            .then(|| CpuSample::start_in(&settings.procfs));
         let job = Job {
             now,
             boot_time,
             zone: settings.zone.clone(),
             window: settings.cpu_sample,
-            window_start,
-            cpu,
+            window_start: window.start,
+            cpu: window.cpu,
             deadline: Instant::now() + settings.timeout,
             earlier: settings.previous.counters.clone(),
             procfs: settings.procfs.clone(),

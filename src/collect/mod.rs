@@ -35,6 +35,7 @@ pub mod procfs;
 pub mod raid;
 pub mod readings;
 pub mod reboot;
+mod scan;
 pub mod smart;
 pub mod system;
 mod table;
@@ -51,7 +52,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use self::files::manifest;
-pub use self::gather::{gather, gather_and_remember};
+pub use self::gather::{gather, gather_and_remember, gather_in, Window};
 pub use self::readings::{Readings, Shown};
 pub use crate::context::{CollectorFailure, Context};
 use crate::sections::{Section, Sections};

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::counters::{self, Previous, Table};
 use super::procfs::PidFiles;
+use super::scan;
 use super::CollectError;
 
 /// How many processes each top list shows.
@@ -84,9 +85,26 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
     })
 }
 
-fn snapshot(files: &mut PidFiles) -> Vec<Stat> {
-    pids()
-        .filter_map(|pid| parse_stat(files.read(pid, "stat")?))
+/// Every process's stat, in parts over threads when there are many.
+fn snapshot() -> Vec<Stat> {
+    let pids: Vec<u32> = pids().collect();
+    scan::in_parts(&pids, |part, files| {
+        part.iter()
+            .filter_map(|&pid| parse_stat(files.read(pid, "stat")?))
+            .collect()
+    })
+}
+
+/// The I/O table: storage bytes of each process of `first` that can be read.
+fn io_table(first: &[Stat]) -> Table {
+    let pids: Vec<u32> = first.iter().map(|s| s.pid).collect();
+    let bytes = scan::in_parts(&pids, |part, files| {
+        part.iter().map(|&pid| io_bytes(files, pid)).collect()
+    });
+    first
+        .iter()
+        .zip(bytes)
+        .filter_map(|(s, b)| Some((key(s), vec![b?])))
         .collect()
 }
 
@@ -136,29 +154,25 @@ fn key(s: &Stat) -> String {
 /// The report waits for the slowest collector, so what is read after the window is
 /// overhead: the I/O counters are read inside it, and the second pass starts one
 /// pass's length before the window's end, so that it ends with it (however late
-/// this thread was started). Each process is
-/// read at the same point of both passes, so the CPU a process used is divided by
-/// the time between the passes' starts, not by the window.
+/// this thread was started). Each process is read at the same point of both passes,
+/// so the CPU a process used is divided by the time between the passes' starts, not
+/// by the window. Many processes are read in parts over threads (`scan`).
 pub fn collect(
     window_end: Instant,
     previous: Option<Previous>,
 ) -> Result<(Processes, Table), CollectError> {
-    let files = &mut PidFiles::default();
     let started = Instant::now();
-    let first = snapshot(files);
+    let first = snapshot();
     let pass = started.elapsed();
     if first.is_empty() {
         return Err(CollectError::new("/proc: no processes readable"));
     }
-    let io: Table = first
-        .iter()
-        .filter_map(|s| io_bytes(files, s.pid).map(|b| (key(s), vec![b])))
-        .collect();
+    let io = io_table(&first);
     if let Some(left) = window_end.checked_duration_since(Instant::now() + pass) {
         std::thread::sleep(left);
     }
     let seconds = started.elapsed().as_secs_f64();
-    let second = snapshot(files);
+    let second = snapshot();
     let processes = summarise(
         &first,
         &second,

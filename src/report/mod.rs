@@ -208,13 +208,24 @@ impl Renderer {
             Some(problem) => minijinja::context! { template_error => problem, ..ctx },
             None => ctx,
         };
+        let subject = self.render_or_builtin(subject, "builtin/subject", &ctx)?;
+        // The HTML takes most of a render's time; the text part is done beside it
+        // (the report waits for its render after the CPU window: time, not CPU).
+        let render_html = || self.render_or_builtin(html, self.html.builtin, &ctx);
+        let (html, text) = std::thread::scope(|s| {
+            let beside = std::thread::Builder::new().spawn_scoped(s, render_html.clone());
+            let text = self.render_or_builtin(text, self.text.builtin, &ctx);
+            let html = match beside {
+                Ok(html) => html.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                // No thread to be had: here, after the text.
+                Err(_) => render_html(),
+            };
+            (html, text)
+        });
         Ok(Rendered {
-            subject: one_line(
-                &self.render_or_builtin(subject, "builtin/subject", &ctx)?,
-                SUBJECT_MAX_CHARS,
-            ),
-            html: self.render_or_builtin(html, self.html.builtin, &ctx)?,
-            text: self.render_or_builtin(text, self.text.builtin, &ctx)?,
+            subject: one_line(&subject, SUBJECT_MAX_CHARS),
+            html: html?,
+            text: text?,
             images: Vec::new(),
             template_error,
         })
