@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Regenerates packaging/symbol-order.txt: the functions a report runs, in the order
+# they first run, which build.rs hands to the linker (lld's --symbol-ordering-file)
+# for release builds, so they lie together at the front of .text. The kernel maps a
+# binary's pages 64 KiB around each page touched, so code scattered over the whole
+# binary makes most of it resident; packed, a report touches a fraction.
+#
+# Profiled under valgrind's callgrind (which sees every function that ran, where a
+# sampling profiler would miss those that run once) on the release build itself:
+# previews in HTML and text, --check, and a minute and a half of a daemon's work
+# against a local SMTP sink (reports, samples, charts). The build is stripped, so
+# the addresses callgrind saw are named from the linker's map of the same build
+# (symbol-order.py); a build with symbols kept would not do, as cargo hashes the
+# profile, strip included, into the names. Names that later vanish are ignored
+# by the linker, and new code lands after the ordered part: rerun after large
+# changes. Needs valgrind (Debian's package) and bench/setup.sh's venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v valgrind >/dev/null || apt-get install -y --no-install-recommends valgrind
+bench/setup.sh
+work=$(mktemp -d)
+RREPORT_LINK_MAP=$work/rreport.map cargo build --release --quiet
+bin=$work/rreport
+cp target/release/rreport "$bin"  # the build the map describes, whatever builds next
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+grind() { valgrind --tool=callgrind --demangle=no -q --callgrind-out-file="$work/cg.$1" "${@:2}" >/dev/null 2>&1 || true; }
+
+printf '[report]\ncpu_sample_ms = 200\n' > "$work/preview.toml"
+grind 1 "$bin" -c "$work/preview.toml" --once --dry-run
+grind 2 "$bin" -c "$work/preview.toml" --once --dry-run --format text
+grind 3 "$bin" -c "$work/preview.toml" --check
+
+py=target/bench/venv/bin/python
+port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$py" -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Sink & pids+=($!)
+cargo build --release --quiet --example history_day
+target/release/examples/history_day "$work/state" >/dev/null
+printf 'schedule = "*/20 * * * * *"\nstate_dir = "%s/state"\n[smtp]\nhost = "127.0.0.1"\nport = %s\ntls = "none"\nfrom = "r@example.com"\nto = ["a@example.com"]\n[history]\nsample_interval_secs = 5\n' \
+    "$work" "$port" > "$work/daemon.toml"
+grind 4 "$bin" -c "$work/daemon.toml" & daemon=$!; pids+=($daemon)
+sleep 90
+pkill -TERM -f "callgrind-out-file=$work/cg.4" || true
+wait "$daemon" 2>/dev/null || true
+
+python3 packaging/symbol-order.py "$work/rreport.map" rreport "$work"/cg.[1-4] > "$work/order.txt"
+mv "$work/order.txt" packaging/symbol-order.txt
+echo "packaging/symbol-order.txt: $(wc -l < packaging/symbol-order.txt) functions"
