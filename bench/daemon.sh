@@ -47,23 +47,23 @@ reports=$(grep -c "report sent" "$work/busy.log" || true)
 hwm=$(field VmHWM $daemon) rss=$(field VmRSS $daemon) cpu=$(ticks $daemon)
 kill $daemon; wait $daemon 2>/dev/null || true
 
-config "0 0 1 1 *"
-target/release/rreport -c "$work/config.toml" 2> "$work/idle.log" & daemon=$!; pids+=($daemon)
-sleep 5
-w0=$(wakeups $daemon)
-sleep "$idle"
-w1=$(wakeups $daemon)
-idle_rss=$(field VmRSS $daemon)
-kill $daemon; wait $daemon 2>/dev/null || true
-
-config "0 0 1 1 *" 3600
-target/release/rreport -c "$work/config.toml" 2> "$work/quiet.log" & daemon=$!; pids+=($daemon)
-sleep 5
-q0=$(wakeups $daemon)
-sleep "$idle"
-q1=$(wakeups $daemon)
-quiet_rss=$(field VmRSS $daemon)
-kill $daemon; wait $daemon 2>/dev/null || true
+# An idle daemon for --idle seconds: sets $woke (wake-ups, counted after 5 s) and
+# $resident (VmRSS, kB).
+idle_run() {  # $1: seconds between samples
+    config "0 0 1 1 *" "$1"
+    target/release/rreport -c "$work/config.toml" 2> "$work/idle-$1.log" & daemon=$!; pids+=($daemon)
+    sleep 5
+    local w0 w1
+    w0=$(wakeups $daemon)
+    sleep "$idle"
+    w1=$(wakeups $daemon)
+    woke=$((w1 - w0)) resident=$(field VmRSS $daemon)
+    kill $daemon; wait $daemon 2>/dev/null || true
+}
+idle_run 60
+idle_wakeups=$woke idle_rss=$resident
+idle_run 3600
+quiet_wakeups=$woke quiet_rss=$resident
 
 echo "$(date -u +%Y-%m-%dT%H:%MZ), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs"
 echo "| measure | value |"
@@ -73,6 +73,6 @@ echo "| peak RSS (VmHWM) after ${duration} s | $((hwm / 1024)).$(( (hwm % 1024) 
 echo "| RSS (VmRSS) after ${duration} s | $((rss / 1024)).$(( (rss % 1024) * 10 / 1024 )) MB |"
 awk -v t="$cpu" -v hz="$hz" -v n="$reports" 'BEGIN { printf "| CPU time in total | %.0f ms |\n| CPU time per report (the sample window is a sleep, not CPU) | %.1f ms |\n", t * 1000 / hz, (n > 0 ? t * 1000 / hz / n : 0) }'
 echo "| idle RSS (VmRSS) | $((idle_rss / 1024)).$(( (idle_rss % 1024) * 10 / 1024 )) MB |"
-awk -v d="$((w1 - w0))" -v s="$idle" 'BEGIN { printf "| wake-ups per minute while idle, a sample a minute (%d in %d s) | %.1f |\n", d, s, d * 60 / s }'
-awk -v d="$((q1 - q0))" -v s="$idle" 'BEGIN { printf "| wake-ups per minute between events, a sample an hour (%d in %d s; budget 0) | %.1f |\n", d, s, d * 60 / s }'
+awk -v d="$idle_wakeups" -v s="$idle" 'BEGIN { printf "| wake-ups per minute while idle, a sample a minute (%d in %d s) | %.1f |\n", d, s, d * 60 / s }'
+awk -v d="$quiet_wakeups" -v s="$idle" 'BEGIN { printf "| wake-ups per minute between events, a sample an hour (%d in %d s; budget 0) | %.1f |\n", d, s, d * 60 / s }'
 echo "| idle RSS (VmRSS), a sample an hour (budget ≤ 6 MiB) | $((quiet_rss / 1024)).$(( (quiet_rss % 1024) * 10 / 1024 )) MB |"
