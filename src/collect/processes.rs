@@ -58,6 +58,8 @@ pub struct Stat {
     /// Clock ticks after boot when it started: with the pid, it names the process.
     pub start: u64,
     pub rss_pages: u64,
+    /// When it was read, in seconds after its pass began; 0 where not timed.
+    pub read_at: f64,
 }
 
 /// Parses /proc/<pid>/stat. The name is between the first '(' and the last ')',
@@ -82,30 +84,25 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
         cpu_ticks: utime + stime,
         start,
         rss_pages,
+        read_at: 0.0,
     })
 }
 
-/// Every process's stat, in parts over threads when there are many.
-fn snapshot() -> Vec<Stat> {
+/// Every process's stat, each timed from `began` (the pass's start), in parts over
+/// threads when there are many; with `io`, also its storage bytes, read right after
+/// its stat (its /proc entry at hand, and no third pass over the processes).
+fn snapshot(began: Instant, io: bool) -> (Vec<Stat>, Vec<Option<u64>>) {
     let pids: Vec<u32> = pids().collect();
-    scan::in_parts(&pids, |part, files| {
-        part.iter()
-            .filter_map(|&pid| parse_stat(files.read(pid, "stat")?))
-            .collect()
-    })
-}
-
-/// The I/O table: storage bytes of each process of `first` that can be read.
-fn io_table(first: &[Stat]) -> Table {
-    let pids: Vec<u32> = first.iter().map(|s| s.pid).collect();
-    let bytes = scan::in_parts(&pids, |part, files| {
-        part.iter().map(|&pid| io_bytes(files, pid)).collect()
+    let read = scan::in_parts(&pids, |part, files| {
+        let each = |&pid: &u32| {
+            let read_at = began.elapsed().as_secs_f64();
+            let stat = parse_stat(files.read(pid, "stat")?)?;
+            let bytes = if io { io_bytes(files, pid) } else { None };
+            Some((Stat { read_at, ..stat }, bytes))
+        };
+        part.iter().filter_map(each).collect()
     });
-    first
-        .iter()
-        .zip(bytes)
-        .filter_map(|(s, b)| Some((key(s), vec![b?])))
-        .collect()
+    read.into_iter().unzip()
 }
 
 /// Every process id in /proc (the process checks scan them too).
@@ -152,27 +149,32 @@ fn key(s: &Stat) -> String {
 /// remember for the next report.
 ///
 /// The report waits for the slowest collector, so what is read after the window is
-/// overhead: the I/O counters are read inside it, and the second pass starts one
-/// pass's length before the window's end, so that it ends with it (however late
-/// this thread was started). Each process is read at the same point of both passes,
-/// so the CPU a process used is divided by the time between the passes' starts, not
-/// by the window. Many processes are read in parts over threads (`scan`).
+/// overhead: the I/O counters are read inside it (in the first pass, each beside its
+/// stat), and the second pass starts one pass's length before the window's end, so
+/// that it ends with it (however late this thread was started). The CPU a process
+/// used is divided by the time between its own two reads, not by the window. Many
+/// processes are read in parts over threads (`scan`).
 pub fn collect(
     window_end: Instant,
     previous: Option<Previous>,
 ) -> Result<(Processes, Table), CollectError> {
     let started = Instant::now();
-    let first = snapshot();
+    let (first, bytes) = snapshot(started, true);
+    // The second pass reads no I/O, so it takes less and ends a little early.
     let pass = started.elapsed();
     if first.is_empty() {
         return Err(CollectError::new("/proc: no processes readable"));
     }
-    let io = io_table(&first);
+    let io: Table = first
+        .iter()
+        .zip(bytes)
+        .filter_map(|(s, b)| Some((key(s), vec![b?])))
+        .collect();
     if let Some(left) = window_end.checked_duration_since(Instant::now() + pass) {
         std::thread::sleep(left);
     }
     let seconds = started.elapsed().as_secs_f64();
-    let second = snapshot();
+    let (second, _) = snapshot(Instant::now(), false);
     let processes = summarise(
         &first,
         &second,
@@ -185,7 +187,8 @@ pub fn collect(
     Ok((processes, io))
 }
 
-/// Pure: the section from two snapshots `seconds` apart and the I/O tables.
+/// Pure: the section from two snapshots whose passes began `seconds` apart (each
+/// process read `read_at` into its pass), and the I/O tables.
 pub fn summarise(
     first: &[Stat],
     second: &[Stat],
@@ -195,10 +198,7 @@ pub fn summarise(
     hz: f64,
     page: u64,
 ) -> Processes {
-    let before: BTreeMap<(u32, u64), u64> = first
-        .iter()
-        .map(|s| ((s.pid, s.start), s.cpu_ticks))
-        .collect();
+    let before: BTreeMap<(u32, u64), &Stat> = first.iter().map(|s| ((s.pid, s.start), s)).collect();
     let mut by_state: BTreeMap<&'static str, usize> = [
         "running",
         "sleeping",
@@ -215,10 +215,14 @@ pub fn summarise(
         *by_state.entry(state_name(s.state)).or_default() += 1;
     }
     let cpu = second.iter().map(|s| {
+        let earlier = before.get(&(s.pid, s.start));
         let used = s
             .cpu_ticks
-            .saturating_sub(*before.get(&(s.pid, s.start)).unwrap_or(&s.cpu_ticks));
-        (s, used as f64 / hz / seconds.max(0.001) * 100.0)
+            .saturating_sub(earlier.map_or(s.cpu_ticks, |b| b.cpu_ticks));
+        // The time between this process's two reads: the passes' starts `seconds`
+        // apart, and where each pass reached it.
+        let between = earlier.map_or(seconds, |b| seconds + s.read_at - b.read_at);
+        (s, used as f64 / hz / between.max(0.001) * 100.0)
     });
     let memory = second.iter().map(|s| (s, (s.rss_pages * page) as f64));
     let top_io = previous.map(|p| {
@@ -316,7 +320,25 @@ mod tests {
             cpu_ticks: ticks,
             start: 100,
             rss_pages: rss,
+            read_at: 0.0,
         }
+    }
+
+    #[test]
+    fn cpu_is_over_the_time_between_a_processs_own_two_reads() {
+        // The passes began 1 s apart; the first reached pid 2 after 0.5 s (it read
+        // the others' I/O on the way), the second at once: 0.5 s between its reads,
+        // in which it used 25 ticks at 100 a second, half a CPU.
+        let late = |s: Stat| Stat { read_at: 0.5, ..s };
+        let first = [stat(1, 'R', 100, 1), late(stat(2, 'R', 100, 1))];
+        let second = [stat(1, 'R', 150, 1), stat(2, 'R', 125, 1)];
+        let p = summarise(&first, &second, 1.0, &Table::new(), None, 100.0, 4096);
+        let cpu: Vec<_> = p
+            .top_cpu
+            .iter()
+            .map(|t| (t.pid, t.value.as_f64().unwrap()))
+            .collect();
+        assert_eq!(cpu, [(1, 50.0), (2, 50.0)]);
     }
 
     #[test]
