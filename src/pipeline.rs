@@ -13,7 +13,6 @@ use crate::history::Period;
 use crate::mail;
 use crate::outbox::{self, Outbox, OutboxError};
 use crate::report::{self, Image, Recipe, Rendered, TemplateError, Templates, DEFAULT_SUBJECT};
-use crate::sections::Section;
 use crate::smtp::{self, Refusal, SendError};
 use crate::state::StateDir;
 
@@ -123,8 +122,8 @@ impl Pipeline {
         charts: bool,
         missed: Option<DateTime<Utc>>,
     ) -> (Context, collect::Remembered, Vec<Image>) {
-        let sections = &self.config.report.sections;
-        let window = collect::Window::open(&Default::default(), sections.shows(Section::Cpu));
+        let procfs = collect::procfs::Procfs::default();
+        let window = collect::Window::open(&procfs);
         let mut settings = collect::Settings {
             zone: self.config.timezone.clone(),
             hostname: self.config.hostname.clone(),
@@ -138,7 +137,7 @@ impl Pipeline {
             journal: self.config.journal.clone(),
             previous: Default::default(),
             extra: Vec::new(),
-            procfs: Default::default(),
+            procfs,
             state_dir: self.state_dir.clone(),
             package_logs: collect::package_log::logs(),
         };

@@ -7,8 +7,6 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::sections::Section;
-
 use super::cpu::CpuSample;
 use super::job::{Job, Put, Work};
 use super::merge::Merge;
@@ -25,24 +23,25 @@ pub fn gather(settings: &Settings, now: DateTime<Utc>) -> Readings {
 
 /// `gather`, also returning what this report leaves for the next one.
 pub fn gather_and_remember(settings: &Settings, now: DateTime<Utc>) -> (Readings, Remembered) {
-    let window = Window::open(&settings.procfs, settings.shows(Section::Cpu));
+    let window = Window::open(&settings.procfs);
     gather_in(window, settings, now)
 }
 
-/// The CPU sample window, opened: when, and the CPU counters then (when the CPU
-/// section is shown). Opened first, so that what a report does before its
-/// collectors run (the previous report's counters read, threads started) falls
-/// inside the window instead of before it.
+/// The CPU sample window, opened: when, and the CPU counters then. Opened first,
+/// so that what a report does before its collectors run (the previous report's
+/// counters read, threads started) falls inside the window instead of before it.
+/// The counters are read whether or not the CPU section is shown: one read of
+/// /proc/stat, and none of the collectors has to ask whether it was made.
 pub struct Window {
     start: Instant,
-    cpu: Option<Result<CpuSample, CollectError>>,
+    cpu: Result<CpuSample, CollectError>,
 }
 
 impl Window {
-    pub fn open(procfs: &Procfs, cpu: bool) -> Window {
+    pub fn open(procfs: &Procfs) -> Window {
         Window {
             start: Instant::now(),
-            cpu: cpu.then(|| CpuSample::start_in(procfs)),
+            cpu: CpuSample::start_in(procfs),
         }
     }
 }

@@ -23,8 +23,8 @@ pub(super) struct Job {
     /// started, so their start-up falls inside it rather than after it.
     pub window: Duration,
     pub window_start: Instant,
-    /// The CPU counters read as the window opened, when the CPU section is shown.
-    pub cpu: Option<Result<CpuSample, CollectError>>,
+    /// The CPU counters read as the window opened.
+    pub cpu: Result<CpuSample, CollectError>,
     /// When the report goes out, whatever the collectors do.
     pub deadline: Instant,
     pub earlier: Option<counters::Snapshot>,

@@ -296,10 +296,9 @@ fn disks(s: &Settings, job: &Job) -> Work {
 }
 
 fn cpu(_: &Settings, job: &Job) -> Work {
-    let (window, proc, started) = (job.window, job.procfs.clone(), job.cpu.clone());
+    let (window, started) = (job.window, job.cpu.clone());
     Box::new(move || {
-        let sample = started.unwrap_or_else(|| cpu::CpuSample::start_in(&proc))?;
-        let found = sample.finish(window)?;
+        let found = started?.finish(window)?;
         Ok(put(found, |m, job, (section, table)| {
             let section = cpu::with_average(section, &table, job.previous("cpu"), &job.zone);
             m.readings.cpu = Some(Some(m.remember("cpu", section, table)));
