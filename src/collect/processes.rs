@@ -1,11 +1,14 @@
-//! The `processes` collector: counts by state, and the top processes by CPU over the
-//! sample window, by resident memory, and by bytes of I/O since the previous report,
-//! as dstat --top-cpu/--top-mem/--top-io show them.
+//! The `processes` collector: counts by state, and the top processes by CPU, by
+//! resident memory, and by bytes of I/O since the previous report, as dstat
+//! --top-cpu/--top-mem/--top-io show them.
 //!
-//! One read of /proc/<pid>/stat per process per snapshot (two snapshots, one at each
-//! end of the CPU window) plus /proc/<pid>/io for I/O, inside the window; the
-//! command line and owner only for the few processes shown. A process that exits
-//! mid-scan, or whose files this user may not read, is skipped: never an error.
+//! CPU is taken since the previous report, as the CPU section's level is and the
+//! I/O always was: one read of /proc/<pid>/stat and /proc/<pid>/io per process,
+//! compared with the counters that report kept. The first report (or one after a
+//! reboot) has no such counters and takes CPU over the sample window instead, from
+//! a second read of each stat at the window's end. The command line and owner are
+//! read only for the few processes shown. A process that exits mid-scan, or whose
+//! files this user may not read, is skipped: never an error.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
@@ -28,8 +31,11 @@ pub struct Processes {
     pub total: usize,
     /// running, sleeping, disk_sleep (D, uninterruptible), zombie, stopped, idle, other.
     pub by_state: BTreeMap<&'static str, usize>,
-    /// Percent of one CPU over the sample window, as top(1) counts it.
+    /// Percent of one CPU, as top(1) counts it: on average since the previous
+    /// report, or over the sample window when there is none.
     pub top_cpu: Vec<Top>,
+    /// Whether `top_cpu` is since the previous report (else over the window).
+    pub cpu_since_previous_report: bool,
     /// Resident memory, bytes.
     pub top_memory: Vec<Top>,
     /// Bytes read + written since the previous report (storage I/O, /proc/<pid>/io);
@@ -139,66 +145,85 @@ fn io_bytes(files: &mut PidFiles, pid: u32) -> Option<u64> {
     Some(get("read_bytes:")? + get("write_bytes:")?)
 }
 
+/// The table kind the previous report's process counters are kept under.
+pub const KIND: &str = "processes";
+
 /// The table key naming one process across reports (pids are reused).
 fn key(s: &Stat) -> String {
     format!("{}:{}", s.pid, s.start)
 }
 
-/// Takes two snapshots, the second ending as the CPU window does (`window_end`),
-/// and the I/O counters between them. Returns the section and the I/O table to
-/// remember for the next report.
+/// What the next report compares with: each process's CPU ticks and, where
+/// readable, its storage bytes.
+fn kept(stats: &[Stat], bytes: Vec<Option<u64>>) -> Table {
+    let row = |s: &Stat, b: Option<u64>| std::iter::once(s.cpu_ticks).chain(b).collect();
+    stats
+        .iter()
+        .zip(bytes)
+        .map(|(s, b)| (key(s), row(s, b)))
+        .collect()
+}
+
+/// How each process's CPU is measured.
+#[derive(Clone, Copy)]
+pub enum Cpu<'a> {
+    /// Since the previous report, from the ticks it kept.
+    SincePrevious(Previous<'a>),
+    /// Over the sample window: an earlier pass that began `seconds` before the
+    /// latest, each process read `read_at` into its pass.
+    Window { earlier: &'a [Stat], seconds: f64 },
+}
+
+/// Reads every process once (CPU, memory, I/O) and, with no previous report to
+/// compare with, once more at the CPU window's end (`window_end`). Returns the
+/// section and the counters to keep for the next report.
 ///
 /// The report waits for the slowest collector, so what is read after the window is
-/// overhead: the I/O counters are read inside it (in the first pass, each beside its
-/// stat), and the second pass starts one pass's length before the window's end, so
-/// that it ends with it (however late this thread was started). The CPU a process
-/// used is divided by the time between its own two reads, not by the window. Many
-/// processes are read in parts over threads (`scan`).
+/// overhead: the first pass runs inside the window (each process's I/O beside its
+/// stat), and a second pass starts one pass's length before the window's end, so
+/// that it ends with it (however late this thread was started). Many processes are
+/// read in parts over threads (`scan`). A previous report shorter ago than the
+/// window is not used: the window says more.
 pub fn collect(
     window_end: Instant,
     previous: Option<Previous>,
 ) -> Result<(Processes, Table), CollectError> {
     let started = Instant::now();
-    let (first, bytes) = snapshot(started, true);
-    // The second pass reads no I/O, so it takes less and ends a little early.
+    let (now, bytes) = snapshot(started, true);
     let pass = started.elapsed();
-    if first.is_empty() {
+    if now.is_empty() {
         return Err(CollectError::new("/proc: no processes readable"));
     }
-    let io: Table = first
-        .iter()
-        .zip(bytes)
-        .filter_map(|(s, b)| Some((key(s), vec![b?])))
-        .collect();
+    let table = kept(&now, bytes);
+    let (hz, page) = (ticks_per_second(), page_size());
+    let window = window_end.saturating_duration_since(started).as_secs_f64();
+    if let Some(p) = previous.filter(|p| p.seconds >= window) {
+        let cpu = Cpu::SincePrevious(p);
+        return Ok((summarise(&now, cpu, &table, previous, hz, page), table));
+    }
+    // The second pass reads no I/O, so it takes less and ends a little early.
     if let Some(left) = window_end.checked_duration_since(Instant::now() + pass) {
         std::thread::sleep(left);
     }
     let seconds = started.elapsed().as_secs_f64();
     let (second, _) = snapshot(Instant::now(), false);
-    let processes = summarise(
-        &first,
-        &second,
+    let cpu = Cpu::Window {
+        earlier: &now,
         seconds,
-        &io,
-        previous,
-        ticks_per_second(),
-        page_size(),
-    );
-    Ok((processes, io))
+    };
+    Ok((summarise(&second, cpu, &table, previous, hz, page), table))
 }
 
-/// Pure: the section from two snapshots whose passes began `seconds` apart (each
-/// process read `read_at` into its pass), and the I/O tables.
+/// Pure: the section from the latest pass, CPU measured as `cpu` says, and the
+/// counters kept now (`table`) and by the previous report.
 pub fn summarise(
-    first: &[Stat],
-    second: &[Stat],
-    seconds: f64,
-    io: &Table,
+    latest: &[Stat],
+    cpu: Cpu,
+    table: &Table,
     previous: Option<Previous>,
     hz: f64,
     page: u64,
 ) -> Processes {
-    let before: BTreeMap<(u32, u64), &Stat> = first.iter().map(|s| ((s.pid, s.start), s)).collect();
     let mut by_state: BTreeMap<&'static str, usize> = [
         "running",
         "sleeping",
@@ -211,34 +236,61 @@ pub fn summarise(
     .iter()
     .map(|s| (*s, 0))
     .collect();
-    for s in second {
+    for s in latest {
         *by_state.entry(state_name(s.state)).or_default() += 1;
     }
-    let cpu = second.iter().map(|s| {
-        let earlier = before.get(&(s.pid, s.start));
-        let used = s
-            .cpu_ticks
-            .saturating_sub(earlier.map_or(s.cpu_ticks, |b| b.cpu_ticks));
-        // The time between this process's two reads: the passes' starts `seconds`
-        // apart, and where each pass reached it.
-        let between = earlier.map_or(seconds, |b| seconds + s.read_at - b.read_at);
-        (s, used as f64 / hz / between.max(0.001) * 100.0)
-    });
-    let memory = second.iter().map(|s| (s, (s.rss_pages * page) as f64));
+    let memory = latest.iter().map(|s| (s, (s.rss_pages * page) as f64));
     let top_io = previous.map(|p| {
-        let moved = second.iter().filter_map(|s| {
-            let now = io.get(&key(s))?[0];
-            let before = p.table.get(&key(s)).map_or(0, |v| v[0]);
-            Some((s, counters::increase(&[before], &[now])[0] as f64))
+        let moved = latest.iter().filter_map(|s| {
+            let now = *table.get(&key(s))?.get(1)?;
+            let before = p.table.get(&key(s)).and_then(|v| v.get(1)).copied();
+            Some((
+                s,
+                counters::increase(&[before.unwrap_or(0)], &[now])[0] as f64,
+            ))
         });
         top(moved)
     });
     Processes {
-        total: second.len(),
+        total: latest.len(),
         by_state,
-        top_cpu: top(cpu),
+        top_cpu: top(cpu_percent(latest, cpu, hz).into_iter()),
+        cpu_since_previous_report: matches!(cpu, Cpu::SincePrevious(_)),
         top_memory: top(memory),
         top_io,
+    }
+}
+
+/// Each process's percent of one CPU. A process the previous report did not see
+/// started since, and counts from zero, as its I/O does.
+fn cpu_percent<'a>(latest: &'a [Stat], cpu: Cpu, hz: f64) -> Vec<(&'a Stat, f64)> {
+    let percent = |ticks: u64, seconds: f64| ticks as f64 / hz / seconds.max(0.001) * 100.0;
+    match cpu {
+        Cpu::SincePrevious(p) => latest
+            .iter()
+            .map(|s| {
+                let before = p.table.get(&key(s)).and_then(|v| v.first()).copied();
+                (
+                    s,
+                    percent(s.cpu_ticks.saturating_sub(before.unwrap_or(0)), p.seconds),
+                )
+            })
+            .collect(),
+        Cpu::Window { earlier, seconds } => {
+            let before: BTreeMap<(u32, u64), &Stat> =
+                earlier.iter().map(|s| ((s.pid, s.start), s)).collect();
+            let each = |s: &'a Stat| {
+                let earlier = before.get(&(s.pid, s.start));
+                let used = s
+                    .cpu_ticks
+                    .saturating_sub(earlier.map_or(s.cpu_ticks, |b| b.cpu_ticks));
+                // The time between this process's two reads: the passes' starts
+                // `seconds` apart, and where each pass reached it.
+                let between = earlier.map_or(seconds, |b| seconds + s.read_at - b.read_at);
+                (s, percent(used, between))
+            };
+            latest.iter().map(each).collect()
+        }
     }
 }
 
@@ -332,7 +384,11 @@ mod tests {
         let late = |s: Stat| Stat { read_at: 0.5, ..s };
         let first = [stat(1, 'R', 100, 1), late(stat(2, 'R', 100, 1))];
         let second = [stat(1, 'R', 150, 1), stat(2, 'R', 125, 1)];
-        let p = summarise(&first, &second, 1.0, &Table::new(), None, 100.0, 4096);
+        let window = Cpu::Window {
+            earlier: &first,
+            seconds: 1.0,
+        };
+        let p = summarise(&second, window, &Table::new(), None, 100.0, 4096);
         let cpu: Vec<_> = p
             .top_cpu
             .iter()
@@ -376,7 +432,11 @@ mod tests {
             stat(3, 'Z', 0, 0),
             stat(4, 'D', 5, 1),
         ];
-        let p = summarise(&first, &second, 1.0, &Table::new(), None, 100.0, 4096);
+        let window = Cpu::Window {
+            earlier: &first,
+            seconds: 1.0,
+        };
+        let p = summarise(&second, window, &Table::new(), None, 100.0, 4096);
         assert_eq!(p.total, 4);
         assert_eq!(
             (
@@ -403,20 +463,33 @@ mod tests {
         assert!(p.top_io.is_none(), "no previous report");
     }
 
+    fn previous(table: &Table, seconds: f64) -> Previous<'_> {
+        Previous {
+            table,
+            taken_at: chrono::Utc::now(),
+            seconds,
+        }
+    }
+
     #[test]
     fn io_since_the_previous_report() {
-        let second = [stat(1, 'S', 0, 1), stat(2, 'S', 0, 1)];
-        let mut before = Table::new();
-        before.insert("1:100".into(), vec![1_000]);
-        let mut now = Table::new();
-        now.insert("1:100".into(), vec![5_000]);
-        now.insert("2:100".into(), vec![300]);
-        let prev = Previous {
-            table: &before,
-            taken_at: chrono::Utc::now(),
-            seconds: 60.0,
-        };
-        let p = summarise(&second, &second, 1.0, &now, Some(prev), 100.0, 4096);
+        let latest = [stat(1, 'S', 0, 1), stat(2, 'S', 0, 1), stat(3, 'S', 0, 1)];
+        let before = Table::from([("1:100".into(), vec![0, 1_000])]);
+        // pid 3's I/O is not readable: a row of its CPU alone.
+        let now = Table::from([
+            ("1:100".into(), vec![0, 5_000]),
+            ("2:100".into(), vec![0, 300]),
+            ("3:100".into(), vec![0]),
+        ]);
+        let prev = previous(&before, 60.0);
+        let p = summarise(
+            &latest,
+            Cpu::SincePrevious(prev),
+            &now,
+            Some(prev),
+            100.0,
+            4096,
+        );
         let io: Vec<_> = p
             .top_io
             .unwrap()
@@ -428,5 +501,31 @@ mod tests {
             [(1, 4000.0), (2, 300.0)],
             "a process started since counts from zero"
         );
+    }
+
+    #[test]
+    fn cpu_since_the_previous_report_from_the_ticks_it_kept() {
+        // 100 s ago pid 1 had used 1,000 ticks (100 a second); it has 1,500 now: 5 s
+        // of CPU in 100 s, 5 %. pid 2 started since, and has used 200 ticks: 2 %.
+        let before = Table::from([("1:100".into(), vec![1_000, 0])]);
+        let latest = [stat(1, 'S', 1_500, 1), stat(2, 'S', 200, 1)];
+        let prev = previous(&before, 100.0);
+        let now = kept(&latest, vec![Some(0), None]);
+        assert_eq!(now["2:100"], [200], "CPU ticks, then I/O where readable");
+        let p = summarise(
+            &latest,
+            Cpu::SincePrevious(prev),
+            &now,
+            Some(prev),
+            100.0,
+            4096,
+        );
+        let cpu: Vec<_> = p
+            .top_cpu
+            .iter()
+            .map(|t| (t.pid, t.value.as_f64().unwrap()))
+            .collect();
+        assert_eq!(cpu, [(1, 5.0), (2, 2.0)]);
+        assert!(p.cpu_since_previous_report);
     }
 }

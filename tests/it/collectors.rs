@@ -474,15 +474,29 @@ fn a_cpu_burning_child_tops_cpu_and_a_200_mb_child_tops_memory() {
     while !filled() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let (p, _) = processes::collect(Instant::now() + Duration::from_millis(500), None).unwrap();
-    let burner_cpu = p.top_cpu.iter().find(|t| t.pid == burner.0.id());
+    let began = (Instant::now(), chrono::Utc::now());
+    let (p, kept) = processes::collect(Instant::now() + Duration::from_millis(500), None).unwrap();
+    assert!(!p.cpu_since_previous_report);
     // Other tests run alongside on a small machine, so "among the top" and busy, not "first".
-    assert!(
-        burner_cpu.is_some_and(|t| t.value.as_f64().unwrap() >= 20.0),
-        "burner pid {} not a top CPU process: {:?}",
-        burner.0.id(),
-        p.top_cpu
-    );
+    let burning = |p: &processes::Processes| {
+        let burner_cpu = p.top_cpu.iter().find(|t| t.pid == burner.0.id());
+        assert!(
+            burner_cpu.is_some_and(|t| t.value.as_f64().unwrap() >= 20.0),
+            "burner pid {} not a top CPU process: {:?}",
+            burner.0.id(),
+            p.top_cpu
+        );
+    };
+    burning(&p);
+    // The next report: CPU since this one, from the ticks it kept (and no window).
+    let previous = rreport::collect::counters::Previous {
+        table: &kept,
+        taken_at: began.1,
+        seconds: began.0.elapsed().as_secs_f64(),
+    };
+    let (next, _) = processes::collect(Instant::now(), Some(previous)).unwrap();
+    assert!(next.cpu_since_previous_report && next.top_io.is_some());
+    burning(&next);
     assert!(
         !p.top_cpu[0].user.is_empty() && p.top_cpu[0].user != "?",
         "a user name or uid"

@@ -493,5 +493,9 @@ fn counters_since_the_previous_report_survive_between_runs() {
         "{}",
         second["processes"]
     );
+    // CPU over the sample window first, then since the sent report (which ran a
+    // whole window before the preview began: longer ago than a window).
+    assert_eq!(first["processes"]["cpu_since_previous_report"], false);
+    assert_eq!(second["processes"]["cpu_since_previous_report"], true);
     assert_eq!(server.received().len(), 1);
 }

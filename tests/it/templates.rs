@@ -194,21 +194,34 @@ fn top_processes_with_their_owners_and_command_lines() {
             && r.html
                 .contains("Top I/O (bytes read and written since the previous report)")
     );
+    let since = "Top CPU (percent of one CPU, on average since the previous report)";
+    assert!(
+        r.html.contains(since) && r.text.contains(&format!("{since}:\n")),
+        "{}",
+        r.text
+    );
     let mut first = fixture();
     first["processes"]["top_io"] = Value::Null;
-    assert!(render(first)
+    first["processes"]["cpu_since_previous_report"] = json!(false);
+    let first = render(first);
+    assert!(first
         .text
         .contains("Top I/O: first report, nothing to compare with yet."));
+    let window = "Top CPU (percent of one CPU, over the sample window)";
+    assert!(first.html.contains(window) && first.text.contains(window));
 }
 
 #[test]
 fn an_idle_machine_says_no_process_used_cpu() {
     let mut idle = fixture();
     idle["processes"]["top_cpu"] = json!([]);
-    let r = render(idle);
-    let line = "Top CPU: no process used measurable CPU during the sample window.";
+    let r = render(idle.clone());
+    let line = "Top CPU: no process used measurable CPU since the previous report.";
     assert!(r.text.contains(&format!("  {line}\n")), "{}", r.text);
     assert!(r.html.contains(line));
+    idle["processes"]["cpu_since_previous_report"] = json!(false);
+    let line = "Top CPU: no process used measurable CPU during the sample window.";
+    assert!(render(idle).text.contains(&format!("  {line}\n")));
 }
 
 #[test]
