@@ -46,37 +46,53 @@ echo "(medians of $runs runs each)"
 INNER
 
 # The process collector: 0 and 10,000 extra sleeping processes, a 200 ms window.
-# The report's overhead (wall − window) with only the processes section, with every
-# section, and the floor's (bench/floor.c: the same reads on one thread, its second
-# pass after the window); then the CPU per process against psutil's process_iter.
+# The report's overhead (wall − window) with only the processes section — on a
+# first report (CPU over the window: two passes) and with a previous report's
+# counters (CPU since then: one pass), as a host has every day after its first —,
+# with every section, and the floor's (bench/floor.c: the same reads as a first
+# report on one thread, its second pass after the window); then the CPU per
+# process against psutil's process_iter.
+py=target/bench/venv/bin/python
+port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$py" -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Sink & sink=$!
+trap 'kill $sink 2>/dev/null || true' EXIT
+state=$(mktemp -d)
 printf '[report]\ncpu_sample_ms = 200\nsections = ["processes"]\n' > target/bench/processes.toml
+printf 'state_dir = "%s"\n[report]\ncpu_sample_ms = 200\nsections = ["processes"]\n[smtp]\nhost = "127.0.0.1"\nport = %s\ntls = "none"\nfrom = "r@example.com"\nto = ["a@example.com"]\n' \
+    "$state" "$port" > target/bench/processes-since.toml
 printf '[report]\ncpu_sample_ms = 200\n' > target/bench/every.toml
 med() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-declare -A proc_cpu proc_over every_over floor_over py_cpu
+declare -A proc_cpu proc_over since_over since_cpu every_over floor_over py_cpu
 extra=10000
 for n in 0 $extra; do
     pids=()
     for _ in $(seq 1 "$n"); do sleep 900 & pids+=($!); done
-    cpus=() overs=() everys=() floors=()
+    # A sent report leaves the counters the next one compares with.
+    target/release/rreport -c target/bench/processes-since.toml --once >/dev/null
+    cpus=() overs=() sinces=() since_cpus=() everys=() floors=()
     for _ in $(seq 1 "$runs"); do
         read -r wall cpu _ < <(target/bench/run target/release/rreport -c target/bench/processes.toml --once --dry-run --format json)
         cpus+=("$cpu") overs+=("$(awk -v w="$wall" 'BEGIN { print w - 200 }')")
+        read -r wall cpu _ < <(target/bench/run target/release/rreport -c target/bench/processes-since.toml --once --dry-run --format json)
+        since_cpus+=("$cpu") sinces+=("$(awk -v w="$wall" 'BEGIN { print w - 200 }')")
         read -r wall _ < <(target/bench/run target/release/rreport -c target/bench/every.toml --once --dry-run)
         everys+=("$(awk -v w="$wall" 'BEGIN { print w - 200 }')")
         read -r wall _ < <(target/bench/run target/bench/floor 200)
         floors+=("$(awk -v w="$wall" 'BEGIN { print w - 200 }')")
     done
     proc_cpu[$n]=$(med "${cpus[@]}") proc_over[$n]=$(med "${overs[@]}")
+    since_cpu[$n]=$(med "${since_cpus[@]}") since_over[$n]=$(med "${sinces[@]}")
     every_over[$n]=$(med "${everys[@]}") floor_over[$n]=$(med "${floors[@]}")
-    py_cpu[$n]=$(target/bench/venv/bin/python bench/processes.py "$runs")
+    py_cpu[$n]=$("$py" bench/processes.py "$runs")
     total=$(ls -d /proc/[0-9]* | wc -l)
     [ "$n" -gt 0 ] && kill "${pids[@]}" && wait "${pids[@]}" 2>/dev/null || true
     echo "processes on the machine with $n extra: $total" >&2
 done
+rm -rf "$state"
 echo
-echo "| extra processes | overhead ms, processes section (≤ 50) | overhead ms, every section | floor overhead ms | rreport CPU ms (processes section) | psutil process_iter CPU ms (the passes alone) |"
-echo "|---:|---:|---:|---:|---:|---:|"
-for n in 0 $extra; do echo "| $n | ${proc_over[$n]} | ${every_over[$n]} | ${floor_over[$n]} | ${proc_cpu[$n]} | ${py_cpu[$n]} |"; done
+echo "| extra processes | overhead ms, processes section, with a previous report (≤ 50) | CPU ms | overhead ms, first report | CPU ms | overhead ms, every section (first report) | floor overhead ms | psutil process_iter CPU ms (the passes alone) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+for n in 0 $extra; do echo "| $n | ${since_over[$n]} | ${since_cpu[$n]} | ${proc_over[$n]} | ${proc_cpu[$n]} | ${every_over[$n]} | ${floor_over[$n]} | ${py_cpu[$n]} |"; done
 awk -v n="$extra" -v r0="${proc_cpu[0]}" -v r="${proc_cpu[$extra]}" -v p0="${py_cpu[0]}" -v p="${py_cpu[$extra]}" 'BEGIN {
-    printf "per process: rreport %.1f µs, psutil %.1f µs (%.1f×)\n", (r - r0) * 1000 / n, (p - p0) * 1000 / n, (p - p0) / (r - r0) }'
+    printf "per process, first report (two passes): rreport %.1f µs, psutil %.1f µs (%.1f×)\n", (r - r0) * 1000 / n, (p - p0) * 1000 / n, (p - p0) / (r - r0) }'
 echo "(medians of $runs runs each)"
