@@ -5,6 +5,10 @@
 //!
 //! Only where the linker is lld, which alone reads the file: rustc's default for
 //! x86_64-unknown-linux-gnu since 1.90, unless a linker is configured.
+//!
+//! With a glibc that reads them (2.36 on), the relative relocations are packed
+//! (DT_RELR): 230 KB of them, which the dynamic loader reads at every start, become
+//! a few KB. The binary then needs that glibc, as the package's Depends says.
 
 use std::process::Command;
 
@@ -32,12 +36,26 @@ fn main() {
         // Names from an older profile that no longer exist are expected, not news.
         println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
     }
+    if release && default_lld && glibc_minor().is_some_and(|minor| minor >= 36) {
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    }
+}
+
+/// The minor version of the glibc here ("glibc 2.36" → 36), which the binary
+/// built here will run with.
+fn glibc_minor() -> Option<u32> {
+    second_number(Command::new("getconf").arg("GNU_LIBC_VERSION"))
 }
 
 /// The minor version of the rustc building this ("rustc 1.95.0 (…)" → 95).
 fn rustc_minor() -> Option<u32> {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let out = Command::new(rustc).arg("-V").output().ok()?;
+    second_number(Command::new(rustc).arg("-V"))
+}
+
+/// The second number of the version a command prints as its second word.
+fn second_number(command: &mut Command) -> Option<u32> {
+    let out = command.output().ok()?;
     let text = String::from_utf8(out.stdout).ok()?;
     text.split_whitespace()
         .nth(1)?

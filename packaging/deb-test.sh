@@ -30,6 +30,8 @@ trap restore EXIT
 dpkg -i "$deb" >/dev/null
 
 /usr/bin/rreport --version | grep -q '^rreport ' || fail "rreport --version"
+# src/math.rs: the three functions it would take from libm are its own.
+! ldd /usr/bin/rreport | grep -q "libm\.so" || fail "the binary links libm.so.6"
 man -w rreport >/dev/null || fail "man -w rreport"
 man --warnings -E UTF-8 -l "$(man -w rreport)" >/dev/null 2>"$(mktemp)" || fail "the man page does not render"
 /usr/bin/rreport --check -c /etc/rreport/config.toml >/dev/null || fail "rreport --check on the installed config"

@@ -8,26 +8,49 @@ import bisect
 import re
 import sys
 
-TEXT = re.compile(r"^\s*([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+\s+.*:\(\.text\.(\S+)\)$")
+# An input section of code in lld's map: VMA, LMA, size, alignment, file:(section).
+# LLVM names a function's section .text.<symbol>, or .text.unlikely.<symbol> (and
+# .hot., .startup., .exit.) where it judged the function cold or special: the
+# symbol is what the linker's ordering file names.
+SECTION = re.compile(r"^\s*([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+\s+.*:\((\.text[^)]*)\)$")
+PREFIX = re.compile(r"^\.text\.(?:(?:unlikely|hot|startup|exit|split)\.)?")
+# A symbol row under a section: VMA, LMA, size, alignment, name.
+SYMBOL = re.compile(r"^\s*[0-9a-f]+\s+[0-9a-f]+\s+[0-9a-f]+\s+\d+\s+([A-Za-z_][A-Za-z0-9_.$]*)$")
 OBJECT = re.compile(r"^(c?ob)=\((\d+)\)(?: (.*))?$")
-FUNCTION = re.compile(r"^(c?fn)=\((\d+)\)(?: (.*))?$")
 
 
 def text_sections(path):
-    """(start, end, symbol) of each function's input section, by start."""
-    sections = []
+    """(start, end, symbol) of each function's input section, by start. A plain
+    .text section (of an object built without a section per function, as the C
+    start-up code) is named by the first symbol in it."""
+    sections, unnamed = [], None
     for line in open(path, errors="replace"):
-        m = TEXT.match(line)
-        if m and int(m.group(2), 16) > 0:
-            start = int(m.group(1), 16)
-            sections.append((start, start + int(m.group(2), 16), m.group(3)))
+        m = SECTION.match(line)
+        if m:
+            start, size, section = int(m.group(1), 16), int(m.group(2), 16), m.group(3)
+            unnamed = None
+            if size == 0:
+                continue
+            if section == ".text":
+                unnamed = (start, start + size)
+            elif section.startswith(".text."):
+                sections.append((start, start + size, PREFIX.sub("", section)))
+            continue
+        m = SYMBOL.match(line)
+        if m and unnamed:
+            sections.append((*unnamed, m.group(1)))
+            unnamed = None
     return sorted(sections)
 
 
 def ran(path, binary):
-    """Addresses of the functions of `binary` that ran, in the order they first did."""
-    objects, names, order = {}, {}, []
-    current = None
+    """Addresses of the instructions of `binary` that ran (callgrind's cost lines,
+    --dump-instr=yes --compress-pos=no), by function as callgrind listed them.
+    Instructions, not callgrind's functions: in a stripped binary it knows a
+    function only by a call to it, and code reached by a jump (a tail call, a
+    closure's shim) would be counted in its caller's and left out of the order."""
+    objects, addresses = {}, []
+    current = ""
     for line in open(path, errors="replace"):
         m = OBJECT.match(line)
         if m:
@@ -37,15 +60,9 @@ def ran(path, binary):
             if kind == "ob":
                 current = objects.get(ident, "")
             continue
-        m = FUNCTION.match(line)
-        if m:
-            kind, ident, name = m.groups()
-            if name:
-                names[ident] = name
-            if kind == "fn" and current.endswith("/" + binary):
-                order.append(names.get(ident, ""))
-    # A recursive call's level follows a quote: 0x…'2.
-    return [int(n.split("'")[0], 16) for n in order if n.startswith("0x")]
+        if line.startswith("0x") and current.endswith("/" + binary):
+            addresses.append(int(line.split(None, 1)[0], 16))
+    return addresses
 
 
 def main():

@@ -6,9 +6,12 @@
 # binary makes most of it resident; packed, a report touches a fraction.
 #
 # Profiled under valgrind's callgrind (which sees every function that ran, where a
-# sampling profiler would miss those that run once) on the release build itself:
-# previews in HTML and text, --check, and a minute and a half of a daemon's work
-# against a local SMTP sink (reports, samples, charts). The build is stripped, so
+# sampling profiler would miss those that run once) on the release build itself,
+# in tiers, each adding the functions the tiers before it did not run: a preview of
+# the sections that run no program (the core of every report), the default preview
+# in HTML and text, --check, and a minute and a half of a daemon's work against a
+# local SMTP sink (reports, samples, charts). So the core lies in the first MB,
+# and a preview touches little beyond it. The build is stripped, so
 # the addresses callgrind saw are named from the linker's map of the same build
 # (symbol-order.py); a build with symbols kept would not do, as cargo hashes the
 # profile, strip included, into the names. Names that later vanish are ignored
@@ -24,8 +27,10 @@ bin=$work/rreport
 cp target/release/rreport "$bin"  # the build the map describes, whatever builds next
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
-grind() { valgrind --tool=callgrind --demangle=no -q --callgrind-out-file="$work/cg.$1" "${@:2}" >/dev/null 2>&1 || true; }
+grind() { valgrind --tool=callgrind --demangle=no --dump-instr=yes --compress-pos=no -q --callgrind-out-file="$work/cg.$1" "${@:2}" >/dev/null 2>&1 || true; }
 
+printf '[report]\ncpu_sample_ms = 200\nsections = ["attention", "cpu", "memory", "filesystems", "diskio", "network", "processes", "temperatures", "errors"]\n' > "$work/core.toml"
+grind 0 "$bin" -c "$work/core.toml" --once --dry-run
 printf '[report]\ncpu_sample_ms = 200\n' > "$work/preview.toml"
 grind 1 "$bin" -c "$work/preview.toml" --once --dry-run
 grind 2 "$bin" -c "$work/preview.toml" --once --dry-run --format text
@@ -43,6 +48,6 @@ sleep 90
 pkill -TERM -f "callgrind-out-file=$work/cg.4" || true
 wait "$daemon" 2>/dev/null || true
 
-python3 packaging/symbol-order.py "$work/rreport.map" rreport "$work"/cg.[1-4] > "$work/order.txt"
+python3 packaging/symbol-order.py "$work/rreport.map" rreport "$work"/cg.[0-4] > "$work/order.txt"
 mv "$work/order.txt" packaging/symbol-order.txt
 echo "packaging/symbol-order.txt: $(wc -l < packaging/symbol-order.txt) functions"

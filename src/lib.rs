@@ -50,6 +50,7 @@ pub mod history;
 pub mod late;
 pub mod logging;
 pub mod mail;
+mod math;
 pub mod outbox;
 pub mod pipeline;
 pub mod previous;
