@@ -48,7 +48,7 @@ r, binary, deb, check = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[
 ours, py = r["rreport --once --dry-run"], r["python psutil+jinja2, same window"]
 own, floor = r["rreport, sections that run no program"], r["floor (C, /proc + statvfs)"]
 ratio = py["overhead"] / max(ours["overhead"], 0.01)
-print(f"\nfloor: overhead {floor['overhead']:.2f} ms, peak RSS {floor['rss']:.2f} MB")
+print(f"\nfloor: overhead {floor['overhead']:.2f} ms, peak RSS {floor['rss']:.2f} MiB")
 # (what, measured, budget, lower_is_better)
 budgets = [
     ("rreport overhead / the floor's overhead", ours["overhead"] / max(floor["overhead"], 0.01), 1.5, True),

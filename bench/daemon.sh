@@ -65,14 +65,15 @@ idle_wakeups=$woke idle_rss=$resident
 idle_run 3600
 quiet_wakeups=$woke quiet_rss=$resident
 
+mib() { awk -v k="$1" 'BEGIN { printf "%.2f MiB", k / 1024 }'; }  # from kB (KiB)
 echo "$(date -u +%Y-%m-%dT%H:%MZ), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs"
 echo "| measure | value |"
 echo "|---|---:|"
 echo "| reports sent in ${duration} s (every 10 s) | $reports |"
-echo "| peak RSS (VmHWM) after ${duration} s | $((hwm / 1024)).$(( (hwm % 1024) * 10 / 1024 )) MB |"
-echo "| RSS (VmRSS) after ${duration} s | $((rss / 1024)).$(( (rss % 1024) * 10 / 1024 )) MB |"
+echo "| peak RSS (VmHWM) after ${duration} s | $(mib $hwm) |"
+echo "| RSS (VmRSS) after ${duration} s | $(mib $rss) |"
 awk -v t="$cpu" -v hz="$hz" -v n="$reports" 'BEGIN { printf "| CPU time in total | %.0f ms |\n| CPU time per report (the sample window is a sleep, not CPU) | %.1f ms |\n", t * 1000 / hz, (n > 0 ? t * 1000 / hz / n : 0) }'
-echo "| idle RSS (VmRSS) | $((idle_rss / 1024)).$(( (idle_rss % 1024) * 10 / 1024 )) MB |"
+echo "| idle RSS (VmRSS) | $(mib $idle_rss) |"
 awk -v d="$idle_wakeups" -v s="$idle" 'BEGIN { printf "| wake-ups per minute while idle, a sample a minute (%d in %d s) | %.1f |\n", d, s, d * 60 / s }'
 awk -v d="$quiet_wakeups" -v s="$idle" 'BEGIN { printf "| wake-ups per minute between events, a sample an hour (%d in %d s; budget 0) | %.1f |\n", d, s, d * 60 / s }'
-echo "| idle RSS (VmRSS), a sample an hour (budget ≤ 6 MiB) | $((quiet_rss / 1024)).$(( (quiet_rss % 1024) * 10 / 1024 )) MB |"
+echo "| idle RSS (VmRSS), a sample an hour (budget ≤ 6 MiB) | $(mib $quiet_rss) |"

@@ -34,7 +34,7 @@ def main():
         for spec in specs:
             samples[spec["name"]].append(run_once(spec["argv"]))
     results = {}
-    print(f"| command | wall ms | overhead ms | CPU ms | peak RSS MB |")
+    print(f"| command | wall ms | overhead ms | CPU ms | peak RSS MiB |")
     print(f"|---|---:|---:|---:|---:|")
     for spec in specs:
         walls, cpus, rss = zip(*samples[spec["name"]])
