@@ -389,11 +389,7 @@ mod tests {
             seconds: 1.0,
         };
         let p = summarise(&second, window, &Table::new(), None, 100.0, 4096);
-        let cpu: Vec<_> = p
-            .top_cpu
-            .iter()
-            .map(|t| (t.pid, t.value.as_f64().unwrap()))
-            .collect();
+        let cpu = values(&p.top_cpu);
         assert_eq!(cpu, [(1, 50.0), (2, 50.0)]);
     }
 
@@ -448,11 +444,7 @@ mod tests {
             (1, 1, 1, 1)
         );
         // pid 1 used 50 ticks of 100 per second: 50 % of one CPU; pid 4 is new (no baseline).
-        let cpu: Vec<_> = p
-            .top_cpu
-            .iter()
-            .map(|t| (t.pid, t.value.as_f64().unwrap()))
-            .collect();
+        let cpu = values(&p.top_cpu);
         assert_eq!(cpu, [(1, 50.0), (2, 10.0)]);
         assert_eq!(p.top_memory[0].pid, 2);
         assert_eq!(
@@ -461,6 +453,26 @@ mod tests {
             "whole bytes"
         );
         assert!(p.top_io.is_none(), "no previous report");
+    }
+
+    /// Each shown process's pid and value.
+    fn values(tops: &[Top]) -> Vec<(u32, f64)> {
+        tops.iter()
+            .map(|t| (t.pid, t.value.as_f64().unwrap()))
+            .collect()
+    }
+
+    /// The section from `latest`, CPU since the previous report `before`, `seconds` ago.
+    fn since(latest: &[Stat], now: &Table, before: &Table, seconds: f64) -> Processes {
+        let prev = previous(before, seconds);
+        summarise(
+            latest,
+            Cpu::SincePrevious(prev),
+            now,
+            Some(prev),
+            100.0,
+            4096,
+        )
     }
 
     fn previous(table: &Table, seconds: f64) -> Previous<'_> {
@@ -481,21 +493,8 @@ mod tests {
             ("2:100".into(), vec![0, 300]),
             ("3:100".into(), vec![0]),
         ]);
-        let prev = previous(&before, 60.0);
-        let p = summarise(
-            &latest,
-            Cpu::SincePrevious(prev),
-            &now,
-            Some(prev),
-            100.0,
-            4096,
-        );
-        let io: Vec<_> = p
-            .top_io
-            .unwrap()
-            .iter()
-            .map(|t| (t.pid, t.value.as_f64().unwrap()))
-            .collect();
+        let p = since(&latest, &now, &before, 60.0);
+        let io = values(p.top_io.as_ref().unwrap());
         assert_eq!(
             io,
             [(1, 4000.0), (2, 300.0)],
@@ -509,22 +508,10 @@ mod tests {
         // of CPU in 100 s, 5 %. pid 2 started since, and has used 200 ticks: 2 %.
         let before = Table::from([("1:100".into(), vec![1_000, 0])]);
         let latest = [stat(1, 'S', 1_500, 1), stat(2, 'S', 200, 1)];
-        let prev = previous(&before, 100.0);
         let now = kept(&latest, vec![Some(0), None]);
         assert_eq!(now["2:100"], [200], "CPU ticks, then I/O where readable");
-        let p = summarise(
-            &latest,
-            Cpu::SincePrevious(prev),
-            &now,
-            Some(prev),
-            100.0,
-            4096,
-        );
-        let cpu: Vec<_> = p
-            .top_cpu
-            .iter()
-            .map(|t| (t.pid, t.value.as_f64().unwrap()))
-            .collect();
+        let p = since(&latest, &now, &before, 100.0);
+        let cpu = values(&p.top_cpu);
         assert_eq!(cpu, [(1, 5.0), (2, 2.0)]);
         assert!(p.cpu_since_previous_report);
     }
