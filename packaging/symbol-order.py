@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Names the functions callgrind saw run in a stripped binary, in the order they
-first ran, from the linker's map of that very build (the names of a build with
-symbols kept differ: cargo hashes the profile, strip included, into them).
+"""Names the functions callgrind saw run in a stripped binary, from the linker's map
+of that very build (the names of a build with symbols kept differ: cargo hashes the
+profile, strip included, into them). Profile by profile, as given (the tiers of
+symbol-order.sh), each adding the functions the ones before did not run.
 
 Usage: symbol-order.py MAP BINARY_NAME CALLGRIND_OUT... > symbol-order.txt"""
 import bisect

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Regenerates packaging/symbol-order.txt: the functions a report runs, in the order
-# they first run, which build.rs hands to the linker (lld's --symbol-ordering-file)
+# Regenerates packaging/symbol-order.txt: the functions a report runs, in tiers (below),
+# which build.rs hands to the linker (lld's --symbol-ordering-file)
 # for release builds, so they lie together at the front of .text. The kernel maps a
 # binary's pages 64 KiB around each page touched, so code scattered over the whole
 # binary makes most of it resident; packed, a report touches a fraction.
 #
-# Profiled under valgrind's callgrind (which sees every function that ran, where a
-# sampling profiler would miss those that run once) on the release build itself,
+# Profiled under valgrind's callgrind (which sees every instruction that ran, where a
+# sampling profiler would miss code that runs once; its instruction addresses are
+# used, not its functions, which in a stripped binary leave out code reached by a
+# jump) on the release build itself,
 # in tiers, each adding the functions the tiers before it did not run: a preview of
 # the sections that run no program (the core of every report), the default preview
 # in HTML and text, --check, and a minute and a half of a daemon's work against a
