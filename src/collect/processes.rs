@@ -153,8 +153,18 @@ fn key(s: &Stat) -> String {
     format!("{}:{}", s.pid, s.start)
 }
 
+/// Where a kept row holds each counter: the CPU ticks, then the storage bytes
+/// (absent where /proc/<pid>/io is not readable).
+const TICKS: usize = 0;
+const IO: usize = 1;
+
+/// Counter `field` of the row `table` keeps under `key`, if there is one.
+fn kept_field(table: &Table, key: &str, field: usize) -> Option<u64> {
+    table.get(key)?.get(field).copied()
+}
+
 /// What the next report compares with: each process's CPU ticks and, where
-/// readable, its storage bytes.
+/// readable, its storage bytes (`TICKS`, `IO`).
 fn kept(stats: &[Stat], bytes: Vec<Option<u64>>) -> Table {
     let row = |s: &Stat, b: Option<u64>| std::iter::once(s.cpu_ticks).chain(b).collect();
     stats
@@ -242,12 +252,10 @@ pub fn summarise(
     let memory = latest.iter().map(|s| (s, (s.rss_pages * page) as f64));
     let top_io = previous.map(|p| {
         let moved = latest.iter().filter_map(|s| {
-            let now = *table.get(&key(s))?.get(1)?;
-            let before = p.table.get(&key(s)).and_then(|v| v.get(1)).copied();
-            Some((
-                s,
-                counters::increase(&[before.unwrap_or(0)], &[now])[0] as f64,
-            ))
+            let key = key(s);
+            let now = kept_field(table, &key, IO)?;
+            let before = kept_field(p.table, &key, IO).unwrap_or(0);
+            Some((s, counters::increase(&[before], &[now])[0] as f64))
         });
         top(moved)
     });
@@ -269,11 +277,8 @@ fn cpu_percent<'a>(latest: &'a [Stat], cpu: Cpu, hz: f64) -> Vec<(&'a Stat, f64)
         Cpu::SincePrevious(p) => latest
             .iter()
             .map(|s| {
-                let before = p.table.get(&key(s)).and_then(|v| v.first()).copied();
-                (
-                    s,
-                    percent(s.cpu_ticks.saturating_sub(before.unwrap_or(0)), p.seconds),
-                )
+                let before = kept_field(p.table, &key(s), TICKS).unwrap_or(0);
+                (s, percent(s.cpu_ticks.saturating_sub(before), p.seconds))
             })
             .collect(),
         Cpu::Window { earlier, seconds } => {
