@@ -20,17 +20,15 @@ while [ $# -gt 0 ]; do
     shift
 done
 bench/setup.sh
-py=target/bench/venv/bin/python
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
-port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$py" -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Sink & pids+=($!)
-sleep 1
+source bench/sink.sh
+pids+=($sink)
 
 config() {  # $1: schedule, $2: seconds between samples
-    printf 'schedule = "%s"\nstate_dir = "%s/state"\n[smtp]\nhost = "127.0.0.1"\nport = %s\ntls = "none"\nfrom = "r@example.com"\nto = ["a@example.com"]\n[history]\nsample_interval_secs = %s\n' \
-        "$1" "$work" "$port" "${2:-60}" > "$work/config.toml"
+    printf 'schedule = "%s"\nstate_dir = "%s/state"\n%s\n[history]\nsample_interval_secs = %s\n' \
+        "$1" "$work" "$smtp" "${2:-60}" > "$work/config.toml"
 }
 field() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$2/status"; }
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

@@ -53,13 +53,12 @@ INNER
 # report on one thread, its second pass after the window); then the CPU per
 # process against psutil's process_iter.
 py=target/bench/venv/bin/python
-port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$py" -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Sink & sink=$!
+source bench/sink.sh
 trap 'kill $sink 2>/dev/null || true' EXIT
 state=$(mktemp -d)
 printf '[report]\ncpu_sample_ms = 200\nsections = ["processes"]\n' > target/bench/processes.toml
-printf 'state_dir = "%s"\n[report]\ncpu_sample_ms = 200\nsections = ["processes"]\n[smtp]\nhost = "127.0.0.1"\nport = %s\ntls = "none"\nfrom = "r@example.com"\nto = ["a@example.com"]\n' \
-    "$state" "$port" > target/bench/processes-since.toml
+printf 'state_dir = "%s"\n[report]\ncpu_sample_ms = 200\nsections = ["processes"]\n%s\n' \
+    "$state" "$smtp" > target/bench/processes-since.toml
 printf '[report]\ncpu_sample_ms = 200\n' > target/bench/every.toml
 med() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 declare -A proc_cpu proc_over since_over since_cpu every_over floor_over py_cpu

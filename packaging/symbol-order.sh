@@ -38,13 +38,12 @@ grind 1 "$bin" -c "$work/preview.toml" --once --dry-run
 grind 2 "$bin" -c "$work/preview.toml" --once --dry-run --format text
 grind 3 "$bin" -c "$work/preview.toml" --check
 
-py=target/bench/venv/bin/python
-port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$py" -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Sink & pids+=($!)
+source bench/sink.sh
+pids+=($sink)
 cargo build --release --quiet --example history_day
 target/release/examples/history_day "$work/state" >/dev/null
-printf 'schedule = "*/20 * * * * *"\nstate_dir = "%s/state"\n[smtp]\nhost = "127.0.0.1"\nport = %s\ntls = "none"\nfrom = "r@example.com"\nto = ["a@example.com"]\n[history]\nsample_interval_secs = 5\n' \
-    "$work" "$port" > "$work/daemon.toml"
+printf 'schedule = "*/20 * * * * *"\nstate_dir = "%s/state"\n%s\n[history]\nsample_interval_secs = 5\n' \
+    "$work" "$smtp" > "$work/daemon.toml"
 grind 4 "$bin" -c "$work/daemon.toml" & daemon=$!; pids+=($daemon)
 sleep 90
 pkill -TERM -f "callgrind-out-file=$work/cg.4" || true
