@@ -411,6 +411,7 @@ fn report_recipe(config: &Config, strict: bool) -> Recipe {
             .into(),
         template_dir: config.report.template_dir.clone(),
         strict,
+        sections: config.report.sections.names(),
     }
 }
 
@@ -426,6 +427,7 @@ fn digest_recipe(config: &Config, strict: bool) -> Option<Recipe> {
             .into(),
         template_dir: config.report.template_dir.clone(),
         strict,
+        sections: Vec::new(),
     })
 }
 

@@ -148,4 +148,9 @@ impl Sections {
     pub fn shows(&self, section: Section) -> bool {
         self.0.contains(&section)
     }
+
+    /// The chosen sections' names, in order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.0.iter().map(|s| s.name()).collect()
+    }
 }

@@ -13,19 +13,24 @@ use std::thread::JoinHandle;
 
 use super::{Renderer, Set, TemplateError};
 
-/// What to compile: a set of templates, its subject, the admin's directory.
+/// What to compile: a set of templates, its subject, the admin's directory, and
+/// the sections the report shows (whose built-in templates are compiled with the
+/// rest; the others only if a render asks for them).
 #[derive(Clone)]
 pub struct Recipe {
     pub set: &'static Set,
     pub subject: String,
     pub template_dir: Option<PathBuf>,
     pub strict: bool,
+    pub sections: Vec<&'static str>,
 }
 
 impl Recipe {
     pub fn compile(&self) -> Result<Renderer, TemplateError> {
         let dir = self.template_dir.as_deref();
-        Renderer::with_set(self.set, &self.subject, dir, self.strict)
+        let renderer = Renderer::with_set(self.set, &self.subject, dir, self.strict)?;
+        renderer.compile_sections(&self.sections)?;
+        Ok(renderer)
     }
 }
 
@@ -92,6 +97,7 @@ mod tests {
             subject: subject.into(),
             template_dir: None,
             strict: false,
+            sections: vec!["cpu"],
         }
     }
 

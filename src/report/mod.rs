@@ -6,6 +6,7 @@
 //! `<script>` arrives as text. The subject is rendered without escaping and then
 //! flattened to one line, so nothing collected can add a mail header.
 
+mod builtin;
 mod chart;
 pub mod charts;
 mod compile;
@@ -17,64 +18,12 @@ use std::path::Path;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
+use self::builtin::{section_template, STYLE};
+pub use self::builtin::{Set, DEFAULT_SUBJECT, DIGEST, DIGEST_SUBJECT, REPORT};
 pub use self::compile::{Recipe, Templates};
 pub use self::image::Image;
 use crate::context::Context;
 
-/// A set of templates: the report's, or the fleet digest's.
-pub struct Set {
-    /// The file names an admin's `template_dir` may hold instead of the built-in ones.
-    pub html: &'static str,
-    pub text: &'static str,
-    /// The built-in templates: the names they are registered under, and their text.
-    builtin_html: (&'static str, &'static str),
-    builtin_text: (&'static str, &'static str),
-    /// The subject when the config names none.
-    pub subject: &'static str,
-}
-
-pub const REPORT: Set = Set {
-    html: "report.html",
-    text: "report.txt",
-    builtin_html: (
-        "builtin/report.html",
-        include_str!("../../templates/report.html"),
-    ),
-    builtin_text: (
-        "builtin/report.txt",
-        include_str!("../../templates/report.txt"),
-    ),
-    subject: DEFAULT_SUBJECT,
-};
-
-pub const DIGEST: Set = Set {
-    html: "digest.html",
-    text: "digest.txt",
-    builtin_html: (
-        "builtin/digest.html",
-        include_str!("../../templates/digest.html"),
-    ),
-    builtin_text: (
-        "builtin/digest.txt",
-        include_str!("../../templates/digest.txt"),
-    ),
-    subject: DIGEST_SUBJECT,
-};
-
-/// The dark-mode styles the built-in HTML templates include.
-const STYLE: &str = include_str!("../../templates/style.html");
-
-/// The digest's subject: how many hosts need the admin, or why there is no digest.
-pub const DIGEST_SUBJECT: &str = "[rreport] {% if error %}{{ error | truncate(150) }}\
-{% elif attention_hosts %}{{ attention_hosts }} of {{ hosts_total }} hosts need attention\
-{% else %}all {{ hosts_total }} hosts ok{% endif %}";
-/// The subject when the config names none: the status and the first thing to read,
-/// so the inbox alone says what is wrong:
-/// `[CRITICAL] db-3: check postgres failed: connection refused (+4 more)`.
-pub const DEFAULT_SUBJECT: &str = "[{{ status | upper }}] {{ hostname | truncate(64) }}\
-{% if attention is defined and attention %}: {{ attention[0].text | truncate(100) }}\
-{% if attention | length > 1 %} (+{{ attention | length - 1 }} more){% endif %}\
-{% else %} system report{% endif %}";
 /// Long enough for any sensible subject, short enough for every mail client.
 const SUBJECT_MAX_CHARS: usize = 200;
 /// minijinja instructions one render may run. The built-in templates take under
@@ -150,12 +99,12 @@ impl Renderer {
 
     /// As `new`, for a set of templates other than the report's.
     pub fn with_set(
-        set: &Set,
+        set: &'static Set,
         subject: &str,
         template_dir: Option<&Path>,
         strict: bool,
     ) -> Result<Renderer, TemplateError> {
-        let mut env = environment();
+        let mut env = environment(set);
         if strict {
             env.set_undefined_behavior(UndefinedBehavior::Strict);
         }
@@ -182,6 +131,25 @@ impl Renderer {
             text,
             strict,
         })
+    }
+
+    /// Compiles now the built-in templates of these sections, which the built-in
+    /// bodies would otherwise compile at the first render that shows them: a
+    /// one-shot report does it beside its collectors, before its render. Parts the
+    /// admin's templates replace are left alone.
+    pub fn compile_sections(&self, sections: &[&str]) -> Result<(), TemplateError> {
+        for body in [&self.html, &self.text]
+            .into_iter()
+            .filter(|b| b.custom.is_none())
+        {
+            let ext = body.builtin.rsplit_once('.').map_or("", |(_, ext)| ext);
+            for name in sections.iter().map(|s| section_template(s, ext)) {
+                self.env
+                    .get_template(&name)
+                    .map_err(|e| locate_error(&name, &e))?;
+            }
+        }
+        Ok(())
     }
 
     /// Renders the three parts. Each of the admin's templates that fails is replaced
@@ -248,7 +216,7 @@ impl Renderer {
             .env
             .get_template(name)
             .map_err(|e| locate_error(name, &e))
-            .and_then(|t| render_bounded(&t, ctx).map_err(|e| locate_in(name, &e, t.source())));
+            .and_then(|t| render_bounded(&t, ctx).map_err(|e| self.locate_in(name, &e)));
         match rendered {
             Ok(text) => Ok(Some(text)),
             Err(e) if self.strict => Err(e),
@@ -257,6 +225,26 @@ impl Renderer {
                 Ok(None)
             }
         }
+    }
+
+    /// As `locate_error`, and an "undefined value" names the expression that was
+    /// undefined (minijinja says only where): "undefined value: memroy.total".
+    fn locate_in(&self, name: &str, e: &minijinja::Error) -> TemplateError {
+        let mut error = locate_error(name, e);
+        let inner = innermost(e);
+        let template = self.env.get_template(inner.name().unwrap_or(name)).ok();
+        let expression = inner
+            .range()
+            .zip(template.as_ref().map(|t| t.source()))
+            .and_then(|(r, source)| source.get(r))
+            .map(str::trim)
+            .filter(|x| !x.is_empty() && x.len() <= 80);
+        if let (minijinja::ErrorKind::UndefinedError, None, Some(x)) =
+            (inner.kind(), inner.detail(), expression)
+        {
+            error.message = format!("{}: {x}", error.message);
+        }
+        error
     }
 
     fn render_or_builtin(
@@ -350,8 +338,9 @@ fn add_body(
     Ok(body)
 }
 
-fn environment() -> Environment<'static> {
+fn environment(set: &'static Set) -> Environment<'static> {
     let mut env = Environment::new();
+    env.set_loader(move |name| Ok(set.lazy(name).map(String::from)));
     env.set_keep_trailing_newline(true);
     // Block tags on lines of their own leave no blank lines behind (Jinja's
     // trim_blocks and lstrip_blocks), which the plain-text part depends on.
@@ -395,24 +384,11 @@ fn html_formatter(
     Ok(())
 }
 
-/// As `locate_error`, and an "undefined value" names the expression that was
-/// undefined (minijinja says only where): "undefined value: memroy.total".
-fn locate_in(name: &str, e: &minijinja::Error, source: &str) -> TemplateError {
-    let mut error = locate_error(name, e);
-    let expression = e
-        .range()
-        .and_then(|r| source.get(r))
-        .map(str::trim)
-        .filter(|x| !x.is_empty() && x.len() <= 80);
-    if let (minijinja::ErrorKind::UndefinedError, None, Some(x)) =
-        (e.kind(), e.detail(), expression)
-    {
-        error.message = format!("{}: {x}", error.message);
-    }
-    error
-}
-
+/// Where the error happened and what it is. An error inside an included template
+/// (a built-in section, or `builtin/style.html`) is located there, not at the
+/// `include` that led to it.
 fn locate_error(name: &str, e: &minijinja::Error) -> TemplateError {
+    let e = innermost(e);
     let location = match e.line() {
         Some(line) => format!("{}:{line}", e.name().unwrap_or(name)),
         None => e.name().unwrap_or(name).to_string(),
@@ -421,6 +397,18 @@ fn locate_error(name: &str, e: &minijinja::Error) -> TemplateError {
         location,
         message: describe(e),
     }
+}
+
+/// The error an include's error wraps, down to the template where it happened.
+fn innermost(e: &minijinja::Error) -> &minijinja::Error {
+    let mut inner = e;
+    while let Some(source) = std::error::Error::source(inner)
+        .and_then(|s| s.downcast_ref::<minijinja::Error>())
+        .filter(|_| inner.kind() == minijinja::ErrorKind::BadInclude)
+    {
+        inner = source;
+    }
+    inner
 }
 
 /// The error's kind and detail, without minijinja's multi-line source excerpt.
@@ -450,6 +438,23 @@ fn one_line(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An admin's template may include a built-in section; an error there is
+    /// located in the section, with the undefined expression named.
+    #[test]
+    fn errors_in_an_included_section_name_the_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let include = "{{ hostname }}\n{% include \"builtin/sections/cpu.txt\" %}";
+        std::fs::write(dir.path().join("report.txt"), include).unwrap();
+        let renderer = Renderer::new(DEFAULT_SUBJECT, Some(dir.path()), true).unwrap();
+        let mut ctx = Context(Default::default());
+        for key in ["hostname", "status"] {
+            ctx.0.insert(key.into(), "web-1".into());
+        }
+        let e = renderer.render(&ctx).unwrap_err();
+        assert_eq!(e.location, "builtin/sections/cpu.txt:3");
+        assert_eq!(e.message, "undefined value: cpu");
+    }
 
     #[test]
     fn subjects_are_one_line() {
