@@ -1,7 +1,9 @@
 //! Release builds of the binary lay out the functions a report runs together at the
-//! front of .text (packaging/symbol-order.txt, made by packaging/symbol-order.sh):
-//! the kernel maps a binary 64 KiB around each page touched, so the fewer places a
-//! report's code lies in, the less of the binary is resident.
+//! front of .text (packaging/symbol-order.txt, made by packaging/symbol-order.sh),
+//! and the constants it reads ahead of .rodata (packaging/rodata-order.ld, made by
+//! the same script): the kernel maps a binary 64 KiB around each page touched, so
+//! the fewer places a report's code and data lie in, the less of the binary is
+//! resident.
 //!
 //! Only where the linker is lld, which alone reads the file: rustc's default for
 //! x86_64-unknown-linux-gnu since 1.90, unless a linker is configured.
@@ -14,6 +16,7 @@ use std::process::Command;
 
 fn main() {
     println!("cargo:rerun-if-changed=packaging/symbol-order.txt");
+    println!("cargo:rerun-if-changed=packaging/rodata-order.ld");
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER");
     // packaging/symbol-order.sh asks the linker where each function went, so that
     // it can name the addresses it profiled in this very (stripped) build.
@@ -27,7 +30,8 @@ fn main() {
         && var("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER").is_empty()
         && !var("CARGO_ENCODED_RUSTFLAGS").contains("linker")
         && rustc_minor().is_some_and(|minor| minor >= 90);
-    let order = std::path::Path::new(&var("CARGO_MANIFEST_DIR")).join("packaging/symbol-order.txt");
+    let packaging = std::path::Path::new(&var("CARGO_MANIFEST_DIR")).join("packaging");
+    let order = packaging.join("symbol-order.txt");
     if release && default_lld && order.exists() {
         println!(
             "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
@@ -35,6 +39,13 @@ fn main() {
         );
         // Names from an older profile that no longer exist are expected, not news.
         println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+    }
+    // The same for the constants a report reads, as a linker script that adds an
+    // output section (.rodata.hot) to lld's default layout; an input section it
+    // names that no longer exists matches nothing.
+    let rodata = packaging.join("rodata-order.ld");
+    if release && default_lld && rodata.exists() {
+        println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", rodata.display());
     }
     if release && default_lld && glibc_minor().is_some_and(|minor| minor >= 36) {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");

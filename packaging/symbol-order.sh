@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Regenerates packaging/symbol-order.txt: the functions a report runs, in tiers (below),
 # which build.rs hands to the linker (lld's --symbol-ordering-file)
-# for release builds, so they lie together at the front of .text. The kernel maps a
+# for release builds, so they lie together at the front of .text; and
+# packaging/rodata-order.ld, the constants the one-shot tiers read, which build.rs
+# hands to lld as a linker script that puts them together ahead of .rodata
+# (rodata-order.py says why a script). The kernel maps a
 # binary's pages 64 KiB around each page touched, so code scattered over the whole
 # binary makes most of it resident; packed, a report touches a fraction.
 #
@@ -37,6 +40,16 @@ printf '[report]\ncpu_sample_ms = 200\n' > "$work/preview.toml"
 grind 1 "$bin" -c "$work/preview.toml" --once --dry-run
 grind 2 "$bin" -c "$work/preview.toml" --once --dry-run --format text
 grind 3 "$bin" -c "$work/preview.toml" --check
+# The constants read, from valgrind's lackey (every load; ~20 s a run, the daemon's
+# 90 s would take hours): the same one-shot tiers.
+trace() {
+    { valgrind --tool=lackey --trace-mem=yes -v -v --log-fd=9 "${@:2}" 9>&1 >/dev/null 2>/dev/null || true; } \
+        | python3 packaging/rodata-order.py touched rreport > "$work/data.$1"
+}
+trace 0 "$bin" -c "$work/core.toml" --once --dry-run
+trace 1 "$bin" -c "$work/preview.toml" --once --dry-run
+trace 2 "$bin" -c "$work/preview.toml" --once --dry-run --format text
+trace 3 "$bin" -c "$work/preview.toml" --check
 
 source bench/sink.sh
 pids+=($sink)
@@ -50,5 +63,7 @@ pkill -TERM -f "callgrind-out-file=$work/cg.4" || true
 wait "$daemon" 2>/dev/null || true
 
 python3 packaging/symbol-order.py "$work/rreport.map" rreport "$work"/cg.[0-4] > "$work/order.txt"
+python3 packaging/rodata-order.py script "$work/rreport.map" "$work"/data.[0-3] > "$work/rodata.ld"
 mv "$work/order.txt" packaging/symbol-order.txt
+mv "$work/rodata.ld" packaging/rodata-order.ld
 echo "packaging/symbol-order.txt: $(wc -l < packaging/symbol-order.txt) functions"
