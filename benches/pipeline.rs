@@ -170,10 +170,10 @@ fn build_message(bencher: Bencher) {
     });
 }
 
-/// Both /proc scans, /proc/<pid>/io, and the details of the processes shown.
+/// The /proc scan (stat and io), and the details of the processes shown.
 #[divan::bench(sample_count = 30)]
-fn collector_processes_without_window() -> usize {
-    collect::processes::collect(Instant::now(), None)
+fn collector_processes() -> usize {
+    collect::processes::collect(None)
         .unwrap()
         .0
         .total

@@ -27,20 +27,18 @@ pub fn gather_and_remember(settings: &Settings, now: DateTime<Utc>) -> (Readings
     gather_in(window, settings, now)
 }
 
-/// The CPU sample window, opened: when, and the CPU counters then. Opened first,
+/// The CPU sample window, opened: the CPU counters as it opened. Opened first,
 /// so that what a report does before its collectors run (the previous report's
 /// counters read, threads started) falls inside the window instead of before it.
 /// The counters are read whether or not the CPU section is shown: one read of
 /// /proc/stat, and none of the collectors has to ask whether it was made.
 pub struct Window {
-    start: Instant,
     cpu: Result<CpuSample, CollectError>,
 }
 
 impl Window {
     pub fn open(procfs: &Procfs) -> Window {
         Window {
-            start: Instant::now(),
             cpu: CpuSample::start_in(procfs),
         }
     }
@@ -129,7 +127,6 @@ impl Running {
             boot_time,
             zone: settings.zone.clone(),
             window: settings.cpu_sample,
-            window_start: window.start,
             cpu: window.cpu,
             deadline: Instant::now() + settings.timeout,
             earlier: settings.previous.counters.clone(),

@@ -19,10 +19,8 @@ pub(super) struct Job {
     /// This boot (Unix seconds): counters from another are not compared with.
     pub boot_time: u64,
     pub zone: Zone,
-    /// The CPU sample window, and when it opened: before any collector's thread
-    /// started, so their start-up falls inside it rather than after it.
+    /// The CPU sample window.
     pub window: Duration,
-    pub window_start: Instant,
     /// The CPU counters read as the window opened.
     pub cpu: Result<CpuSample, CollectError>,
     /// When the report goes out, whatever the collectors do.

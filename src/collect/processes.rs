@@ -2,13 +2,16 @@
 //! resident memory, and by bytes of I/O since the previous report, as dstat
 //! --top-cpu/--top-mem/--top-io show them.
 //!
-//! CPU is taken since the previous report, as the CPU section's level is and the
-//! I/O always was: one read of /proc/<pid>/stat and /proc/<pid>/io per process,
+//! One read of /proc/<pid>/stat and /proc/<pid>/io per process. CPU is taken since
+//! the previous report, as the CPU section's level is and the I/O always was,
 //! compared with the counters that report kept. The first report (or one after a
-//! reboot) has no such counters and takes CPU over the sample window instead, from
-//! a second read of each stat at the window's end. The command line and owner are
-//! read only for the few processes shown. A process that exits mid-scan, or whose
-//! files this user may not read, is skipped: never an error.
+//! reboot) has no such counters and takes each process's CPU on average since it
+//! started, as ps(1)'s %CPU does (and as the other sections' first report counts
+//! since boot), rather than over a second pass at the sample window's end: at
+//! 10,000 processes two passes take longer than the window (BENCHMARKS.md). The
+//! command line and owner are read only for the few processes shown. A process
+//! that exits mid-scan, or whose files this user may not read, is skipped: never an
+//! error.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
@@ -32,9 +35,9 @@ pub struct Processes {
     /// running, sleeping, disk_sleep (D, uninterruptible), zombie, stopped, idle, other.
     pub by_state: BTreeMap<&'static str, usize>,
     /// Percent of one CPU, as top(1) counts it: on average since the previous
-    /// report, or over the sample window when there is none.
+    /// report, or since the process started when there is none.
     pub top_cpu: Vec<Top>,
-    /// Whether `top_cpu` is since the previous report (else over the window).
+    /// Whether `top_cpu` is since the previous report (else since each started).
     pub cpu_since_previous_report: bool,
     /// Resident memory, bytes.
     pub top_memory: Vec<Top>,
@@ -94,17 +97,16 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
     })
 }
 
-/// Every process's stat, each timed from `began` (the pass's start), in parts over
-/// threads when there are many; with `io`, also its storage bytes, read right after
-/// its stat (its /proc entry at hand, and no third pass over the processes).
-fn snapshot(began: Instant, io: bool) -> (Vec<Stat>, Vec<Option<u64>>) {
+/// Every process's stat, each timed from `began` (the pass's start), and its
+/// storage bytes, read right after its stat (its /proc entry at hand); in parts
+/// over threads when there are many.
+fn snapshot(began: Instant) -> (Vec<Stat>, Vec<Option<u64>>) {
     let pids: Vec<u32> = pids().collect();
     let read = scan::in_parts(&pids, |part, files| {
         let each = |&pid: &u32| {
             let read_at = began.elapsed().as_secs_f64();
             let stat = parse_stat(files.read(pid, "stat")?)?;
-            let bytes = if io { io_bytes(files, pid) } else { None };
-            Some((Stat { read_at, ..stat }, bytes))
+            Some((Stat { read_at, ..stat }, io_bytes(files, pid)))
         };
         part.iter().filter_map(each).collect()
     });
@@ -179,49 +181,34 @@ fn kept(stats: &[Stat], bytes: Vec<Option<u64>>) -> Table {
 pub enum Cpu<'a> {
     /// Since the previous report, from the ticks it kept.
     SincePrevious(Previous<'a>),
-    /// Over the sample window: an earlier pass that began `seconds` before the
-    /// latest, each process read `read_at` into its pass.
-    Window { earlier: &'a [Stat], seconds: f64 },
+    /// Since each process started: the pass began `uptime` seconds after boot, and
+    /// reached each process `read_at` into it.
+    SinceStart { uptime: f64 },
 }
 
-/// Reads every process once (CPU, memory, I/O) and, with no previous report to
-/// compare with, once more at the CPU window's end (`window_end`). Returns the
-/// section and the counters to keep for the next report.
-///
-/// The report waits for the slowest collector, so what is read after the window is
-/// overhead: the first pass runs inside the window (each process's I/O beside its
-/// stat), and a second pass starts one pass's length before the window's end, so
-/// that it ends with it (however late this thread was started). Many processes are
-/// read in parts over threads (`scan`). A previous report shorter ago than the
-/// window is not used: the window says more.
-pub fn collect(
-    window_end: Instant,
-    previous: Option<Previous>,
-) -> Result<(Processes, Table), CollectError> {
-    let started = Instant::now();
-    let (now, bytes) = snapshot(started, true);
-    let pass = started.elapsed();
+/// Reads every process once (CPU, memory, I/O), in parts over threads when there
+/// are many (`scan`). Returns the section and the counters to keep for the next
+/// report.
+pub fn collect(previous: Option<Previous>) -> Result<(Processes, Table), CollectError> {
+    let uptime = seconds_since_boot();
+    let (now, bytes) = snapshot(Instant::now());
     if now.is_empty() {
         return Err(CollectError::new("/proc: no processes readable"));
     }
     let table = kept(&now, bytes);
-    let (hz, page) = (ticks_per_second(), page_size());
-    let window = window_end.saturating_duration_since(started).as_secs_f64();
-    if let Some(p) = previous.filter(|p| p.seconds >= window) {
-        let cpu = Cpu::SincePrevious(p);
-        return Ok((summarise(&now, cpu, &table, previous, hz, page), table));
-    }
-    // The second pass reads no I/O, so it takes less and ends a little early.
-    if let Some(left) = window_end.checked_duration_since(Instant::now() + pass) {
-        std::thread::sleep(left);
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    let (second, _) = snapshot(Instant::now(), false);
-    let cpu = Cpu::Window {
-        earlier: &now,
-        seconds,
+    let cpu = match previous {
+        Some(p) => Cpu::SincePrevious(p),
+        None => Cpu::SinceStart { uptime },
     };
-    Ok((summarise(&second, cpu, &table, previous, hz, page), table))
+    let (hz, page) = (ticks_per_second(), page_size());
+    Ok((summarise(&now, cpu, &table, previous, hz, page), table))
+}
+
+/// CLOCK_BOOTTIME, which /proc/<pid>/stat's start times count from.
+fn seconds_since_boot() -> f64 {
+    use nix::time::{clock_gettime, ClockId};
+    clock_gettime(ClockId::CLOCK_BOOTTIME)
+        .map_or(0.0, |t| t.tv_sec() as f64 + t.tv_nsec() as f64 / 1e9)
 }
 
 /// Pure: the section from the latest pass, CPU measured as `cpu` says, and the
@@ -272,31 +259,19 @@ pub fn summarise(
 /// Each process's percent of one CPU. A process the previous report did not see
 /// started since, and counts from zero, as its I/O does.
 fn cpu_percent<'a>(latest: &'a [Stat], cpu: Cpu, hz: f64) -> Vec<(&'a Stat, f64)> {
-    let percent = |ticks: u64, seconds: f64| ticks as f64 / hz / seconds.max(0.001) * 100.0;
-    match cpu {
-        Cpu::SincePrevious(p) => latest
-            .iter()
-            .map(|s| {
-                let before = kept_field(p.table, &key(s), TICKS).unwrap_or(0);
-                (s, percent(s.cpu_ticks.saturating_sub(before), p.seconds))
-            })
-            .collect(),
-        Cpu::Window { earlier, seconds } => {
-            let before: BTreeMap<(u32, u64), &Stat> =
-                earlier.iter().map(|s| ((s.pid, s.start), s)).collect();
-            let each = |s: &'a Stat| {
-                let earlier = before.get(&(s.pid, s.start));
-                let used = s
-                    .cpu_ticks
-                    .saturating_sub(earlier.map_or(s.cpu_ticks, |b| b.cpu_ticks));
-                // The time between this process's two reads: the passes' starts
-                // `seconds` apart, and where each pass reached it.
-                let between = earlier.map_or(seconds, |b| seconds + s.read_at - b.read_at);
-                (s, percent(used, between))
-            };
-            latest.iter().map(each).collect()
+    // No span shorter than one clock tick: a process a tick old has used one at most.
+    let percent = |ticks: u64, seconds: f64| ticks as f64 / hz / seconds.max(1.0 / hz) * 100.0;
+    let each = |s: &'a Stat| match cpu {
+        Cpu::SincePrevious(p) => {
+            let before = kept_field(p.table, &key(s), TICKS).unwrap_or(0);
+            (s, percent(s.cpu_ticks.saturating_sub(before), p.seconds))
         }
-    }
+        Cpu::SinceStart { uptime } => {
+            let age = uptime + s.read_at - s.start as f64 / hz;
+            (s, percent(s.cpu_ticks, age))
+        }
+    };
+    latest.iter().map(each).collect()
 }
 
 /// The TOP_N largest non-zero values, with the details read for those alone.
@@ -382,20 +357,25 @@ mod tests {
     }
 
     #[test]
-    fn cpu_is_over_the_time_between_a_processs_own_two_reads() {
-        // The passes began 1 s apart; the first reached pid 2 after 0.5 s (it read
-        // the others' I/O on the way), the second at once: 0.5 s between its reads,
-        // in which it used 25 ticks at 100 a second, half a CPU.
-        let late = |s: Stat| Stat { read_at: 0.5, ..s };
-        let first = [stat(1, 'R', 100, 1), late(stat(2, 'R', 100, 1))];
-        let second = [stat(1, 'R', 150, 1), stat(2, 'R', 125, 1)];
-        let window = Cpu::Window {
-            earlier: &first,
-            seconds: 1.0,
+    fn cpu_since_start_is_over_each_processs_own_age() {
+        // The pass began 100 s after boot. pid 1 started at 50 s and has used 25 s:
+        // half a CPU. pid 2 started at 90 s and was read 0.5 s into the pass, 10.5 s
+        // old, with 1.05 s used: 10 %. pid 3 started as the pass began: one tick in
+        // its first tick is a whole CPU, not a division by nothing.
+        let started = |s: Stat, start: u64, read_at: f64| Stat {
+            start,
+            read_at,
+            ..s
         };
-        let p = summarise(&second, window, &Table::new(), None, 100.0, 4096);
-        let cpu = values(&p.top_cpu);
-        assert_eq!(cpu, [(1, 50.0), (2, 50.0)]);
+        let latest = [
+            started(stat(1, 'S', 2_500, 1), 5_000, 0.0),
+            started(stat(2, 'S', 105, 1), 9_000, 0.5),
+            started(stat(3, 'R', 1, 1), 10_000, 0.0),
+        ];
+        let cpu = Cpu::SinceStart { uptime: 100.0 };
+        let p = summarise(&latest, cpu, &Table::new(), None, 100.0, 4096);
+        assert_eq!(values(&p.top_cpu), [(3, 100.0), (1, 50.0), (2, 10.0)]);
+        assert!(!p.cpu_since_previous_report);
     }
 
     #[test]
@@ -422,22 +402,15 @@ mod tests {
 
     #[test]
     fn tops_and_counts() {
-        let first = [
-            stat(1, 'S', 100, 10),
-            stat(2, 'R', 100, 500),
-            stat(3, 'Z', 0, 0),
-        ];
         let second = [
             stat(1, 'S', 150, 10),
             stat(2, 'R', 110, 500),
             stat(3, 'Z', 0, 0),
             stat(4, 'D', 5, 1),
         ];
-        let window = Cpu::Window {
-            earlier: &first,
-            seconds: 1.0,
-        };
-        let p = summarise(&second, window, &Table::new(), None, 100.0, 4096);
+        // All started 1 s after boot (tick 100), and are 10 s old.
+        let cpu = Cpu::SinceStart { uptime: 11.0 };
+        let p = summarise(&second, cpu, &Table::new(), None, 100.0, 4096);
         assert_eq!(p.total, 4);
         assert_eq!(
             (
@@ -448,9 +421,9 @@ mod tests {
             ),
             (1, 1, 1, 1)
         );
-        // pid 1 used 50 ticks of 100 per second: 50 % of one CPU; pid 4 is new (no baseline).
+        // pid 1 used 150 ticks at 100 a second in 10 s: 15 % of one CPU; pid 3 none.
         let cpu = values(&p.top_cpu);
-        assert_eq!(cpu, [(1, 50.0), (2, 10.0)]);
+        assert_eq!(cpu, [(1, 15.0), (2, 11.0), (4, 0.5)]);
         assert_eq!(p.top_memory[0].pid, 2);
         assert_eq!(
             p.top_memory[0].value,

@@ -329,8 +329,7 @@ fn diskio(_: &Settings, job: &Job) -> Work {
 fn processes(_: &Settings, job: &Job) -> Work {
     let job = job.clone();
     Box::new(move || {
-        let found =
-            processes::collect(job.window_start + job.window, job.previous(processes::KIND))?;
+        let found = processes::collect(job.previous(processes::KIND))?;
         Ok(put(found, |m, _, (section, io)| {
             m.readings.processes = Some(Some(m.remember(processes::KIND, section, io)));
         }))

@@ -475,7 +475,8 @@ fn a_cpu_burning_child_tops_cpu_and_a_200_mb_child_tops_memory() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let began = (Instant::now(), chrono::Utc::now());
-    let (p, kept) = processes::collect(Instant::now() + Duration::from_millis(500), None).unwrap();
+    let (p, kept) = processes::collect(None).unwrap();
+    // A first report: each process's CPU since it started (the burner is all CPU).
     assert!(!p.cpu_since_previous_report);
     // Other tests run alongside on a small machine, so "among the top" and busy, not "first".
     let burning = |p: &processes::Processes| {
@@ -488,13 +489,13 @@ fn a_cpu_burning_child_tops_cpu_and_a_200_mb_child_tops_memory() {
         );
     };
     burning(&p);
-    // The next report: CPU since this one, from the ticks it kept (and no window).
+    // The next report: CPU since this one, from the ticks it kept.
     let previous = rreport::collect::counters::Previous {
         table: &kept,
         taken_at: began.1,
         seconds: began.0.elapsed().as_secs_f64(),
     };
-    let (next, _) = processes::collect(Instant::now(), Some(previous)).unwrap();
+    let (next, _) = processes::collect(Some(previous)).unwrap();
     assert!(next.cpu_since_previous_report && next.top_io.is_some());
     burning(&next);
     assert!(
@@ -564,7 +565,7 @@ fn the_process_states_add_up_to_the_total() {
     use rreport::collect::processes;
     // Found by a new admin: "84 processes: 0 running, 46 sleeping" left out the idle
     // kernel threads; every state is counted, so the sentence adds up.
-    let (p, _) = processes::collect(Instant::now() + Duration::from_millis(10), None).unwrap();
+    let (p, _) = processes::collect(None).unwrap();
     assert_eq!(
         p.by_state.values().sum::<usize>(),
         p.total,

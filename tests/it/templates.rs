@@ -207,8 +207,8 @@ fn top_processes_with_their_owners_and_command_lines() {
     assert!(first
         .text
         .contains("Top I/O: first report, nothing to compare with yet."));
-    let window = "Top CPU (percent of one CPU, over the sample window)";
-    assert!(first.html.contains(window) && first.text.contains(window));
+    let started = "Top CPU (percent of one CPU, on average since each process started)";
+    assert!(first.html.contains(started) && first.text.contains(started));
 }
 
 #[test]
@@ -220,7 +220,7 @@ fn an_idle_machine_says_no_process_used_cpu() {
     assert!(r.text.contains(&format!("  {line}\n")), "{}", r.text);
     assert!(r.html.contains(line));
     idle["processes"]["cpu_since_previous_report"] = json!(false);
-    let line = "Top CPU: no process used measurable CPU during the sample window.";
+    let line = "Top CPU: no process has used measurable CPU yet.";
     assert!(render(idle).text.contains(&format!("  {line}\n")));
 }
 
