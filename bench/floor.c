@@ -1,8 +1,9 @@
 /* The floor: the least any implementation can do to produce rreport's numbers.
  * Reads /proc/stat twice (the same CPU window), every process's /proc/<pid>/stat
- * at both ends of the window and its /proc/<pid>/io once, /proc/meminfo,
- * /proc/uptime, /proc/mounts + statvfs of each, and gethostname, and prints them.
- * No rendering. One thread, the plain way: the second pass after the window.
+ * and /proc/<pid>/io once (rreport's one pass: CPU since the previous report or
+ * since each process started), /proc/meminfo, /proc/uptime, /proc/mounts + statvfs
+ * of each, and gethostname, and prints them. No rendering. One thread, the plain
+ * way: the pass, then the window.
  * Usage: floor WINDOW_MS */
 #include <dirent.h>
 #include <fcntl.h>
@@ -45,9 +46,9 @@ static ssize_t read_small(const char *path, char *buf, size_t size) {
     return n;
 }
 
-/* One pass over every process: its stat (and its io, when `io`); the sum of the
- * CPU ticks seen, so the reads cannot be optimised away. */
-static unsigned long long process_pass(int io, int *count) {
+/* One pass over every process: its stat and its io; the sum of the CPU ticks
+ * seen, so the reads cannot be optimised away. */
+static unsigned long long process_pass(int *count) {
     DIR *d = opendir("/proc");
     struct dirent *e;
     char path[300], buf[4096];
@@ -62,10 +63,8 @@ static unsigned long long process_pass(int io, int *count) {
         if (close_paren) sscanf(close_paren + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &utime, &stime);
         sum += utime + stime;
         (*count)++;
-        if (io) {
-            snprintf(path, sizeof path, "/proc/%s/io", e->d_name);
-            read_small(path, buf, sizeof buf);
-        }
+        snprintf(path, sizeof path, "/proc/%s/io", e->d_name);
+        read_small(path, buf, sizeof buf);
     }
     if (d) closedir(d);
     return sum;
@@ -74,14 +73,13 @@ static unsigned long long process_pass(int io, int *count) {
 int main(int argc, char **argv) {
     long window_ms = argc > 1 ? atol(argv[1]) : 200;
     unsigned long long b0, t0, b1, t1;
-    int n0, n1;
+    int n;
     cpu_totals(&b0, &t0);
-    unsigned long long ticks0 = process_pass(1, &n0);
+    unsigned long long ticks = process_pass(&n);
     struct timespec ts = { window_ms / 1000, (window_ms % 1000) * 1000000L };
     nanosleep(&ts, NULL);
     cpu_totals(&b1, &t1);
-    unsigned long long ticks1 = process_pass(0, &n1);
-    printf("processes %d %d, ticks %llu\n", n0, n1, ticks1 - ticks0);
+    printf("processes %d, ticks %llu\n", n, ticks);
     printf("cpu %.1f%%\n", t1 > t0 ? 100.0 * (b1 - b0) / (t1 - t0) : 0.0);
     print_file_head("/proc/meminfo", 3);
     print_file_head("/proc/uptime", 1);

@@ -47,11 +47,10 @@ INNER
 
 # The process collector: 0 and 10,000 extra sleeping processes, a 200 ms window.
 # The report's overhead (wall − window) with only the processes section — on a
-# first report (CPU over the window: two passes) and with a previous report's
-# counters (CPU since then: one pass), as a host has every day after its first —,
-# with every section, and the floor's (bench/floor.c: the same reads as a first
-# report on one thread, its second pass after the window); then the CPU per
-# process against psutil's process_iter.
+# first report (CPU since each process started) and with a previous report's
+# counters (CPU since then), one pass each —, with every section, and the floor's
+# (bench/floor.c: the same reads on one thread, before its window); then the CPU
+# per process against psutil's process_iter.
 py=target/bench/venv/bin/python
 source bench/sink.sh
 trap 'kill $sink 2>/dev/null || true' EXIT
@@ -93,5 +92,5 @@ echo "| extra processes | overhead ms, processes section, with a previous report
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in 0 $extra; do echo "| $n | ${since_over[$n]} | ${since_cpu[$n]} | ${proc_over[$n]} | ${proc_cpu[$n]} | ${every_over[$n]} | ${floor_over[$n]} | ${py_cpu[$n]} |"; done
 awk -v n="$extra" -v r0="${proc_cpu[0]}" -v r="${proc_cpu[$extra]}" -v p0="${py_cpu[0]}" -v p="${py_cpu[$extra]}" 'BEGIN {
-    printf "per process, first report (two passes): rreport %.1f µs, psutil %.1f µs (%.1f×)\n", (r - r0) * 1000 / n, (p - p0) * 1000 / n, (p - p0) / (r - r0) }'
+    printf "per process, first report: rreport %.1f µs, psutil %.1f µs (%.1f×)\n", (r - r0) * 1000 / n, (p - p0) * 1000 / n, (p - p0) / (r - r0) }'
 echo "(medians of $runs runs each)"
