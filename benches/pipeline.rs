@@ -173,8 +173,5 @@ fn build_message(bencher: Bencher) {
 /// The /proc scan (stat and io), and the details of the processes shown.
 #[divan::bench(sample_count = 30)]
 fn collector_processes() -> usize {
-    collect::processes::collect(None)
-        .unwrap()
-        .0
-        .total
+    collect::processes::collect(None).unwrap().0.total
 }

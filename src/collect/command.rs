@@ -51,7 +51,11 @@ pub fn run_keeping<S: AsRef<str>>(
     let started = Instant::now();
     let mut child = spawn(argv, writer, writer2)?;
     let output = read_in_background(reader, max_bytes);
-    let (status, timed_out) = wait_or_kill(&mut child, started + timeout)?;
+    // Blocking in wait(2) returns the moment the program exits; a poll would see
+    // it up to its interval later, and a report waits for its slowest collector.
+    let watchdog = Watchdog::start(&mut child, timeout)?;
+    let status = child.wait().ok();
+    let timed_out = watchdog.call_off();
     let took = started.elapsed();
     // A grandchild that left its own process group may hold the pipe open: take
     // what arrived so far rather than wait for it.
@@ -81,21 +85,12 @@ pub fn stream<S: AsRef<str>>(
     let started = Instant::now();
     let mut child = spawn(argv, writer, error_writer)?;
     let said = read_in_background(errors, 4096);
-    let group = nix::unistd::Pid::from_raw(child.id() as i32);
-    let (stop, stopped) = mpsc::channel::<()>();
-    let watchdog = std::thread::spawn(move || {
-        let expired = stopped.recv_timeout(timeout).is_err();
-        if expired {
-            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-        }
-        expired
-    });
+    let watchdog = Watchdog::start(&mut child, timeout)?;
     read(&mut std::io::BufReader::with_capacity(64 * 1024, reader));
     // Done reading, early or not: whatever it still writes, nobody reads.
-    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+    kill_group(&child);
     let status = child.wait().ok();
-    let _ = stop.send(());
-    let timed_out = watchdog.join().unwrap_or(false);
+    let timed_out = watchdog.call_off();
     let stderr = said
         .recv_timeout(Duration::from_millis(200))
         .unwrap_or_default();
@@ -184,26 +179,50 @@ fn read_in_background(
     rx
 }
 
-/// Waits for the child until `deadline`, then kills its process group.
-fn wait_or_kill(
-    child: &mut std::process::Child,
-    deadline: Instant,
-) -> Result<(Option<std::process::ExitStatus>, bool), String> {
-    let mut pause = Duration::from_millis(1);
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Ok((Some(status), false)),
-            Ok(None) if Instant::now() >= deadline => break,
-            Ok(None) => {
-                std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
-                pause = (pause * 2).min(Duration::from_millis(20));
+/// Kills a child's process group at its timeout, unless called off first.
+struct Watchdog {
+    stop: mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<bool>,
+}
+
+impl Watchdog {
+    /// Where no thread can be had, the child is killed at once: nothing would.
+    fn start(child: &mut std::process::Child, timeout: Duration) -> Result<Watchdog, String> {
+        let group = group_of(child);
+        let (stop, stopped) = mpsc::channel::<()>();
+        let spawned = std::thread::Builder::new()
+            .name("watchdog".into())
+            .spawn(move || {
+                let expired = stopped.recv_timeout(timeout).is_err();
+                if expired {
+                    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+                }
+                expired
+            });
+        match spawned {
+            Ok(thread) => Ok(Watchdog { stop, thread }),
+            Err(e) => {
+                kill_group(child);
+                let _ = child.wait();
+                Err(format!("cannot start a thread to time it: {e}"))
             }
-            Err(e) => return Err(format!("cannot wait for it: {e}")),
         }
     }
-    let group = nix::unistd::Pid::from_raw(child.id() as i32);
-    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-    Ok((child.wait().ok(), true))
+
+    /// Whether the timeout had come.
+    fn call_off(self) -> bool {
+        let _ = self.stop.send(());
+        self.thread.join().unwrap_or(false)
+    }
+}
+
+/// The process group `spawn` made the child the leader of.
+fn group_of(child: &std::process::Child) -> nix::unistd::Pid {
+    nix::unistd::Pid::from_raw(child.id() as i32)
+}
+
+fn kill_group(child: &std::process::Child) {
+    let _ = nix::sys::signal::killpg(group_of(child), nix::sys::signal::Signal::SIGKILL);
 }
 
 /// The first `OUTPUT_LINES` non-blank lines, each cut to `LINE_MAX_CHARS`.
