@@ -489,7 +489,18 @@ fn a_cpu_burning_child_tops_cpu_and_a_200_mb_child_tops_memory() {
         );
     };
     burning(&p);
-    // The next report: CPU since this one, from the ticks it kept.
+    // The next report: CPU since this one, from the ticks it kept. A pass takes a
+    // few ms now, so wait (for an event, not a time) until the burner has used 20
+    // more clock ticks: a CPU-bound process in a busy test run does in 0.2-0.6 s.
+    let ticks = || {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", burner.0.id())).unwrap();
+        processes::parse_stat(&stat).unwrap().cpu_ticks
+    };
+    let after_first = ticks();
+    assert!(
+        crate::support::eventually(Duration::from_secs(20), || ticks() >= after_first + 20),
+        "the burner got no CPU in 20 s"
+    );
     let previous = rreport::collect::counters::Previous {
         table: &kept,
         taken_at: began.1,
