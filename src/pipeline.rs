@@ -6,13 +6,16 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::collect::{self, Context};
+use crate::collect::procfs::Procfs;
+use crate::collect::{self, Context, Window};
 use crate::config::Config;
 use crate::delivery::{self, Attempt, Flushed};
 use crate::history::Period;
 use crate::mail;
 use crate::outbox::{self, Outbox, OutboxError};
-use crate::report::{self, Image, Recipe, Rendered, TemplateError, Templates, DEFAULT_SUBJECT};
+use crate::report::{
+    self, Image, Parts, Recipe, Rendered, TemplateError, Templates, DEFAULT_SUBJECT,
+};
 use crate::smtp::{self, Refusal, SendError};
 use crate::state::StateDir;
 
@@ -63,7 +66,7 @@ impl Pipeline {
     /// Compiles the templates named by `config` now, so a broken one stops the
     /// daemon or `--check` at start. `strict` is for `--check`.
     pub fn new(config: Config, strict: bool) -> Result<Pipeline, TemplateError> {
-        let pipeline = Pipeline::deferred(config, strict);
+        let pipeline = Pipeline::deferred(config, strict, Parts::BOTH);
         pipeline.renderer.get()?;
         if let Some(digest) = &pipeline.digest {
             digest.get()?;
@@ -72,10 +75,11 @@ impl Pipeline {
     }
 
     /// As `new`, with nothing compiled yet: a one-shot command compiles what it
-    /// renders while it collects (`collect_to_render`), or when it renders.
-    pub fn deferred(config: Config, strict: bool) -> Pipeline {
-        let renderer = Templates::new(report_recipe(&config, strict));
-        let digest = digest_recipe(&config, strict).map(Templates::new);
+    /// renders while it collects (`collect_to_render`), or when it renders, and
+    /// only the `parts` it shows.
+    pub fn deferred(config: Config, strict: bool, parts: Parts) -> Pipeline {
+        let renderer = Templates::new(report_recipe(&config, strict, parts));
+        let digest = digest_recipe(&config, strict, parts).map(Templates::new);
         let hello = config
             .hostname
             .clone()
@@ -94,23 +98,33 @@ impl Pipeline {
     /// refuse templates that do not compile (and keep the old ones) although the
     /// pipeline itself renders leniently like any report.
     pub fn check_templates(config: &Config) -> Result<(), TemplateError> {
-        report_recipe(config, true).compile()?;
-        digest_recipe(config, true).map_or(Ok(()), |r| r.compile().map(drop))
+        report_recipe(config, true, Parts::BOTH).compile()?;
+        digest_recipe(config, true, Parts::BOTH).map_or(Ok(()), |r| r.compile().map(drop))
     }
 
     /// Runs the chosen sections' collectors; `now` is the report's time. Reads what
     /// the previous report left (counters, the watched files' manifest) but does not
     /// replace it: a preview must not move "since the previous report".
     pub fn collect(&self, now: DateTime<Utc>) -> Context {
-        self.gather(now, false, None).0
+        self.collect_in(Window::open(&Procfs::default()), now)
     }
 
-    /// As `collect`, for a report that is rendered next: the templates compile
+    /// As `collect`, in a CPU sample window the command opened earlier.
+    pub fn collect_in(&self, window: Window, now: DateTime<Utc>) -> Context {
+        self.gather(window, now, false, None).0
+    }
+
+    /// As `collect_in`, for a report that is rendered next: the templates compile
     /// while the collectors run. With `charts`, the period's charts are drawn (when
     /// `report.charts`) and named in the context: what the HTML of a report needs.
-    pub fn collect_to_render(&self, now: DateTime<Utc>, charts: bool) -> (Context, Vec<Image>) {
+    pub fn collect_to_render(
+        &self,
+        window: Window,
+        now: DateTime<Utc>,
+        charts: bool,
+    ) -> (Context, Vec<Image>) {
         self.renderer.start();
-        let (ctx, _, images) = self.gather(now, charts, None);
+        let (ctx, _, images) = self.gather(window, now, charts, None);
         (ctx, images)
     }
 
@@ -118,12 +132,11 @@ impl Pipeline {
     /// running at it (the template says so).
     fn gather(
         &self,
+        window: Window,
         now: DateTime<Utc>,
         charts: bool,
         missed: Option<DateTime<Utc>>,
     ) -> (Context, collect::Remembered, Vec<Image>) {
-        let procfs = collect::procfs::Procfs::default();
-        let window = collect::Window::open(&procfs);
         let mut settings = collect::Settings {
             zone: self.config.timezone.clone(),
             hostname: self.config.hostname.clone(),
@@ -137,7 +150,7 @@ impl Pipeline {
             journal: self.config.journal.clone(),
             previous: Default::default(),
             extra: Vec::new(),
-            procfs,
+            procfs: Procfs::default(),
             state_dir: self.state_dir.clone(),
             package_logs: collect::package_log::logs(),
         };
@@ -367,7 +380,8 @@ impl Pipeline {
         missed: Option<DateTime<Utc>>,
     ) -> Result<(Built, collect::Remembered), DeliveryError> {
         self.renderer.start();
-        let (ctx, remembered, images) = self.gather(now, true, missed);
+        let window = Window::open(&Procfs::default());
+        let (ctx, remembered, images) = self.gather(window, now, true, missed);
         let mut rendered = self.render(&ctx)?;
         rendered.images = images;
         Ok((message(smtp, rendered, ctx, now)?, remembered))
@@ -400,7 +414,7 @@ impl Pipeline {
 }
 
 /// The report's templates.
-fn report_recipe(config: &Config, strict: bool) -> Recipe {
+fn report_recipe(config: &Config, strict: bool, parts: Parts) -> Recipe {
     Recipe {
         set: &report::REPORT,
         subject: config
@@ -412,11 +426,12 @@ fn report_recipe(config: &Config, strict: bool) -> Recipe {
         template_dir: config.report.template_dir.clone(),
         strict,
         sections: config.report.sections.names(),
+        parts,
     }
 }
 
 /// The digest's templates, where `[digest]` is configured.
-fn digest_recipe(config: &Config, strict: bool) -> Option<Recipe> {
+fn digest_recipe(config: &Config, strict: bool, parts: Parts) -> Option<Recipe> {
     let d = config.digest.as_ref()?;
     Some(Recipe {
         set: &report::DIGEST,
@@ -428,6 +443,7 @@ fn digest_recipe(config: &Config, strict: bool) -> Option<Recipe> {
         template_dir: config.report.template_dir.clone(),
         strict,
         sections: Vec::new(),
+        parts,
     })
 }
 

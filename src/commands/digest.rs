@@ -7,12 +7,13 @@ use chrono::Utc;
 use super::{one_shot_pipeline, open_outbox, RunError};
 use crate::cli::Format;
 use crate::config::{Config, ConfigError};
+use crate::report::Parts;
 
 pub(super) fn send(config: Config) -> Result<(), RunError> {
     needs_digest(&config)?;
     config.smtp_for_sending()?;
     let outbox = open_outbox(&config)?;
-    let pipeline = one_shot_pipeline(config);
+    let pipeline = one_shot_pipeline(config, Parts::BOTH);
     pipeline
         .send_digest(&outbox, Utc::now(), &|| true)
         .map(drop)
@@ -25,7 +26,7 @@ pub(super) fn preview(
     output: Option<&std::path::Path>,
 ) -> Result<(), RunError> {
     needs_digest(&config)?;
-    let pipeline = one_shot_pipeline(config);
+    let pipeline = one_shot_pipeline(config, super::preview::parts(format));
     let Some(made) = pipeline.digest(Utc::now()) else {
         unreachable!("[digest] was checked")
     };

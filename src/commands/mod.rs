@@ -13,11 +13,13 @@ mod send;
 use std::path::PathBuf;
 
 use crate::cli::{Cli, Mode};
+use crate::collect::procfs::Procfs;
+use crate::collect::Window;
 use crate::config::{self, Config, ConfigError};
 use crate::exit::Exit;
 use crate::outbox;
 use crate::pipeline::{DeliveryError, Pipeline};
-use crate::report::TemplateError;
+use crate::report::{Parts, TemplateError};
 use crate::state;
 
 /// Everything that ends a run early, each mapped to its exit status.
@@ -57,8 +59,13 @@ impl RunError {
 
 /// Runs what the command line asks for.
 pub fn run(cli: &Cli) -> Result<(), RunError> {
+    let mode = cli.mode();
+    // A preview's CPU sample window opens first: reading the config is then work
+    // the window overlaps, as the collectors' is. `--once` opens its window when it
+    // collects, after it has flushed the queue.
+    let window = matches!(mode, Mode::Preview { .. }).then(open_window);
     let config = load_config(cli)?;
-    match cli.mode() {
+    match mode {
         Mode::Check { next } => {
             check::warn_if_secrets_readable(&config_path(cli).0);
             check::run(config, next)
@@ -70,7 +77,10 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
             since,
             series,
         } => export::run(&config, format, since, series),
-        Mode::Preview { format, output } => preview::run(config, format, output),
+        Mode::Preview { format, output } => {
+            let window = window.unwrap_or_else(open_window);
+            preview::run(config, window, format, output)
+        }
         Mode::Digest => digest::send(config),
         Mode::DigestPreview { format, output } => digest::preview(config, format, output),
         Mode::Once => send::once(config),
@@ -103,12 +113,17 @@ fn build_pipeline(config: Config, strict: bool) -> Result<Pipeline, TemplateErro
 }
 
 /// As `build_pipeline`, for a command that runs once: its templates are compiled
-/// when it first needs them (beside the collectors), and only those it renders.
-fn one_shot_pipeline(config: Config) -> Pipeline {
+/// when it first needs them (beside the collectors), and only those of the `parts`
+/// it shows.
+fn one_shot_pipeline(config: Config, parts: Parts) -> Pipeline {
     let dir = state_dir(&config);
-    let mut pipeline = Pipeline::deferred(config, false);
+    let mut pipeline = Pipeline::deferred(config, false, parts);
     pipeline.state_dir = Some(dir);
     pipeline
+}
+
+fn open_window() -> Window {
+    Window::open(&Procfs::default())
 }
 
 /// The config named by `-c`, else `$RREPORT_CONFIG`, else the default path.

@@ -8,30 +8,49 @@ use chrono::Utc;
 
 use super::{one_shot_pipeline, RunError};
 use crate::cli::Format;
+use crate::collect::Window;
 use crate::config::Config;
+use crate::report::Parts;
 
-pub(super) fn run(config: Config, format: Format, output: Option<&Path>) -> Result<(), RunError> {
-    let pipeline = one_shot_pipeline(config);
+/// The preview, in the CPU sample `window` the command opened before it read the
+/// config (`commands::run`).
+pub(super) fn run(
+    config: Config,
+    window: Window,
+    format: Format,
+    output: Option<&Path>,
+) -> Result<(), RunError> {
+    let pipeline = one_shot_pipeline(config, parts(format));
     let now = Utc::now();
-    let body = match format {
-        Format::Json => {
-            let ctx = pipeline.collect(now);
-            serde_json::to_string_pretty(&ctx).map_err(anyhow::Error::from)? + "\n"
-        }
+    let (ctx, images) = match format {
+        Format::Json => (pipeline.collect_in(window, now), Vec::new()),
         // The charts as data: URIs, so the preview opens in a browser as it is.
+        Format::Html => pipeline.collect_to_render(window, now, true),
+        Format::Text => pipeline.collect_to_render(window, now, false),
+    };
+    let body = match format {
+        Format::Json => serde_json::to_string_pretty(&ctx).map_err(anyhow::Error::from)? + "\n",
         Format::Html => {
-            let (ctx, images) = pipeline.collect_to_render(now, true);
             let mut rendered = pipeline.render(&ctx)?;
             rendered.images = images;
             rendered.html_with_data_uris()
         }
-        Format::Text => {
-            pipeline
-                .render(&pipeline.collect_to_render(now, false).0)?
-                .text
-        }
+        Format::Text => pipeline.render(&ctx)?.text,
     };
-    write(&body, output)
+    let written = write(&body, output);
+    // The process exits next, which frees everything at once. Dropping the context
+    // and the compiled templates piece by piece took 0.15 ms, after the output.
+    std::mem::forget((pipeline, ctx));
+    written
+}
+
+/// The body part a preview in `format` shows: the only one it renders.
+pub(super) fn parts(format: Format) -> Parts {
+    match format {
+        Format::Html => Parts::HTML,
+        Format::Text => Parts::TEXT,
+        Format::Json => Parts::BOTH,
+    }
 }
 
 /// A preview to FILE, or to standard output.

@@ -8,12 +8,13 @@ use crate::config::Config;
 use crate::daemon;
 use crate::delivery::Flushed;
 use crate::pipeline::Pipeline;
+use crate::report::Parts;
 
 /// `--once`.
 pub(super) fn once(config: Config) -> Result<(), RunError> {
     config.smtp_for_sending()?;
     let outbox = open_outbox(&config)?;
-    let pipeline = one_shot_pipeline(config);
+    let pipeline = one_shot_pipeline(config, Parts::BOTH);
     // Older reports first, in the order they were queued; their failures are
     // logged and kept queued, and do not decide this run's exit status.
     match pipeline.flush(&outbox, Utc::now(), false, &|| true) {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 use std::thread::JoinHandle;
 
-use super::{Renderer, Set, TemplateError};
+use super::{Parts, Renderer, Set, TemplateError};
 
 /// What to compile: a set of templates, its subject, the admin's directory, and
 /// the sections the report shows (whose built-in templates are compiled with the
@@ -23,12 +23,16 @@ pub struct Recipe {
     pub template_dir: Option<PathBuf>,
     pub strict: bool,
     pub sections: Vec<&'static str>,
+    /// The body parts the command shows; the built-in templates of the others are
+    /// neither compiled nor rendered.
+    pub parts: Parts,
 }
 
 impl Recipe {
     pub fn compile(&self) -> Result<Renderer, TemplateError> {
         let dir = self.template_dir.as_deref();
-        let renderer = Renderer::with_set(self.set, &self.subject, dir, self.strict)?;
+        let renderer =
+            Renderer::with_set(self.set, &self.subject, dir, self.strict)?.showing(self.parts);
         renderer.compile_sections(&self.sections)?;
         Ok(renderer)
     }
@@ -98,6 +102,7 @@ mod tests {
             template_dir: None,
             strict: false,
             sections: vec!["cpu"],
+            parts: Parts::BOTH,
         }
     }
 

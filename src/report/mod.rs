@@ -10,6 +10,7 @@ mod builtin;
 mod chart;
 pub mod charts;
 mod compile;
+mod engine;
 pub(crate) mod filters;
 mod image;
 mod png;
@@ -21,18 +22,12 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 use self::builtin::{section_template, STYLE};
 pub use self::builtin::{Set, DEFAULT_SUBJECT, DIGEST, DIGEST_SUBJECT, REPORT};
 pub use self::compile::{Recipe, Templates};
+use self::engine::{environment, render_bounded};
 pub use self::image::Image;
 use crate::context::Context;
 
 /// Long enough for any sensible subject, short enough for every mail client.
 const SUBJECT_MAX_CHARS: usize = 200;
-/// minijinja instructions one render may run. The built-in templates take under
-/// 30,000 even with 10,000 filesystems (tables are cut before they are looped over);
-/// a template that never ends runs out in about 0.1 s and fails like any other.
-const FUEL: u64 = 2_000_000;
-/// No report part is anywhere near this; a template that writes without end stops here.
-const OUTPUT_LIMIT: usize = 16 << 20;
-
 /// A template that does not compile or render: where, and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{location}: {message}")]
@@ -41,7 +36,8 @@ pub struct TemplateError {
     pub message: String,
 }
 
-/// The three rendered parts of one report.
+/// The three rendered parts of one report; a body part the command does not show
+/// (`Parts`) is empty.
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub subject: String,
@@ -67,6 +63,31 @@ impl Rendered {
     }
 }
 
+/// Which body parts a command shows: a preview shows one, an email both. A built-in
+/// part not shown is neither compiled nor rendered (its `Rendered` field is empty);
+/// the admin's templates are rendered all the same, so a preview of one part still
+/// reports a failure in the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    pub html: bool,
+    pub text: bool,
+}
+
+impl Parts {
+    pub const BOTH: Parts = Parts {
+        html: true,
+        text: true,
+    };
+    pub const HTML: Parts = Parts {
+        html: true,
+        text: false,
+    };
+    pub const TEXT: Parts = Parts {
+        html: false,
+        text: true,
+    };
+}
+
 /// One body part: the admin's template if there is one, and the built-in fallback.
 struct Body {
     /// The admin's template as registered (its path), when it compiled.
@@ -74,6 +95,16 @@ struct Body {
     /// Why the admin's template could not be loaded, shown in every report.
     load_error: Option<String>,
     builtin: &'static str,
+    /// Whether the command shows this part (`Parts`).
+    shown: bool,
+}
+
+impl Body {
+    /// Whether its built-in template may be needed: the part is shown, and no
+    /// template of the admin's replaces it.
+    fn needs_builtin(&self) -> bool {
+        self.shown && self.custom.is_none()
+    }
 }
 
 /// The compiled templates, ready to render any number of contexts.
@@ -133,6 +164,13 @@ impl Renderer {
         })
     }
 
+    /// Renders only these parts' built-in templates (`Parts`); both, unless told.
+    pub fn showing(mut self, parts: Parts) -> Renderer {
+        self.html.shown = parts.html;
+        self.text.shown = parts.text;
+        self
+    }
+
     /// Compiles now the built-in templates of these sections, which the built-in
     /// bodies would otherwise compile at the first render that shows them: a
     /// one-shot report does it beside its collectors, before its render. Parts the
@@ -140,7 +178,7 @@ impl Renderer {
     pub fn compile_sections(&self, sections: &[&str]) -> Result<(), TemplateError> {
         for body in [&self.html, &self.text]
             .into_iter()
-            .filter(|b| b.custom.is_none())
+            .filter(|b| b.needs_builtin())
         {
             let ext = body.builtin.rsplit_once('.').map_or("", |(_, ext)| ext);
             for name in sections.iter().map(|s| section_template(s, ext)) {
@@ -177,19 +215,13 @@ impl Renderer {
             None => ctx,
         };
         let subject = self.render_or_builtin(subject, "builtin/subject", &ctx)?;
-        // The HTML takes most of a render's time; the text part is done beside it
-        // (the report waits for its render after the CPU window: time, not CPU).
-        let render_html = || self.render_or_builtin(html, self.html.builtin, &ctx);
-        let (html, text) = std::thread::scope(|s| {
-            let beside = std::thread::Builder::new().spawn_scoped(s, render_html.clone());
-            let text = self.render_or_builtin(text, self.text.builtin, &ctx);
-            let html = match beside {
-                Ok(html) => html.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                // No thread to be had: here, after the text.
-                Err(_) => render_html(),
-            };
-            (html, text)
-        });
+        let render_html = || self.body(html, &self.html, &ctx);
+        let render_text = || self.body(text, &self.text, &ctx);
+        let (html, text) = if self.html.needs_builtin() && self.text.needs_builtin() {
+            beside(render_html, render_text)
+        } else {
+            (render_html(), render_text())
+        };
         Ok(Rendered {
             subject: one_line(&subject, SUBJECT_MAX_CHARS),
             html: html?,
@@ -247,6 +279,19 @@ impl Renderer {
         error
     }
 
+    /// A body part: the admin's, or the built-in one when shown, else empty.
+    fn body(
+        &self,
+        rendered: Option<String>,
+        body: &Body,
+        ctx: &Value,
+    ) -> Result<String, TemplateError> {
+        match rendered {
+            None if !body.shown => Ok(String::new()),
+            rendered => self.render_or_builtin(rendered, body.builtin, ctx),
+        }
+    }
+
     fn render_or_builtin(
         &self,
         rendered: Option<String>,
@@ -264,43 +309,22 @@ impl Renderer {
     }
 }
 
-/// Renders with at most `OUTPUT_LIMIT` bytes of output (fuel bounds the time).
-fn render_bounded(template: &minijinja::Template, ctx: &Value) -> Result<String, minijinja::Error> {
-    let mut out = Bounded(Vec::new());
-    match template.render_captured_to(ctx, &mut out) {
-        Ok(_) => String::from_utf8(out.0).map_err(|_| {
-            minijinja::Error::new(
-                minijinja::ErrorKind::BadSerialization,
-                "output is not UTF-8",
-            )
-        }),
-        Err(e) if out.0.len() >= OUTPUT_LIMIT => Err(minijinja::Error::new(
-            minijinja::ErrorKind::InvalidOperation,
-            format!(
-                "the output passed {} MiB; does a loop never end?",
-                OUTPUT_LIMIT >> 20
-            ),
-        )
-        .with_source(e)),
-        Err(e) => Err(e),
-    }
-}
-
-/// A buffer that refuses to grow past `OUTPUT_LIMIT`.
-struct Bounded(Vec<u8>);
-
-impl std::io::Write for Bounded {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.0.len() + buf.len() > OUTPUT_LIMIT {
-            self.0.resize(OUTPUT_LIMIT, 0);
-            return Err(std::io::Error::other("output limit"));
-        }
-        self.0.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// Runs `first` on a thread beside this one, which runs `second`. Both parts take
+/// about the same time, and a report waits for its render after the CPU window.
+fn beside<A: Send, B>(
+    first: impl FnOnce() -> A + Send + Clone,
+    second: impl FnOnce() -> B,
+) -> (A, B) {
+    std::thread::scope(|s| {
+        let thread = std::thread::Builder::new().spawn_scoped(s, first.clone());
+        let b = second();
+        let a = match thread {
+            Ok(a) => a.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            // No thread to be had: here, after the other.
+            Err(_) => first(),
+        };
+        (a, b)
+    })
 }
 
 /// Registers the admin's `name` from `dir` when it is there. A template that cannot
@@ -316,6 +340,7 @@ fn add_body(
         custom: None,
         load_error: None,
         builtin,
+        shown: true,
     };
     let Some(path) = dir.map(|d| d.join(name)).filter(|p| p.exists()) else {
         return Ok(body);
@@ -336,52 +361,6 @@ fn add_body(
         Err(e) => body.load_error = Some(e.to_string()),
     }
     Ok(body)
-}
-
-fn environment(set: &'static Set) -> Environment<'static> {
-    let mut env = Environment::new();
-    env.set_loader(move |name| Ok(set.lazy(name).map(String::from)));
-    env.set_keep_trailing_newline(true);
-    // Block tags on lines of their own leave no blank lines behind (Jinja's
-    // trim_blocks and lstrip_blocks), which the plain-text part depends on.
-    env.set_trim_blocks(true);
-    env.set_lstrip_blocks(true);
-    filters::register(&mut env);
-    env.set_formatter(html_formatter);
-    env.set_fuel(Some(FUEL));
-    env
-}
-
-/// minijinja's HTML escaping also turns `/` into `&#x2f;`, which makes every path in
-/// the report (mount points, devices) unreadable in the source and longer on the
-/// wire. `/` is harmless in text and in quoted attributes, so escape only
-/// `& < > " '`, as Jinja2's markupsafe does.
-fn html_formatter(
-    out: &mut minijinja::Output,
-    state: &minijinja::State,
-    value: &Value,
-) -> Result<(), minijinja::Error> {
-    let plain_string = value.kind() == minijinja::value::ValueKind::String && !value.is_safe();
-    if !(plain_string && matches!(state.auto_escape(), minijinja::AutoEscape::Html)) {
-        return minijinja::escape_formatter(out, state, value);
-    }
-    let text = value.as_str().unwrap_or_default();
-    let mut last = 0;
-    for (i, c) in text.char_indices() {
-        let entity = match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            '"' => "&quot;",
-            '\'' => "&#39;",
-            _ => continue,
-        };
-        out.write_str(&text[last..i])?;
-        out.write_str(entity)?;
-        last = i + 1;
-    }
-    out.write_str(&text[last..])?;
-    Ok(())
 }
 
 /// Where the error happened and what it is. An error inside an included template
@@ -454,6 +433,25 @@ mod tests {
         let e = renderer.render(&ctx).unwrap_err();
         assert_eq!(e.location, "builtin/sections/cpu.txt:3");
         assert_eq!(e.message, "undefined value: cpu");
+    }
+
+    #[test]
+    fn a_part_not_shown_is_not_rendered() {
+        let mut ctx = Context(Default::default());
+        for key in ["hostname", "status"] {
+            ctx.0.insert(key.into(), "web-1".into());
+        }
+        ctx.0.insert("sections".into(), serde_json::json!(["host"]));
+        let both = Renderer::new(DEFAULT_SUBJECT, None, false).unwrap();
+        let both = both.render(&ctx).unwrap();
+        assert!(both.html.contains("<h1") && both.text.contains("web-1: WEB-1"));
+        let (html, text) = (both.html.as_str(), both.text.as_str());
+        for (parts, html, text) in [(Parts::HTML, html, ""), (Parts::TEXT, "", text)] {
+            let renderer = Renderer::new(DEFAULT_SUBJECT, None, false).unwrap();
+            let one = renderer.showing(parts).render(&ctx).unwrap();
+            assert_eq!((one.html.as_str(), one.text.as_str()), (html, text));
+            assert_eq!(one.subject, both.subject);
+        }
     }
 
     #[test]

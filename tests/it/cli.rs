@@ -349,6 +349,14 @@ fn a_broken_user_template_still_gives_a_report_with_a_banner() {
             "html",
             "report.html:1: ",
         ),
+        // A preview of the HTML renders no built-in text, but the admin's, so its
+        // failure is still reported.
+        (
+            "report.txt",
+            "ok\n{% for x in 42 %}{% endfor %}\n",
+            "html",
+            "report.txt:2: invalid operation",
+        ),
     ];
     for (file, source, format, error) in cases {
         let _ = std::fs::remove_file(sandbox.path("templates/report.txt"));
