@@ -78,18 +78,22 @@ fn html_formatter(
     value: &Value,
 ) -> Result<(), minijinja::Error> {
     let plain_string = value.kind() == minijinja::value::ValueKind::String && !value.is_safe();
-    if !(plain_string && matches!(state.auto_escape(), minijinja::AutoEscape::Html)) {
-        return minijinja::escape_formatter(out, state, value);
-    }
-    let text = value.as_str().unwrap_or_default();
+    let text = match (value.as_str(), state.auto_escape()) {
+        (Some(text), minijinja::AutoEscape::Html) if plain_string => text,
+        // The text part's strings, written as they are (no formatting machinery).
+        (Some(text), minijinja::AutoEscape::None) => return Ok(out.write_str(text)?),
+        _ => return minijinja::escape_formatter(out, state, value),
+    };
     let mut last = 0;
-    for (i, c) in text.char_indices() {
-        let entity = match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            '"' => "&quot;",
-            '\'' => "&#39;",
+    // Bytes, not chars: the five are ASCII, which never occurs inside a multi-byte
+    // UTF-8 sequence, so each index is a char boundary.
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
             _ => continue,
         };
         out.write_str(&text[last..i])?;

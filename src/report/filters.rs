@@ -4,6 +4,9 @@
 //! Each takes whatever the context holds, including null (a failed collector),
 //! and prints "n/a" rather than failing the whole report.
 
+use std::sync::LazyLock;
+
+use chrono::format::{Item, StrftimeItems};
 use minijinja::{Environment, Value};
 
 pub fn register(env: &mut Environment<'static>) {
@@ -18,18 +21,8 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("fixed", |v: Value, places: Option<usize>| {
         number(&v).map_or_else(na, |n| format!("{n:.*}", places.unwrap_or(2)))
     });
-    env.add_filter("datetime", |v: Value| {
-        match v.as_str().map(chrono::DateTime::parse_from_rfc3339) {
-            Some(Ok(t)) => t.format("%a %-d %b %Y %H:%M %:z").to_string(),
-            _ => display(&v),
-        }
-    });
-    env.add_filter("clock", |v: Value| {
-        match v.as_str().map(chrono::DateTime::parse_from_rfc3339) {
-            Some(Ok(t)) => t.format("%a %H:%M").to_string(),
-            _ => display(&v),
-        }
-    });
+    env.add_filter("datetime", |v: Value| time(&v, &DATETIME));
+    env.add_filter("clock", |v: Value| time(&v, &CLOCK));
     env.add_filter("sparkline", |v: Value| sparkline(&numbers(&v)));
     env.add_filter("ljust", |v: Value, width: usize| {
         format!("{:<width$}", display(&v))
@@ -41,6 +34,26 @@ pub fn register(env: &mut Environment<'static>) {
         truncate(&display(&v), max)
     });
     env.add_filter("command", |v: Value, max: usize| command(&display(&v), max));
+}
+
+/// The formats of `datetime` and `clock`, parsed once rather than at every call.
+static DATETIME: Format = LazyLock::new(|| format("%a %-d %b %Y %H:%M %:z"));
+static CLOCK: Format = LazyLock::new(|| format("%a %H:%M"));
+
+type Format = LazyLock<Vec<Item<'static>>>;
+
+fn format(spec: &'static str) -> Vec<Item<'static>> {
+    StrftimeItems::new(spec)
+        .parse()
+        .expect("a constant strftime format")
+}
+
+/// An RFC 3339 time in `format`; anything else as it is.
+fn time(v: &Value, format: &[Item<'static>]) -> String {
+    match v.as_str().map(chrono::DateTime::parse_from_rfc3339) {
+        Some(Ok(t)) => t.format_with_items(format.iter()).to_string(),
+        _ => display(v),
+    }
 }
 
 /// A line of numbers as block characters from ▁ (its lowest) to █ (its highest);
@@ -197,6 +210,16 @@ mod tests {
             "{{ '/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main' | command(30) }}|{{ 'nginx: worker process' | command(30) }}|{{ '/bin/' | command(30) }}",
             ctx,
             "postgres -D /var/lib/postgres…|nginx: worker process|/bin/",
+        );
+    }
+
+    #[test]
+    fn times_are_written_in_the_zone_they_carry() {
+        let ctx = minijinja::context! { t => "2026-03-09T07:05:00+01:00", odd => "yesterday" };
+        check(
+            "{{ t | datetime }}|{{ t | clock }}|{{ odd | datetime }}|{{ none | clock }}",
+            ctx,
+            "Mon 9 Mar 2026 07:05 +01:00|Mon 07:05|yesterday|n/a",
         );
     }
 }
