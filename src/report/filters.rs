@@ -83,8 +83,13 @@ fn numbers(v: &Value) -> Vec<Option<f64>> {
 }
 
 /// A command line as a table can hold it: the program's file name (not its whole
-/// path) and the first arguments, at most `max` characters.
+/// path) and the first arguments, at most `max` characters. A kernel thread, which
+/// has no command line, is its name in brackets (`[kworker/1:1H-kblockd]`): no path
+/// to take a file name from.
 pub fn command(line: &str, max: usize) -> String {
+    if line.starts_with('[') {
+        return truncate(line, max);
+    }
     let (program, rest) = line.split_once(' ').unwrap_or((line, ""));
     let program = match program.rsplit_once('/') {
         Some((_, name)) if !name.is_empty() => name,
@@ -207,9 +212,9 @@ mod tests {
             "abc… abc",
         );
         check(
-            "{{ '/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main' | command(30) }}|{{ 'nginx: worker process' | command(30) }}|{{ '/bin/' | command(30) }}",
+            "{{ '/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main' | command(30) }}|{{ 'nginx: worker process' | command(30) }}|{{ '/bin/' | command(30) }}|{{ '[kworker/1:1H-kblockd]' | command(30) }}",
             ctx,
-            "postgres -D /var/lib/postgres…|nginx: worker process|/bin/",
+            "postgres -D /var/lib/postgres…|nginx: worker process|/bin/|[kworker/1:1H-kblockd]",
         );
     }
 
