@@ -118,7 +118,7 @@ impl Section {
     }
 
     /// "attention, host, …" for error messages.
-    pub fn names() -> String {
+    pub fn all_names() -> String {
         Section::ALL.map(Section::name).join(", ")
     }
 }

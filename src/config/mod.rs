@@ -400,7 +400,7 @@ fn check_sections(
                 format!(
                     "unknown section '{}', expected one of {}",
                     name.get_ref(),
-                    Section::names()
+                    Section::all_names()
                 ),
             )
         })?;
