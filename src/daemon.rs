@@ -69,34 +69,35 @@ pub fn run_on(
     };
     daemon.start()?;
     let mut watchdog = Watchdog::from_env();
+    // Whether work was done since the last wait (the start compiled the templates).
+    let mut worked = true;
     loop {
         // Signals first, so a schedule busier than the reports are slow cannot starve them.
         let pending = signals.try_recv().ok();
         let signal = match daemon.agenda.next(clock.now()) {
             _ if pending.is_some() => pending,
-            Next::Report => {
-                if !daemon.report_due()? {
+            Next::Wait(span) => {
+                // The wait may last a day: what the work before it left free in the
+                // heap goes back to the system first.
+                if std::mem::take(&mut worked) {
+                    give_back_free_memory();
+                }
+                wait(clock, signals, &mut watchdog, span)
+            }
+            next => {
+                worked = true;
+                if !daemon.work(next)? {
                     return stopping(outbox);
                 }
                 None
             }
-            Next::Digest => {
-                daemon.digest_due();
-                None
-            }
-            Next::Retry => {
-                daemon.agenda.retry = daemon.flush(true);
-                None
-            }
-            Next::Sample => {
-                daemon.sample();
-                None
-            }
-            Next::Wait(span) => wait(clock, signals, &mut watchdog, span),
         };
         match signal {
             Some(Signal::Stop) => return stopping(outbox),
-            Some(Signal::Reload) => daemon.reloaded(reload)?,
+            Some(Signal::Reload) => {
+                worked = true;
+                daemon.reloaded(reload)?
+            }
             Some(Signal::ClockSet) => {
                 tracing::debug!("the clock was set; due times measured again")
             }
@@ -174,7 +175,6 @@ impl Daemon<'_> {
         self.agenda.retry = self.flush(true);
         // Strictly after now, as for the report.
         self.agenda.digest = self.next_digest(self.clock.now().max(now));
-        give_back_free_memory();
     }
 
     /// What the daemon waits for next, for systemd's status line and the log.
@@ -191,6 +191,18 @@ impl Daemon<'_> {
 
     /// The history opened, the queue flushed, a missed report sent, the first report
     /// planned; READY.
+    /// Does what is due; false when rreport is stopping instead.
+    fn work(&mut self, next: Next) -> anyhow::Result<bool> {
+        match next {
+            Next::Report => return self.report_due(),
+            Next::Digest => self.digest_due(),
+            Next::Retry => self.agenda.retry = self.flush(true),
+            Next::Sample => self.sample(),
+            Next::Wait(_) => {}
+        }
+        Ok(true)
+    }
+
     fn start(&mut self) -> anyhow::Result<()> {
         self.open_history();
         self.agenda.retry = self.flush(false);
@@ -307,7 +319,6 @@ impl Daemon<'_> {
             Ok(sent) => tracing::info!("report sent to {to} in {} ms: {}", ms(), sent.subject),
             Err(e) => tracing::error!("report to {to} ({} ms): {e}", ms()),
         }
-        give_back_free_memory();
     }
 
     /// Flushes the outbox, logging rather than failing: the daemon must keep running.
@@ -360,7 +371,8 @@ impl Daemon<'_> {
 
 /// A report (a day of history read back, its charts drawn, the message built) leaves
 /// a megabyte and more free inside the heap, which glibc keeps for the next one;
-/// the daemon would then sleep most of a day at that size. Trimming hands it back.
+/// the daemon would then sleep most of a day at that size. Trimming hands it back,
+/// before each wait that follows work (a sample, a retry, the start's compiling).
 #[allow(unsafe_code)]
 fn give_back_free_memory() {
     #[cfg(target_env = "gnu")]
