@@ -189,8 +189,6 @@ impl Daemon<'_> {
         }
     }
 
-    /// The history opened, the queue flushed, a missed report sent, the first report
-    /// planned; READY.
     /// Does what is due; false when rreport is stopping instead.
     fn work(&mut self, next: Next) -> anyhow::Result<bool> {
         match next {
@@ -203,6 +201,8 @@ impl Daemon<'_> {
         Ok(true)
     }
 
+    /// The history opened, the queue flushed, a missed report sent, the first report
+    /// planned; READY.
     fn start(&mut self) -> anyhow::Result<()> {
         self.open_history();
         self.agenda.retry = self.flush(false);
