@@ -27,7 +27,7 @@ LAYERS = [
     ["collect"],
     ["schedule", "agenda", "clock"],
     ["state"],
-    ["context", "sections", "zone", "secret", "atomic", "cli", "exit", "logging", "math", "regular", "units"],
+    ["context", "sections", "zone", "secret", "atomic", "cli", "exit", "logging", "math", "notify", "regular", "units"],
 ]
 RANK = {m: len(LAYERS) - i for i, layer in enumerate(LAYERS) for m in layer}
 USE = re.compile(r"\bcrate::([a-z_]+)")

@@ -16,7 +16,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -26,6 +26,7 @@ use crate::clock::{Clock, Signal, SystemClock};
 use crate::collect::procfs::Procfs;
 use crate::delivery::Flushed;
 use crate::history::{Sampler, Store};
+use crate::notify::{self, notify};
 use crate::outbox::Outbox;
 use crate::pipeline::Pipeline;
 
@@ -53,22 +54,14 @@ pub fn run_on(
     signals: &Receiver<Signal>,
     stop: &AtomicBool,
 ) -> anyhow::Result<()> {
-    let keep_going = || !stop.load(Ordering::Relaxed);
-    let mut daemon = Daemon {
-        pipeline,
-        outbox,
-        clock,
-        keep_going: &keep_going,
-        agenda: Agenda {
-            report: None,
-            digest: None,
-            retry: None,
-            sample: None,
-        },
-        history: None,
+    // Asked between the bounded steps of long work (each relay, each message): the
+    // place that shows the daemon is advancing, so it is where the watchdog is petted.
+    let keep_going = || {
+        notify::progress();
+        !stop.load(Ordering::Relaxed)
     };
+    let mut daemon = Daemon::new(pipeline, outbox, clock, &keep_going);
     daemon.start()?;
-    let mut watchdog = Watchdog::from_env();
     // Whether work was done since the last wait (the start compiled the templates).
     let mut worked = true;
     loop {
@@ -82,7 +75,7 @@ pub fn run_on(
                 if std::mem::take(&mut worked) {
                     give_back_free_memory();
                 }
-                wait(clock, signals, &mut watchdog, span)
+                wait(clock, signals, span)
             }
             next => {
                 worked = true;
@@ -110,14 +103,11 @@ pub fn run_on(
 fn wait(
     clock: &dyn Clock,
     signals: &Receiver<Signal>,
-    watchdog: &mut Option<Watchdog>,
     span: std::time::Duration,
 ) -> Option<Signal> {
-    let span = watchdog.as_ref().map_or(span, |w| span.min(w.interval));
+    let span = notify::watchdog_wait().map_or(span, |w| span.min(w));
     let signal = clock.wait(span, signals);
-    if let Some(w) = watchdog {
-        w.pet();
-    }
+    notify::progress();
     signal
 }
 
@@ -131,25 +121,61 @@ struct Daemon<'a> {
     /// The sampler and the store of the history; `None` without a state directory,
     /// or while the store cannot be opened (a report never waits for history).
     history: Option<(Sampler, Store)>,
+    /// The first retry is the start's flush, of every queued message, due or not.
+    first_flush: bool,
+    /// The fire time missed while rreport was not running, which the next report
+    /// stands in for (planned at the start, sent in the loop).
+    catch_up: Option<DateTime<Utc>>,
 }
 
-impl Daemon<'_> {
+impl<'a> Daemon<'a> {
+    fn new(
+        pipeline: Pipeline,
+        outbox: &'a Outbox,
+        clock: &'a dyn Clock,
+        keep_going: &'a dyn Fn() -> bool,
+    ) -> Daemon<'a> {
+        let agenda = Agenda {
+            report: None,
+            digest: None,
+            retry: None,
+            sample: None,
+        };
+        Daemon {
+            pipeline,
+            outbox,
+            clock,
+            keep_going,
+            agenda,
+            history: None,
+            first_flush: true,
+            catch_up: None,
+        }
+    }
+
     /// The report that is due: the queue first, then the report, then the next fire
     /// time. False after SIGTERM: no new report, no new relay; what is queued stays.
     fn report_due(&mut self) -> anyhow::Result<bool> {
         let now = self.clock.now();
         let due = self.agenda.report.unwrap_or(now);
         let late = now - due;
-        if late > chrono::TimeDelta::minutes(2) {
+        let missed = self.catch_up.take();
+        if let Some(due) = missed {
+            tracing::info!(
+                "the report due at {} was missed (rreport was not running); sending it now",
+                self.local(due)
+            );
+        } else if late > chrono::TimeDelta::minutes(2) {
             tracing::info!(
                 "report due at {} is {} min late (suspend or clock change); sending it now",
                 self.local(due),
                 late.num_minutes()
             );
         }
+        self.first_flush = false;
         self.flush(false);
         if (self.keep_going)() {
-            self.report(now, None);
+            self.report(now, missed);
         }
         if !(self.keep_going)() {
             return Ok(false);
@@ -194,32 +220,38 @@ impl Daemon<'_> {
         match next {
             Next::Report => return self.report_due(),
             Next::Digest => self.digest_due(),
-            Next::Retry => self.agenda.retry = self.flush(true),
+            Next::Retry => {
+                let only_due = !std::mem::take(&mut self.first_flush);
+                self.agenda.retry = self.flush(only_due)
+            }
             Next::Sample => self.sample(),
             Next::Wait(_) => {}
         }
         Ok(true)
     }
 
-    /// The history opened, the queue flushed, a missed report sent, the first report
-    /// planned; READY.
+    /// The history opened and the work planned: the queue's flush now, a missed
+    /// report next, then the schedule's; READY, then the first sample. Nothing that
+    /// talks to a relay runs before READY: a relay that never answers must not keep
+    /// the service from starting (systemd would kill it at TimeoutStartSec= and
+    /// start it again, for ever, with no report made and no sample taken).
     fn start(&mut self) -> anyhow::Result<()> {
+        notify::arm_watchdog(self.pipeline.config.longest_step());
         self.open_history();
-        self.agenda.retry = self.flush(false);
         let now = self.clock.now();
-        if let Some(due) = self.missed(now).filter(|_| (self.keep_going)()) {
-            tracing::info!(
-                "the report due at {} was missed (rreport was not running); sending it now",
-                self.local(due)
-            );
-            self.report(now, Some(due));
-            self.agenda.retry = self.flush(true);
-        }
-        self.agenda.report = self.next_fire(self.clock.now())?;
-        self.agenda.digest = self.next_digest(self.clock.now());
+        self.agenda.retry = Some(now);
+        self.catch_up = self.missed(now);
+        self.agenda.report = match self.catch_up {
+            Some(due) => Some(due),
+            None => self.next_fire(now)?,
+        };
+        self.agenda.digest = self.next_digest(now);
         let status = self.status();
         notify(&format!("READY=1\nSTATUS={status}"));
         tracing::info!("started; {status}");
+        if self.history.is_some() {
+            self.sample();
+        }
         Ok(())
     }
 
@@ -288,6 +320,7 @@ impl Daemon<'_> {
         match reload() {
             Ok(fresh) => {
                 self.pipeline = fresh;
+                notify::arm_watchdog(self.pipeline.config.longest_step());
                 self.agenda.report = self.next_fire(self.clock.now())?;
                 self.agenda.digest = self.next_digest(self.clock.now());
                 tracing::info!("config reloaded; {}", self.status());
@@ -409,55 +442,5 @@ fn listen(stop: Arc<AtomicBool>, tx: mpsc::Sender<Signal>) -> std::io::Result<()
             }
         }
     });
-    Ok(())
-}
-
-/// systemd's watchdog (WatchdogSec= sets WATCHDOG_USEC): pet it at half the interval.
-struct Watchdog {
-    interval: Duration,
-    last: Instant,
-}
-
-impl Watchdog {
-    fn from_env() -> Option<Watchdog> {
-        let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
-        let for_us = std::env::var("WATCHDOG_PID")
-            .ok()
-            .is_none_or(|pid| pid == std::process::id().to_string());
-        (usec > 0 && for_us).then(|| Watchdog {
-            interval: Duration::from_micros(usec / 2),
-            last: Instant::now(),
-        })
-    }
-
-    fn pet(&mut self) {
-        if self.last.elapsed() >= self.interval / 2 {
-            notify("WATCHDOG=1");
-            self.last = Instant::now();
-        }
-    }
-}
-
-/// Tells systemd (Type=notify) our state; a no-op outside systemd.
-fn notify(state: &str) {
-    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
-        return;
-    };
-    if let Err(e) = send_notify(&path, state) {
-        tracing::warn!("sd_notify failed: {e}");
-    }
-}
-
-fn send_notify(path: &std::ffi::OsStr, state: &str) -> std::io::Result<()> {
-    use std::os::linux::net::SocketAddrExt;
-    use std::os::unix::ffi::OsStrExt;
-    use std::os::unix::net::{SocketAddr, UnixDatagram};
-    let bytes = path.as_bytes();
-    // A leading '@' names a socket in the abstract namespace.
-    let addr = match bytes.strip_prefix(b"@") {
-        Some(name) => SocketAddr::from_abstract_name(name)?,
-        None => SocketAddr::from_pathname(std::path::Path::new(path))?,
-    };
-    UnixDatagram::unbound()?.send_to_addr(state.as_bytes(), &addr)?;
     Ok(())
 }

@@ -26,6 +26,8 @@
 //! - `pipeline`: one report start to finish, shared by `--once`, `--check` and the daemon.
 //! - `daemon`: the only loop; `agenda` (pure: what is due next) and `clock` (the time
 //!   and the wait, injected so tests move time instead of sleeping).
+//! - `notify`: systemd's notification socket (READY, STATUS) and the watchdog, petted
+//!   by whatever stage finishes a bounded step (`notify::progress`).
 //! - `commands`: each mode of the command line (`check`, `preview`, `queue`, `send`),
 //!   dispatched from one `match`; [`RunError`] maps every failure to an `exit` status.
 //!
@@ -51,6 +53,7 @@ pub mod late;
 pub mod logging;
 pub mod mail;
 mod math;
+pub mod notify;
 pub mod outbox;
 pub mod pipeline;
 pub mod previous;

@@ -28,6 +28,8 @@ pub struct Pipeline {
     pub state_dir: Option<StateDir>,
     /// The EHLO name: the configured hostname, else the system's.
     pub hello: String,
+    /// `[export] textfile`: the metrics for node_exporter, and how the last write went.
+    export: Option<crate::textfile::Export>,
 }
 
 /// Why a report was not delivered now. The first four are delivery failures (exit 75).
@@ -85,12 +87,14 @@ impl Pipeline {
             .clone()
             .or_else(|| collect::host::hostname().ok())
             .unwrap_or_default();
+        let export = config.textfile.clone().map(crate::textfile::Export::new);
         Pipeline {
             config,
             renderer,
             digest,
             hello,
             state_dir: None,
+            export,
         }
     }
 
@@ -158,7 +162,8 @@ impl Pipeline {
             settings.previous = crate::previous::load(dir, settings.watches_files());
         }
         let since = settings.previous.counters.as_ref().map(|c| c.taken_at);
-        let (readings, remembered) = collect::gather_in(window, &settings, now);
+        let (mut readings, remembered) = collect::gather_in(window, &settings, now);
+        readings.errors.extend(self.export_failure());
         let period = match &self.state_dir {
             Some(dir) => {
                 let history = &self.config.history;
@@ -223,32 +228,28 @@ impl Pipeline {
     }
 
     /// Writes the report's metrics for node_exporter, when `[export] textfile` asks;
-    /// a failure is logged, never the report's.
+    /// a failure is logged, and in the next report's `errors`, never this report's.
     fn export(&self, ctx: &Context, outbox: &Outbox, now: DateTime<Utc>) {
-        let Some(path) = &self.config.textfile else {
-            return;
-        };
-        let (queued, failed) = outbox.counts();
-        let counts = crate::textfile::Outbox { queued, failed };
-        let text = crate::textfile::render(ctx, counts, now);
-        if let Err(e) = crate::textfile::write(path, &text) {
-            tracing::error!("{e}");
+        if let Some(export) = &self.export {
+            let (queued, failed) = outbox.counts();
+            export.report(ctx, crate::textfile::Outbox { queued, failed }, now);
         }
+    }
+
+    /// The last write of the textfile, when it failed: an `errors` entry.
+    fn export_failure(&self) -> Option<collect::CollectorFailure> {
+        let message = self.export.as_ref()?.failure()?;
+        let collector = "export".into();
+        Some(collect::CollectorFailure { collector, message })
     }
 
     /// The last report's metrics written again with the outbox's counts now, when they
     /// changed (the daemon, after each sample): a report stuck in the queue shows
     /// before the next report, and one delivered by a retry stops showing.
     pub fn export_again(&self, outbox: &Outbox) {
-        let Some(path) = &self.config.textfile else {
-            return;
-        };
-        let (queued, failed) = outbox.counts();
-        let counts = crate::textfile::Outbox { queued, failed };
-        if let Some(text) = crate::textfile::again(path, counts) {
-            if let Err(e) = crate::textfile::write(path, &text) {
-                tracing::error!("{e}");
-            }
+        if let Some(export) = &self.export {
+            let (queued, failed) = outbox.counts();
+            export.outbox(crate::textfile::Outbox { queued, failed });
         }
     }
 

@@ -11,6 +11,7 @@
 //! message. Every text a server sent passes through the `Redactor` before it
 //! reaches an error: a relay that echoes the credentials cannot get them logged.
 
+use crate::notify::progress;
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials as SmtpCredentials, DEFAULT_MECHANISMS};
 use lettre::transport::smtp::client::{Certificate, SmtpConnection, TlsParameters};
@@ -168,13 +169,18 @@ impl Session<'_> {
             None,
         )
         .map_err(setup)?;
+        // Each step is bounded by `timeout_secs`; finishing one is progress (the
+        // watchdog's measure, see `Config::longest_step`).
+        progress();
         if let (TlsMode::Starttls, Some(params)) = (smtp.tls, &tls) {
             conn.starttls(params, &hello).map_err(setup)?;
+            progress();
         }
         if let Some(c) = &smtp.credentials {
             let credentials =
                 SmtpCredentials::new(c.username.clone(), c.password.expose().to_string());
             conn.auth(DEFAULT_MECHANISMS, &credentials).map_err(setup)?;
+            progress();
         }
         Ok(conn)
     }
@@ -196,6 +202,7 @@ impl Session<'_> {
         }
         conn.command(Mail::new(envelope.from().cloned(), params))
             .map_err(|e| self.failure(&e, false))?;
+        progress();
         let mut refused = Vec::new();
         let mut taken = 0;
         for to in envelope.to() {
@@ -209,12 +216,15 @@ impl Session<'_> {
                 }),
                 Err(e) => return Err(self.failure(&e, true)),
             }
+            progress();
         }
         if taken == 0 {
             return Err(self.nobody_took_it(&refused));
         }
         conn.command(Data).map_err(|e| self.failure(&e, false))?;
+        progress();
         conn.message(bytes).map_err(|e| self.failure(&e, false))?;
+        progress();
         Ok(Accepted {
             server: self.server.to_string(),
             refused,

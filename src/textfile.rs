@@ -29,10 +29,67 @@ pub struct Outbox {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write the textfile {path}: {error}")]
+#[error("cannot write the textfile {path}: {error}{}", advice(.error))]
 pub struct TextfileError {
     pub path: String,
     pub error: std::io::Error,
+}
+
+/// What to do about a refused write: the directory is where the admin's steps stop.
+fn advice(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+            " (the directory must be writable by rreport's group and in the unit's \
+             ReadWritePaths=: see the README, \"Metrics for Prometheus\")"
+        }
+        _ => "",
+    }
+}
+
+/// The textfile of `[export]`, and how its last write went: a failure is an entry in
+/// the next report's `errors`, not only a line in the journal.
+#[derive(Debug, Default)]
+pub struct Export {
+    pub path: std::path::PathBuf,
+    failure: std::sync::Mutex<Option<String>>,
+}
+
+impl Export {
+    pub fn new(path: std::path::PathBuf) -> Export {
+        Export {
+            path,
+            failure: Default::default(),
+        }
+    }
+
+    /// Writes one report's metrics.
+    pub fn report(&self, ctx: &Context, outbox: Outbox, at: DateTime<Utc>) {
+        self.wrote(write(&self.path, &render(ctx, outbox, at)));
+    }
+
+    /// Writes the last report's metrics again with the outbox's counts now, when they
+    /// changed (see `again`).
+    pub fn outbox(&self, outbox: Outbox) {
+        if let Some(text) = again(&self.path, outbox) {
+            self.wrote(write(&self.path, &text));
+        }
+    }
+
+    /// Why the last write failed, if it did.
+    pub fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn wrote(&self, result: Result<(), TextfileError>) {
+        let failure = result.err().map(|e| {
+            tracing::error!("{e}");
+            e.to_string()
+        });
+        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = failure;
+    }
 }
 
 /// The metrics of one report, in Prometheus' text format.

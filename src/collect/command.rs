@@ -152,6 +152,12 @@ fn spawn<S: AsRef<str>>(
         // The check must not learn the SMTP credentials rreport was given.
         .env_remove(crate::secret::USERNAME_VAR)
         .env_remove(crate::secret::PASSWORD_VAR)
+        // Nor speak to systemd as if it were rreport: systemctl and timedatectl send
+        // their errors there, which systemd logs as a warning per child (and the next
+        // report would list). The children are the service's, not its main process.
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("WATCHDOG_USEC")
+        .env_remove("WATCHDOG_PID")
         .process_group(0);
     // Spawning drops the Command, and with it our copies of the pipes' write ends:
     // without that the readers would never see end-of-file.

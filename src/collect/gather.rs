@@ -186,6 +186,8 @@ impl Running {
         for (i, running) in self.own {
             let until = deadline + (TABLE[i].grace)(settings);
             results.push((i, m.wait(running, until)));
+            // Each wait is bounded by its deadline: its end is progress.
+            crate::notify::progress();
         }
         results.sort_by_key(|(i, _)| *i);
         // A configured hostname is no collector, but its place is first all the same.

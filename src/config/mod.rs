@@ -171,6 +171,23 @@ struct RawReport {
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 impl Config {
+    /// The longest piece of work the config allows between two signs of progress
+    /// (`notify::progress`), which the watchdog's interval must exceed: connecting to
+    /// one relay (TCP, its greeting and EHLO, each up to `timeout_secs`), or the wait
+    /// for a report's slowest collector (a check or the journal, which have their own
+    /// timeouts), or the digest's queries.
+    pub fn longest_step(&self) -> Duration {
+        let relay = self.smtp.as_ref().map_or(Duration::ZERO, |s| 3 * s.timeout);
+        let check = self.checks.iter().map(|c| c.timeout).max();
+        let check = check.unwrap_or_default() + Duration::from_secs(1);
+        let collectors = self.collector_timeout + self.report.cpu_sample;
+        let digest = self.digest.as_ref().map_or(Duration::ZERO, |d| d.timeout);
+        [relay, check, collectors, self.journal.timeout, digest]
+            .into_iter()
+            .max()
+            .unwrap_or_default()
+    }
+
     /// Reads and checks `path`. `explicit` says the admin named it: only then is a
     /// missing file an error; a missing default file means the built-in defaults.
     pub fn load(path: &Path, explicit: bool, env: EnvLookup) -> Result<Config, ConfigError> {

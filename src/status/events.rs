@@ -40,6 +40,19 @@ pub(super) fn events(r: &Readings, a: &mut Assessment, all: &mut Vec<Judged>) {
     }
 }
 
+/// The source of the most emergency, alert and critical entries among the groups
+/// listed, and how many.
+fn most_severe(j: &Journal) -> Option<(&str, u64)> {
+    let mut by_source: std::collections::BTreeMap<&str, u64> = Default::default();
+    for g in j.messages.iter().filter(|g| g.priority <= 2) {
+        *by_source.entry(g.source.as_str()).or_default() += g.count;
+    }
+    let (source, n) = by_source
+        .into_iter()
+        .max_by_key(|(s, n)| (*n, std::cmp::Reverse(*s)))?;
+    Some((source, n))
+}
+
 fn noted(level: Level, text: String) -> Judged {
     judged(level, text, Kind::Maintenance, 1.0)
 }
@@ -52,6 +65,11 @@ fn journal(j: &Journal) -> Option<Judged> {
     let most = worst.map_or(String::new(), |u| format!("; {} from {}", u.errors, u.unit));
     let severe = c.emerg + c.alert + c.crit;
     if severe > 0 {
+        // Named from the severe entries alone: the unit with the most errors may have
+        // logged none of them.
+        let most = most_severe(j).map_or(String::new(), |(source, n)| {
+            format!("; {n} of them from {source}")
+        });
         let text = format!("{severe} emergency, alert or critical entries in the journal since the previous report{most}");
         return Some(noted(Level::Critical, text));
     }

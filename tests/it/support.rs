@@ -498,7 +498,18 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(config: &Path, log: PathBuf, notify: Option<&Path>) -> Daemon {
+        Daemon::start_with(config, log, notify, &[])
+    }
+
+    /// As `start`, with more variables in its environment (systemd's `WATCHDOG_USEC`).
+    pub fn start_with(
+        config: &Path,
+        log: PathBuf,
+        notify: Option<&Path>,
+        env: &[(&str, &str)],
+    ) -> Daemon {
         let mut cmd = rreport().cmd;
+        cmd.envs(env.iter().copied());
         cmd.arg("-c")
             .arg(config)
             .stdout(Stdio::null())

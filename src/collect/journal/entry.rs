@@ -14,8 +14,14 @@ pub struct Entry {
     pub message: String,
     /// 0 (emerg) to 7 (debug); 6 (info) when the entry has none.
     pub priority: u8,
-    /// The unit, else the syslog identifier, else the command, else "kernel".
+    /// "kernel"; else the syslog identifier (what journalctl shows), else the unit,
+    /// else the command. The identifier comes first because it names the program: a
+    /// sudo always runs in a session's scope (`session-4.scope`), and the lines of a
+    /// short-lived process carry its unit only when journald saw its cgroup in time,
+    /// so one flood from one program would otherwise be two sources.
     pub source: String,
+    /// The unit it came from, else `source`: what the table of units counts.
+    pub unit: String,
     pub kernel: bool,
     /// Microseconds since the epoch.
     pub time_us: i64,
@@ -25,17 +31,20 @@ pub struct Entry {
 impl Entry {
     /// From an entry of journalctl's export format.
     pub fn from_fields(f: Fields) -> Entry {
-        let source = match (f.kernel, f.unit.or(f.identifier).or(f.comm)) {
+        let unit = f.unit.as_deref().map(shown);
+        let source = match (f.kernel, f.identifier.or(f.unit).or(f.comm)) {
             (true, _) => "kernel".to_string(),
             (false, Some(s)) => shown(&s),
             (false, None) => "?".to_string(),
         };
+        let unit = unit.filter(|_| !f.kernel).unwrap_or_else(|| source.clone());
         Entry {
             message: f
                 .message
                 .map_or_else(String::new, |m| shown(&String::from_utf8_lossy(&m))),
             priority: f.priority.unwrap_or(6),
             source,
+            unit,
             kernel: f.kernel,
             time_us: f.realtime_us,
             cursor: f.cursor,

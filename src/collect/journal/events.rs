@@ -89,10 +89,23 @@ pub struct Events {
     sudo: BTreeMap<(String, String, Option<String>), u64>,
     /// fail2ban's bans, where it logs to the journal.
     bans: Option<super::fail2ban::Tally>,
+    /// Kernel lines left in the OOM killer's dump that is being read, if one is.
+    dump_left: u16,
 }
 
+/// The kernel's report of one OOM kill (the task, its call trace, the memory and
+/// the tasks tables) is a few dozen lines; a dump whose kill line never comes is
+/// over after this many all the same.
+const DUMP_LINES: u16 = 400;
+
 impl Events {
-    pub fn add(&mut self, e: &Entry) {
+    /// Reads one entry; true when it is a line of the OOM killer's dump, which is
+    /// the kill's detail and counted as the kill, not as a journal warning each
+    /// (the kill line itself is not part of the dump: it is the event).
+    pub fn add(&mut self, e: &Entry) -> bool {
+        if e.kernel && self.in_dump(&e.message) {
+            return true;
+        }
         match e.source.as_str() {
             "kernel" => self.kernel(e),
             s if s.starts_with("ssh") || s == "sshd" || s == "sshd-session" => {
@@ -106,6 +119,23 @@ impl Events {
             }
             _ => {}
         }
+        false
+    }
+
+    /// Whether this kernel line belongs to an OOM dump: from "invoked oom-killer"
+    /// up to, not including, the line that names the kill (or the end of the dump).
+    fn in_dump(&mut self, m: &str) -> bool {
+        if m.contains("invoked oom-killer:") {
+            self.dump_left = DUMP_LINES;
+            return true;
+        }
+        if self.dump_left == 0 || m.contains("Killed process ") || m.contains("out of memory") {
+            self.dump_left = 0;
+            return false;
+        }
+        self.dump_left -= 1;
+        // The cgroup of the kill is on this line; read it too.
+        !m.starts_with("oom-kill:")
     }
 
     fn kernel(&mut self, e: &Entry) {

@@ -167,15 +167,17 @@ pub fn parse(line: &str, kernel: bool, year: i32) -> Option<Entry> {
     let (_host, rest) = rest.split_once(' ')?;
     let (program, message) = rest.split_once(": ")?;
     let program = program.split('[').next().unwrap_or(program);
+    let kernel = kernel || program == "kernel";
+    let source = match kernel {
+        true => "kernel".to_string(),
+        false => super::shown(program),
+    };
     Some(Entry {
         message: super::shown(message),
         priority: 6,
-        source: if kernel || program == "kernel" {
-            "kernel".into()
-        } else {
-            super::shown(program)
-        },
-        kernel: kernel || program == "kernel",
+        unit: source.clone(),
+        source,
+        kernel,
         time_us: time.timestamp_micros(),
         cursor: String::new(),
     })

@@ -205,9 +205,13 @@ struct Pass {
 }
 
 impl Pass {
-    /// One entry: to the events always; to the counts unless `journal.ignore` says not.
+    /// One entry: to the events always; to the counts unless it is a line of an OOM
+    /// kill's dump or `journal.ignore` says not.
     fn add(&mut self, e: &Entry, ignore: &[regex_lite::Regex]) {
-        self.events.add(e);
+        if self.events.add(e) {
+            self.tally.entries += 1;
+            return;
+        }
         match ignore.iter().any(|r| r.is_match(&e.message)) {
             true => self.tally.ignored += 1,
             false => self.tally.add(e),

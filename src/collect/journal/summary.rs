@@ -95,9 +95,9 @@ impl Tally {
         }
         let unit = self
             .units
-            .entry(e.source.clone())
+            .entry(e.unit.clone())
             .or_insert_with(|| UnitCount {
-                unit: e.source.clone(),
+                unit: e.unit.clone(),
                 ..Default::default()
             });
         match e.priority <= 3 {
