@@ -48,6 +48,13 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 5, requires = "check")]
     pub next: usize,
 
+    /// Validate only what a reload takes (the config file and the templates: no
+    /// collectors, no mail), silent when they are good, exit 78 when not; the unit's
+    /// ExecReload= runs it before it signals the daemon, so that a bad config fails
+    /// `systemctl reload` while the daemon keeps the one it has
+    #[arg(long, conflicts_with_all = ["once", "digest", "check", "outbox", "export"])]
+    pub validate: bool,
+
     /// List the queued and failed messages (age, attempts, last error), then exit
     #[arg(long, conflicts_with_all = ["once", "check"])]
     pub outbox: bool,
@@ -97,6 +104,7 @@ pub enum Mode<'a> {
     Check {
         next: usize,
     },
+    Validate,
     Outbox,
     Drop(&'a str),
     Export {
@@ -110,6 +118,8 @@ impl Cli {
     pub fn mode(&self) -> Mode<'_> {
         if self.check {
             Mode::Check { next: self.next }
+        } else if self.validate {
+            Mode::Validate
         } else if let (true, Some(which)) = (self.outbox, &self.drop) {
             Mode::Drop(which)
         } else if self.outbox {
@@ -185,6 +195,7 @@ mod tests {
         };
         assert_eq!(mode(&[]), "Daemon");
         assert_eq!(mode(&["--once"]), "Once");
+        assert_eq!(mode(&["--validate"]), "Validate");
         assert_eq!(
             mode(&["--once", "--dry-run", "--format", "text"]),
             "Preview { format: Text, output: None }"

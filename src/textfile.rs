@@ -40,7 +40,7 @@ fn advice(error: &std::io::Error) -> &'static str {
     match error.kind() {
         std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
             " (the directory must be writable by rreport's group and in the unit's \
-             ReadWritePaths=: see the README, \"Metrics for Prometheus\")"
+             ReadWritePaths=: see the README, \"Many hosts\")"
         }
         _ => "",
     }

@@ -28,13 +28,14 @@ pub struct Unit {
     pub unit: String,
     #[serde(default)]
     pub description: String,
-    /// When it entered the failed state, as systemd says it ("Tue 2026-11-24
-    /// 03:12:07 CET"); None when not known.
+    /// When it entered the failed state, in the report's zone (RFC 3339), as every
+    /// other time in the report; systemd's own words ("Tue 2026-11-24 03:12:07 CET")
+    /// when they do not read as a time; None when not known.
     #[serde(default)]
     pub since: Option<String>,
 }
 
-pub fn collect(timeout: Duration) -> Result<Units, CollectError> {
+pub fn collect(timeout: Duration, zone: &crate::zone::Zone) -> Result<Units, CollectError> {
     let argv = [
         "systemctl",
         "list-units",
@@ -65,7 +66,10 @@ pub fn collect(timeout: Duration) -> Result<Units, CollectError> {
         }
     };
     for unit in units.units.iter_mut() {
-        unit.since = since(&unit.unit, timeout);
+        unit.since = since(&unit.unit, timeout).map(|said| match systemd_time(&said) {
+            Some(t) => zone.rfc3339(t),
+            None => said,
+        });
     }
     Ok(units)
 }
@@ -136,9 +140,28 @@ fn since(unit: &str, timeout: Duration) -> Option<String> {
     (done.code == Some(0) && !value.is_empty()).then_some(value)
 }
 
+/// A time as systemctl prints it, "Mon 2026-12-07 22:08:05 UTC", in the host's
+/// zone (whose abbreviation ends it, and says nothing chrono could read back).
+fn systemd_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let (local, abbreviation) = text.rsplit_once(' ')?;
+    let naive = chrono::NaiveDateTime::parse_from_str(local, "%a %Y-%m-%d %H:%M:%S").ok()?;
+    match abbreviation {
+        "UTC" | "GMT" => Some(naive.and_utc()),
+        _ => super::journal::host_time(local, "%a %Y-%m-%d %H:%M:%S"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn systemctl_times_read_as_instants() {
+        let t = systemd_time("Mon 2026-12-07 22:08:05 UTC").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-12-07T22:08:05+00:00");
+        assert_eq!(systemd_time("n/a"), None);
+        assert_eq!(systemd_time(""), None);
+    }
 
     fn fixture(name: &str) -> String {
         crate::collect::fixture(&format!("systemd-252/{name}"))

@@ -32,9 +32,9 @@ pub(super) fn reboot(s: &Settings, job: &Job) -> Work {
 }
 
 pub(super) fn units(s: &Settings, _: &Job) -> Work {
-    let timeout = s.timeout;
+    let (timeout, zone) = (s.timeout, s.zone.clone());
     Box::new(move || {
-        let found = units::collect(timeout)?;
+        let found = units::collect(timeout, &zone)?;
         Ok(put(found, |m, _, v| m.readings.units = Some(Some(v))))
     })
 }

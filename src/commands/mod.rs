@@ -70,6 +70,7 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
             check::warn_if_secrets_readable(&config_path(cli).0);
             check::run(config, next)
         }
+        Mode::Validate => reloadable(&config),
         Mode::Drop(which) => queue::drop_messages(&open_outbox(&config)?, which),
         Mode::Outbox => queue::list(&open_outbox(&config)?),
         Mode::Export {
@@ -86,6 +87,14 @@ pub fn run(cli: &Cli) -> Result<(), RunError> {
         Mode::Once => send::once(config),
         Mode::Daemon => send::serve(cli, config),
     }
+}
+
+/// Whether the daemon would take `config` on SIGHUP: SMTP settings for sending, and
+/// templates that compile strictly.
+fn reloadable(config: &Config) -> Result<(), RunError> {
+    config.smtp_for_sending()?;
+    Pipeline::check_templates(config)?;
+    Ok(())
 }
 
 /// The outbox under the configured or default state directory; a directory that

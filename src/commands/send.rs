@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 
-use super::{build_pipeline, load_config, one_shot_pipeline, open_outbox, RunError};
+use super::{build_pipeline, load_config, one_shot_pipeline, open_outbox, reloadable, RunError};
 use crate::cli::Cli;
 use crate::config::Config;
 use crate::daemon;
@@ -37,8 +37,7 @@ pub(super) fn serve(cli: &Cli, config: Config) -> Result<(), RunError> {
     let pipeline = build_pipeline(config, false)?;
     let reload = || -> anyhow::Result<Pipeline> {
         let config = load_config(cli)?;
-        config.smtp_for_sending()?;
-        Pipeline::check_templates(&config)?;
+        reloadable(&config)?;
         Ok(build_pipeline(config, false)?)
     };
     daemon::run(pipeline, &outbox, &reload)?;

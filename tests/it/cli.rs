@@ -599,3 +599,37 @@ fn an_unwritable_state_dir_is_a_config_error_naming_it() {
             .stderr_has("state_dir /proc/rreport-state: cannot create directory: ");
     }
 }
+
+/// `--validate`, the unit's ExecReload= before it signals: silent and 0 for what a
+/// reload takes; 78 and the place for what it would refuse, so that `systemctl
+/// reload` fails visibly (the systemd findings of 2026-12-07, finding 8). It
+/// neither collects nor creates the state directory.
+#[test]
+fn validate_says_whether_a_reload_would_take_the_config() {
+    let sandbox = Sandbox::new();
+    let good = sandbox.write(
+        "good.toml",
+        &sandbox.smtp_config(closed_port(), "none", None),
+    );
+    let out = rreport().args(["--validate", "-c"]).args([&good]).run();
+    out.status(0);
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+    assert!(
+        !sandbox.path("state").exists(),
+        "a validation wrote nothing"
+    );
+    let broken = sandbox.write("broken.toml", "[smtp]\nhost = \"mail\n");
+    rreport()
+        .args(["--validate", "-c"])
+        .args([&broken])
+        .run()
+        .status(78)
+        .stderr_has("broken.toml:2:");
+    let no_smtp = sandbox.write("no-smtp.toml", "schedule = \"0 8 * * *\"\n");
+    rreport()
+        .args(["--validate", "-c"])
+        .args([&no_smtp])
+        .run()
+        .status(78)
+        .stderr_has("[smtp]");
+}

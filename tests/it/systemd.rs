@@ -43,15 +43,24 @@ fn unit_keeps_the_contract() {
         "EnvironmentFile=-/etc/rreport/env",
         "RestartPreventExitStatus=78",
         "StateDirectory=rreport",
-        "DynamicUser=yes",
+        "User=rreport\nGroup=rreport\n",
+        "WatchdogSec=3min",
+        "ExecReload=/usr/local/bin/rreport --validate\nExecReload=/bin/kill -HUP $MAINPID",
         "CapabilityBoundingSet=\n",
         "MemoryMax=",
         "LimitCORE=0",
-        "ExecReload=/bin/kill -HUP $MAINPID",
         "PrivateMounts=yes",
     ] {
         assert!(unit.contains(line), "unit lacks {line:?}");
     }
+    // Under DynamicUser= every D-Bus client rreport runs fails (systemd #22737).
+    assert!(!unit.contains("DynamicUser=yes"));
+    let sysusers = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/systemd/rreport.sysusers"
+    ))
+    .unwrap();
+    assert!(sysusers.contains("\nu rreport - "), "the user the unit runs as");
 }
 
 /// The SMART drop-in, applied over the unit: every key known to systemd, and the
