@@ -1,13 +1,43 @@
 #!/usr/bin/env bash
-# Builds rreport_<version>-1_<arch>.deb in target/debian/: the release binary, the
-# man page and completions generated from the clap definition (examples/assets.rs),
-# the unit with the package's paths, then `cargo deb` (installed here when missing).
-# Prints the .deb's path last.
+# Builds rreport_<version>-<revision>_<arch>.deb in target/debian/: the release
+# binary, built inside a Debian 11 root against its glibc 2.31 (the package's floor:
+# it then runs on Debian 11, 12 and 13, Ubuntu 20.04 and later), the man page and
+# completions generated from the clap definition (examples/assets.rs), the unit with
+# the package's paths, then `cargo deb` (installed here when missing), whose
+# Depends: come from dpkg-shlibdeps on that binary. Prints the .deb's path last.
+# Needs root (debootstrap, chroot, bind mounts); the root is kept under target/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo-deb >/dev/null || cargo install cargo-deb --locked --quiet
-cargo build --release --quiet
-cargo run --release --quiet --example assets -- target/assets
+root=$(packaging/debian-root.sh bullseye gcc,libc6-dev | tail -n 1)
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+rustup_home=${RUSTUP_HOME:-$HOME/.rustup}
+toolchain=$(rustup show active-toolchain | cut -d' ' -f1)
+# The checkout, cargo's crates and rustup's toolchain at the same paths inside, so
+# the build is the same command; the crates were fetched by the host's builds.
+mounted=()
+unmount() {
+    for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[i]}" 2>/dev/null || true; done
+}
+trap unmount EXIT
+bind() {
+    mkdir -p "$root$2"
+    mount --bind "$1" "$root$2"
+    mounted+=("$root$2")
+}
+bind "$PWD" "$PWD"
+bind "$cargo_home" "$cargo_home"
+bind "$rustup_home" "$rustup_home"
+bind /dev /dev
+mkdir -p "$root/proc" && mount -t proc proc "$root/proc" && mounted+=("$root/proc")
+chroot "$root" /usr/bin/env -i HOME="$HOME" PATH="$cargo_home/bin:/usr/bin:/bin" \
+    CARGO_HOME="$cargo_home" RUSTUP_HOME="$rustup_home" RUSTUP_TOOLCHAIN="$toolchain" \
+    CARGO_TARGET_DIR="$PWD/target/glibc-2.31" \
+    sh -c "cd '$PWD' && cargo build --release --locked --offline --quiet"
+unmount
+mounted=()
+# The man page and completions: the debug build the tests made serves.
+cargo run --quiet --example assets -- target/assets
 # The shipped unit names /usr/local (a source install); the package's binary and
 # documentation are under /usr.
 sed -e 's|/usr/local/bin/rreport|/usr/bin/rreport|' \

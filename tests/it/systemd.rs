@@ -60,7 +60,10 @@ fn unit_keeps_the_contract() {
         "/systemd/rreport.sysusers"
     ))
     .unwrap();
-    assert!(sysusers.contains("\nu rreport - "), "the user the unit runs as");
+    assert!(
+        sysusers.contains("\nu rreport - "),
+        "the user the unit runs as"
+    );
 }
 
 /// The SMART drop-in, applied over the unit: every key known to systemd, and the
