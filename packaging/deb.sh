@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo-deb >/dev/null || cargo install cargo-deb --locked --quiet
-root=$(packaging/debian-root.sh bullseye gcc,libc6-dev | tail -n 1)
+root=$(packaging/debian-root.sh bullseye "$(cat packaging/bullseye-packages)" | tail -n 1)
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 rustup_home=${RUSTUP_HOME:-$HOME/.rustup}
 toolchain=$(rustup show active-toolchain | cut -d' ' -f1)
@@ -34,6 +34,16 @@ chroot "$root" /usr/bin/env -i HOME="$HOME" PATH="$cargo_home/bin:/usr/bin:/bin"
     CARGO_HOME="$cargo_home" RUSTUP_HOME="$rustup_home" RUSTUP_TOOLCHAIN="$toolchain" \
     CARGO_TARGET_DIR="$PWD/target/glibc-2.31" \
     sh -c "cd '$PWD' && cargo build --release --locked --offline --quiet"
+# What the binary needs, asked of Debian 11's libraries: on a newer host,
+# dpkg-shlibdeps would answer libc6 (>= 2.34) for any binary that links
+# libpthread.so.0, which glibc 2.34 emptied into libc.so.6.
+shlibs=$(mktemp -d "$root/tmp/shlibs.XXXXXX")
+mkdir -p "$shlibs/debian"
+printf 'Source: rreport\n\nPackage: rreport\nArchitecture: any\n' > "$shlibs/debian/control"
+depends=$(chroot "$root" sh -c "cd '${shlibs#"$root"}' && dpkg-shlibdeps -O '$PWD/target/glibc-2.31/release/rreport' 2>/dev/null" |
+    sed -n 's/^shlibs:Depends=//p')
+rm -rf "$shlibs"
+[ -n "$depends" ] || { echo "deb.sh: dpkg-shlibdeps said nothing" >&2; exit 1; }
 unmount
 mounted=()
 # The man page and completions: the debug build the tests made serves.
@@ -43,4 +53,15 @@ cargo run --quiet --example assets -- target/assets
 sed -e 's|/usr/local/bin/rreport|/usr/bin/rreport|' \
     -e 's|file:///usr/local/share/doc/rreport/README.md|file:///usr/share/doc/rreport/README.md|' \
     systemd/rreport.service > target/assets/rreport.service
-cargo deb --no-build --quiet 2>&1 | tail -n 1
+# cargo-deb takes the binary from that build (its target/release is the target
+# directory's), then the Depends: are set to dpkg-shlibdeps' answer above.
+deb=$(CARGO_TARGET_DIR=target/glibc-2.31 cargo deb --no-build --quiet --output target/debian/ 2>&1 | tail -n 1)
+tree=$(mktemp -d)
+dpkg-deb -R "$deb" "$tree"
+# The postinst makes the user with systemd-sysusers: as Debian's packages that
+# ship a sysusers.d file, depend on what provides it.
+depends="$depends, systemd | systemd-standalone-sysusers | systemd-sysusers"
+sed -i "s/^Depends: .*/Depends: $depends/" "$tree/DEBIAN/control"
+dpkg-deb --root-owner-group -Zxz -b "$tree" "$deb" >/dev/null
+rm -rf "$tree"
+echo "$deb"
