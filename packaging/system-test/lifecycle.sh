@@ -50,9 +50,11 @@ lifecycle() {
     [ -e "$spool/in-data" ] || fail "no delivery began"
     local queued; queued=$(inside sh -c 'ls /var/lib/rreport/outbox/*.eml' | head -n 1)
     local id; id=$(inside sed -n 's/^Message-ID: *//Ip' "$queued" | head -n 1 | tr -d '\r')
-    inside systemctl kill -s KILL rreport
+    # kill(1), as a crash or the OOM killer would: `systemctl kill` is a request,
+    # after which systemd does not restart it.
+    inside kill -9 "$(show MainPID)"
     rm -f "$spool/delay"
-    for _ in $(seq 90); do
+    for _ in $(seq 120); do
         python3 "$here/mail.py" ids "$spool" | grep -qF "$id" && break
         sleep 1
     done
