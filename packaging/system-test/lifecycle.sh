@@ -49,17 +49,23 @@ lifecycle() {
     for _ in $(seq 90); do [ -e "$spool/in-data" ] && break; sleep 1; done
     [ -e "$spool/in-data" ] || fail "no delivery began"
     local queued; queued=$(inside sh -c 'ls /var/lib/rreport/outbox/*.eml' | head -n 1)
-    local id; id=$(inside sed -n 's/^Message-ID: *//Ip' "$queued" | head -n 1 | tr -d '\r')
+    # The message's own header (the queue file's first line is its metadata).
+    local id; id=$(inside grep -m1 -i '^Message-ID:' "$queued" | cut -d: -f2- | tr -d ' \r')
+    [ -n "$id" ] || fail "no Message-ID in $queued"
     # kill(1), as a crash or the OOM killer would: `systemctl kill` is a request,
     # after which systemd does not restart it.
     inside kill -9 "$(show MainPID)"
     rm -f "$spool/delay"
+    # The sink keeps the copy it was taking when rreport died; the restarted daemon
+    # sends the queued one again: two copies, the one duplicate the README allows.
+    copies() { python3 "$here/mail.py" ids "$spool" | grep -cF "$id" || true; }
     for _ in $(seq 120); do
-        python3 "$here/mail.py" ids "$spool" | grep -qF "$id" && break
+        [ "$(show NRestarts)" -ge 1 ] && [ "$(copies)" -ge 2 ] && break
         sleep 1
     done
-    python3 "$here/mail.py" ids "$spool" | grep -qF "$id" || fail "the message killed in flight ($id) was lost"
-    [ "$(show ActiveState)" = active ] || fail "not restarted after kill -9"
+    [ "$(show NRestarts)" -ge 1 ] && [ "$(show ActiveState)" = active ] || fail "not restarted after kill -9"
+    [ "$(copies)" -ge 2 ] || fail "the message killed in flight ($id) was not sent again from the outbox"
+    [ -z "$(inside sh -c 'ls /var/lib/rreport/outbox/*.eml 2>/dev/null')" ] || fail "the outbox is not empty"
     say "kill -9: restarted, the message in flight delivered ($id)"
 
     # Three relays that accept and never greet, and a report missed: `systemctl
