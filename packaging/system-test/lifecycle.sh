@@ -71,8 +71,19 @@ lifecycle() {
     # Three relays that accept and never greet, and a report missed: `systemctl
     # restart` returns (READY before the flush) and the sampler runs meanwhile.
     for p in 2526 2527 2528; do inside systemd-run -q --unit="tarpit-$p" /usr/bin/python3 /usr/local/bin/smtp-sink "$p" /tmp/tarpit --tarpit; done
+    # Stopped over a fire time, so the start has a missed report to send: before it
+    # was READY, that took 3 relays × 3 steps × 30 s, past TimeoutStartSec=.
+    inside systemctl stop rreport
+    local stopped; stopped=$(date +%s)
+    sleep $((61 - stopped % 60))
     configure blackholed
     inside systemctl restart rreport || fail "systemctl restart with relays that never answer"
+    for _ in $(seq 10); do
+        inside journalctl -u rreport --no-pager -q --since "@$stopped" | grep -q "was missed" && break
+        sleep 1
+    done
+    inside journalctl -u rreport --no-pager -q --since "@$stopped" | grep -q "was missed" \
+        || fail "no missed report to send at the start"
     local samples; samples=$(history_rows)
     sleep 12
     [ "$(history_rows)" -gt "$samples" ] || fail "no sample taken while the relays hang"
