@@ -69,7 +69,7 @@ lifecycle() {
     say "kill -9: restarted, the message in flight delivered ($id)"
 
     # Three relays that accept and never greet, and a report missed: `systemctl
-    # restart` returns (READY before the flush) and the sampler runs meanwhile.
+    # restart` returns (READY before the flush), the first sample taken.
     for p in 2526 2527 2528; do inside systemd-run -q --unit="tarpit-$p" /usr/bin/python3 /usr/local/bin/smtp-sink "$p" /tmp/tarpit --tarpit; done
     # Stopped over a fire time, so the start has a missed report to send: before it
     # was READY, that took 3 relays × 3 steps × 30 s, past TimeoutStartSec=.
@@ -77,6 +77,7 @@ lifecycle() {
     local stopped; stopped=$(date +%s)
     sleep $((61 - stopped % 60))
     configure blackholed
+    local samples; samples=$(history_rows)
     inside systemctl restart rreport || fail "systemctl restart with relays that never answer"
     for _ in $(seq 10); do
         inside journalctl -u rreport --no-pager -q --since "@$stopped" | grep -q "was missed" && break
@@ -84,9 +85,10 @@ lifecycle() {
     done
     inside journalctl -u rreport --no-pager -q --since "@$stopped" | grep -q "was missed" \
         || fail "no missed report to send at the start"
-    local samples; samples=$(history_rows)
-    sleep 12
-    [ "$(history_rows)" -gt "$samples" ] || fail "no sample taken while the relays hang"
+    [ "$(show ActiveState)" = active ] || fail "not active while the relays hang: $(show ActiveState)"
+    # The first sample comes right after READY, before the catch-up report. (While
+    # one delivery hangs, the loop takes no more: see the closing note of issue 25.)
+    [ "$(history_rows)" -gt "$samples" ] || fail "no sample taken at the start while the relays hang"
     say "black-holed relays: started (READY), sampling ($samples -> $(history_rows) samples)"
 
     # Stop, within its bound (systemd's TimeoutStopSec=, else Result=timeout).
