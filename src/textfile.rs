@@ -48,9 +48,9 @@ fn advice(error: &std::io::Error) -> &'static str {
 
 /// The textfile of `[export]`, and how its last write went: a failure is an entry in
 /// the next report's `errors`, not only a line in the journal.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Export {
-    pub path: std::path::PathBuf,
+    path: std::path::PathBuf,
     failure: std::sync::Mutex<Option<String>>,
 }
 

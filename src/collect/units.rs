@@ -143,11 +143,13 @@ fn since(unit: &str, timeout: Duration) -> Option<String> {
 /// A time as systemctl prints it, "Mon 2026-12-07 22:08:05 UTC", in the host's
 /// zone (whose abbreviation ends it, and says nothing chrono could read back).
 fn systemd_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    const FORMAT: &str = "%a %Y-%m-%d %H:%M:%S";
     let (local, abbreviation) = text.rsplit_once(' ')?;
-    let naive = chrono::NaiveDateTime::parse_from_str(local, "%a %Y-%m-%d %H:%M:%S").ok()?;
     match abbreviation {
-        "UTC" | "GMT" => Some(naive.and_utc()),
-        _ => super::journal::host_time(local, "%a %Y-%m-%d %H:%M:%S"),
+        "UTC" | "GMT" => chrono::NaiveDateTime::parse_from_str(local, FORMAT)
+            .ok()
+            .map(|naive| naive.and_utc()),
+        _ => super::journal::host_time(local, FORMAT),
     }
 }
 

@@ -16,6 +16,31 @@ use rreport::state::StateDir;
 use crate::delivery::message_id_of;
 use crate::support::*;
 
+/// A socket in the sandbox standing in for systemd's `NOTIFY_SOCKET`.
+struct Notifications {
+    path: std::path::PathBuf,
+    socket: UnixDatagram,
+}
+
+impl Notifications {
+    /// Bound; `next` waits up to `limit` for each message.
+    fn bind(sandbox: &Sandbox, limit: Duration) -> Notifications {
+        let path = sandbox.path("notify.sock");
+        let socket = UnixDatagram::bind(&path).unwrap();
+        socket.set_read_timeout(Some(limit)).unwrap();
+        Notifications { path, socket }
+    }
+
+    /// The next message `daemon` sent; a panic with its log when none came.
+    fn next(&self, daemon: &Daemon) -> String {
+        let mut buf = [0u8; 256];
+        match self.socket.recv(&mut buf) {
+            Ok(n) => String::from_utf8_lossy(&buf[..n]).into_owned(),
+            Err(e) => panic!("no notification ({e}); log:\n{}", daemon.log()),
+        }
+    }
+}
+
 #[test]
 fn tells_systemd_when_it_is_ready_and_when_it_stops() {
     let (sandbox, _server, _) = plain_relay();
@@ -25,19 +50,9 @@ fn tells_systemd_when_it_is_ready_and_when_it_stops() {
             .smtp_config(closed_port(), "none", None)
             .replace("*/5 * * * *", "0 0 1 1 *"),
     );
-    let notify_path = sandbox.path("notify.sock");
-    let notify = UnixDatagram::bind(&notify_path).unwrap();
-    notify
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut daemon = Daemon::start(&config, sandbox.path("daemon.log"), Some(&notify_path));
-    let mut buf = [0u8; 256];
-    let mut next = || {
-        let n = notify
-            .recv(&mut buf)
-            .expect("a notification from the daemon");
-        String::from_utf8_lossy(&buf[..n]).into_owned()
-    };
+    let notify = Notifications::bind(&sandbox, Duration::from_secs(10));
+    let mut daemon = Daemon::start(&config, sandbox.path("daemon.log"), Some(&notify.path));
+    let next = || notify.next(&daemon);
     let ready = next();
     assert!(
         ready.starts_with("READY=1\nSTATUS=next report at ") && ready.contains("-01-01T00:00:00"),
@@ -72,19 +87,11 @@ fn ready_comes_before_a_relay_that_never_answers_and_the_watchdog_outlasts_it() 
     assert_eq!(sandbox.queued().len(), 1);
     let slow = config.replace("timeout_secs = 5", "timeout_secs = 3600");
     let slow = sandbox.write("config.toml", &slow);
-    let notify_path = sandbox.path("notify.sock");
-    let notify = UnixDatagram::bind(&notify_path).unwrap();
-    notify
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
+    let notify = Notifications::bind(&sandbox, Duration::from_secs(20));
     let log = sandbox.path("daemon.log");
     let env = [("WATCHDOG_USEC", "2000000")];
-    let daemon = Daemon::start_with(&slow, log, Some(&notify_path), &env);
-    let mut buf = [0u8; 256];
-    let mut next = || match notify.recv(&mut buf) {
-        Ok(n) => String::from_utf8_lossy(&buf[..n]).into_owned(),
-        Err(e) => panic!("no notification ({e}); log:\n{}", daemon.log()),
-    };
+    let daemon = Daemon::start_with(&slow, log, Some(&notify.path), &env);
+    let next = || notify.next(&daemon);
     // Connecting to a relay may take 3 × timeout_secs; 30 s more for the work between.
     assert_eq!(next(), "WATCHDOG_USEC=10830000000");
     assert_eq!(next(), "WATCHDOG=1");
