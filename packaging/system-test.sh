@@ -6,7 +6,7 @@
 #     `systemd-nspawn --boot --private-network`, mailing an SMTP sink inside it, and
 #     proven from the mails the sink receives: READY and the sandbox, the events of
 #     a day each in the next report, a systemd check, the clock, reloads good and
-#     bad, a slow relay past the watchdog's half, kill -9, relays that never answer
+#     bad, a delivery longer than WatchdogSec=, kill -9, relays that never answer
 #     at start, and stop.
 # The roots are made once and kept under target/debian-roots (packaging/debian-root.sh);
 # each run works on fresh copies under target/system-test. Where the machine cannot
